@@ -1,0 +1,65 @@
+use crate::Kind;
+
+/// Why a file could not be read as a bundle, or an entry of it could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not a pyfreeze bundle: the file does not end with the pyfreeze trailer")]
+    NotABundle,
+
+    #[error("bundle format version {found} is not supported (this build reads version {supported}); rebuild the bundle with this pyfreeze")]
+    UnsupportedVersion { found: u32, supported: u32 },
+
+    #[error("damaged bundle: {what} (bytes {start}..{end}) lies outside the {available} bytes available")]
+    OutOfBounds {
+        what: &'static str,
+        start: u64,
+        end: u64,
+        available: u64,
+    },
+
+    #[error("damaged bundle: index checksum is {computed:#010x}, the trailer says {expected:#010x}")]
+    IndexChecksum { expected: u32, computed: u32 },
+
+    #[error("damaged bundle: {what}")]
+    Malformed { what: String },
+
+    #[error("damaged bundle: entry {index} has unknown kind {kind}")]
+    UnknownKind { index: usize, kind: u8 },
+
+    #[error("damaged bundle: {kind} `{name}` uses unknown compression {compression}")]
+    UnknownCompression {
+        kind: Kind,
+        name: String,
+        compression: u8,
+    },
+
+    #[error("damaged bundle: {kind} `{name}` does not decompress: {source}")]
+    Decompress {
+        kind: Kind,
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("damaged bundle: {kind} `{name}` has {found} bytes after decompression, the index says {expected}")]
+    LengthMismatch {
+        kind: Kind,
+        name: String,
+        expected: u64,
+        found: u64,
+    },
+
+    #[error("damaged bundle: {kind} `{name}` has checksum {computed:#010x}, the index says {expected:#010x}")]
+    ContentChecksum {
+        kind: Kind,
+        name: String,
+        expected: u32,
+        computed: u32,
+    },
+}
+
+impl Error {
+    pub(crate) fn malformed(what: impl Into<String>) -> Self {
+        Error::Malformed { what: what.into() }
+    }
+}

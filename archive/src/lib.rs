@@ -1,0 +1,210 @@
+//! The pyfreeze bundle format, in one place: written by `pyfreeze build`, read by the
+//! runtime stub at every start and by `pyfreeze ls`.
+//!
+//! A bundle is the runtime stub's ELF image followed by an archive:
+//!
+//! ```text
+//! [stub executable][archive: blobs .. index][trailer, 40 bytes, at end of file]
+//! ```
+//!
+//! * **Trailer** ([`Trailer`]): fixed size, at the very end of the file so the stub finds it
+//!   with one read; ends with the magic `PYFRZ\x00\x01\x0a`. It gives where the archive
+//!   starts, where its index is, the index's length and CRC-32, and the format version.
+//! * **Index**: a fixed-size [`IndexHeader`], then `entry_count` fixed-width [`RawEntry`]
+//!   records sorted by `(kind, name)`, then a string table. Every string is UTF-8 and
+//!   followed by a NUL byte, so the stub can hand names to C without copying them.
+//!   Nothing is parsed up front: records are read in place and looked up by binary search,
+//!   so opening a bundle costs the same whatever it holds.
+//! * **Blobs**: each entry's bytes, stored raw or deflate-compressed (see [`Compression`]),
+//!   at `offset` from the archive's start. Bytecode is stored raw so the stub can hand
+//!   CPython pointers into its own mapping of the executable.
+//!
+//! All integers are little-endian. The input is treated as hostile: every offset and length
+//! is checked against the bytes actually present, and every failure is a typed [`Error`].
+
+mod error;
+mod reader;
+mod writer;
+
+pub use error::Error;
+pub use reader::{Bundle, Entry};
+pub use writer::{ArchiveWriter, BundleInfo, NewEntry};
+
+use zerocopy::little_endian::{U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+/// The last eight bytes of every bundle.
+pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
+
+/// The version of the layout described here. A reader accepts exactly this version: the
+/// stub and the freezer are released together, so a mismatch means mixed releases.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Fixed-size record at the end of a bundle.
+#[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct Trailer {
+    /// File offset of the archive's first byte; blob offsets are relative to it.
+    pub archive_start: U64,
+    /// Offset of the index, relative to `archive_start`.
+    pub index_offset: U64,
+    /// Length of the index in bytes.
+    pub index_len: U64,
+    /// CRC-32 of the index bytes.
+    pub index_crc32: U32,
+    pub format_version: U32,
+    pub magic: [u8; 8],
+}
+
+/// A string in the index's string table: `len` bytes at `offset`, followed by a NUL.
+#[derive(Debug, Clone, Copy, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct StrRef {
+    pub offset: U32,
+    pub len: U32,
+}
+
+/// The start of the index: what the whole bundle is.
+#[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct IndexHeader {
+    pub entry_count: U32,
+    /// Length of the string table that follows the entries.
+    pub strings_len: U32,
+    /// `sys.version_info[:2]` of the interpreter that compiled the bytecode.
+    pub python_major: u8,
+    pub python_minor: u8,
+    /// Optimisation level the bytecode was compiled at (0, 1 or 2).
+    pub optimize: u8,
+    /// [`EntryPointKind`] as a byte.
+    pub entry_kind: u8,
+    /// `importlib.util.MAGIC_NUMBER` of that interpreter.
+    pub pyc_magic: [u8; 4],
+    /// Full version string, e.g. `3.11.7`.
+    pub python_version: StrRef,
+    /// The entry point: a module name (the script is stored as module `__main__`).
+    pub entry_module: StrRef,
+    /// For [`EntryPointKind::Function`], the function to call; empty otherwise.
+    pub entry_function: StrRef,
+    /// Name of the bundled libpython entry, e.g. `libpython3.11.so.1.0`.
+    pub libpython: StrRef,
+    pub reserved: [u8; 16],
+}
+
+/// One entry of the index, 40 bytes.
+#[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct RawEntry {
+    pub name: StrRef,
+    pub kind: u8,
+    /// Bit set of [`flags`].
+    pub flags: u8,
+    /// [`Compression`] as a byte.
+    pub compression: u8,
+    pub reserved: u8,
+    /// CRC-32 of the original (uncompressed) bytes.
+    pub crc32: U32,
+    /// Offset of the stored bytes, relative to the archive's start.
+    pub offset: U64,
+    pub stored_len: U64,
+    pub original_len: U64,
+}
+
+/// Entry flags.
+pub mod flags {
+    /// The module is a package (has `__path__`).
+    pub const PACKAGE: u8 = 1;
+    /// The module is needed before the stub's finder is installed, so it goes into
+    /// CPython's frozen-module table (encodings, the finder itself).
+    pub const BOOTSTRAP: u8 = 2;
+    pub const ALL: u8 = PACKAGE | BOOTSTRAP;
+}
+
+macro_rules! byte_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $value:literal => $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(u8)]
+        pub enum $name { $($(#[$vm])* $variant = $value),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn from_byte(byte: u8) -> Option<Self> {
+                match byte { $($value => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The lower-case word `pyfreeze ls` and its JSON use.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+    };
+}
+
+byte_enum! {
+    /// What an entry holds. Entries are sorted by kind first, then by name.
+    Kind {
+        /// Marshalled code object of a pure-Python module or package; name is the module's.
+        Module = 1 => "module",
+        /// Source text of a module, for tracebacks and `inspect`; name is the module's.
+        Source = 2 => "source",
+        /// Extension module (a shared object); name is the module's.
+        Extension = 3 => "extension",
+        /// Shared library an extension module needs; name is its soname.
+        Library = 4 => "library",
+        /// The interpreter's shared libpython; name is its soname.
+        LibPython = 5 => "libpython",
+    }
+}
+
+byte_enum! {
+    /// How an entry's bytes are stored.
+    Compression {
+        None = 0 => "none",
+        Deflate = 1 => "deflate",
+    }
+}
+
+byte_enum! {
+    /// How the app starts.
+    EntryPointKind {
+        /// A script, run like `python main.py`; stored as module `__main__`.
+        Script = 1 => "script",
+        /// A module, run like `python -m module`.
+        Module = 2 => "module",
+        /// `module:function`: import the module, call the function, exit with its result.
+        Function = 3 => "function",
+    }
+}
+
+/// The module name a script entry point is stored under.
+pub const MAIN_MODULE: &str = "__main__";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_sizes_are_the_documented_ones() {
+        assert_eq!(size_of::<Trailer>(), 40);
+        assert_eq!(size_of::<RawEntry>(), 40);
+        assert_eq!(size_of::<IndexHeader>(), 64);
+    }
+
+    #[test]
+    fn byte_enums_round_trip() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_byte(*kind as u8), Some(*kind));
+        }
+        assert_eq!(Kind::from_byte(0), None);
+        assert_eq!(Compression::from_byte(1), Some(Compression::Deflate));
+        assert_eq!(EntryPointKind::from_byte(9), None);
+    }
+}

@@ -1,0 +1,309 @@
+use std::borrow::Cow;
+use std::ffi::CStr;
+use std::io::Read;
+
+use zerocopy::FromBytes;
+
+use crate::{
+    flags, Compression, EntryPointKind, Error, IndexHeader, Kind, RawEntry, StrRef, Trailer,
+    FORMAT_VERSION, MAGIC,
+};
+
+/// A bundle read in place from the bytes of a whole file.
+#[derive(Debug, Clone, Copy)]
+pub struct Bundle<'a> {
+    archive_start: u64,
+    /// The blob region: from the archive's start to the index.
+    blobs: &'a [u8],
+    header: &'a IndexHeader,
+    entries: &'a [RawEntry],
+    strings: &'a [u8],
+}
+
+/// One validated entry of a bundle.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub index: usize,
+    pub kind: Kind,
+    pub name: &'a str,
+    c_name: &'a CStr,
+    pub flags: u8,
+    pub compression: Compression,
+    pub crc32: u32,
+    /// Offset of the stored bytes from the start of the file.
+    pub file_offset: u64,
+    /// The bytes as stored (compressed or not).
+    pub stored: &'a [u8],
+    pub original_len: u64,
+}
+
+fn slice<'a>(bytes: &'a [u8], what: &'static str, start: u64, len: u64) -> Result<&'a [u8], Error> {
+    let available = bytes.len() as u64;
+    let end = start.checked_add(len).ok_or(Error::OutOfBounds {
+        what,
+        start,
+        end: u64::MAX,
+        available,
+    })?;
+    if end > available {
+        return Err(Error::OutOfBounds {
+            what,
+            start,
+            end,
+            available,
+        });
+    }
+    // Both bounds fit in `bytes.len()`, so they fit in usize.
+    Ok(&bytes[start as usize..end as usize])
+}
+
+impl<'a> Bundle<'a> {
+    /// Finds the trailer at the end of `file` and checks the index it points to.
+    pub fn parse(file: &'a [u8]) -> Result<Self, Error> {
+        let trailer_len = size_of::<Trailer>();
+        if file.len() < trailer_len {
+            return Err(Error::NotABundle);
+        }
+        let (body, tail) = file.split_at(file.len() - trailer_len);
+        let trailer = Trailer::ref_from_bytes(tail).map_err(|_| Error::NotABundle)?;
+        if trailer.magic != MAGIC {
+            return Err(Error::NotABundle);
+        }
+        let version = trailer.format_version.get();
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let archive_start = trailer.archive_start.get();
+        let archive = slice(
+            body,
+            "archive",
+            archive_start,
+            (body.len() as u64).saturating_sub(archive_start),
+        )?;
+        let index_offset = trailer.index_offset.get();
+        let index = slice(archive, "index", index_offset, trailer.index_len.get())?;
+        let blobs = &archive[..index_offset as usize];
+
+        let computed = crc32fast::hash(index);
+        let expected = trailer.index_crc32.get();
+        if computed != expected {
+            return Err(Error::IndexChecksum { expected, computed });
+        }
+
+        let (header, rest) = IndexHeader::ref_from_prefix(index)
+            .map_err(|_| Error::malformed("index is shorter than its header"))?;
+        let count = header.entry_count.get() as usize;
+        let (entries, strings) = <[RawEntry]>::ref_from_prefix_with_elems(rest, count)
+            .map_err(|_| Error::malformed(format!("index is too short for {count} entries")))?;
+        if strings.len() as u64 != u64::from(header.strings_len.get()) {
+            return Err(Error::malformed(format!(
+                "string table is {} bytes, the index header says {}",
+                strings.len(),
+                header.strings_len.get()
+            )));
+        }
+        Ok(Bundle {
+            archive_start,
+            blobs,
+            header,
+            entries,
+            strings,
+        })
+    }
+
+    fn string(&self, what: &'static str, r: StrRef) -> Result<(&'a str, &'a CStr), Error> {
+        let start = u64::from(r.offset.get());
+        let len = u64::from(r.len.get());
+        let with_nul = slice(self.strings, what, start, len + 1)?;
+        let c_str = CStr::from_bytes_with_nul(with_nul)
+            .map_err(|_| Error::malformed(format!("{what} is not a NUL-terminated string")))?;
+        let text = c_str
+            .to_str()
+            .map_err(|_| Error::malformed(format!("{what} is not UTF-8")))?;
+        Ok((text, c_str))
+    }
+
+    /// Where the archive starts in the file, i.e. the size of the stub in front of it.
+    pub fn archive_start(&self) -> u64 {
+        self.archive_start
+    }
+
+    pub fn python_version(&self) -> Result<&'a str, Error> {
+        Ok(self.string("python version", self.header.python_version)?.0)
+    }
+
+    pub fn python_major_minor(&self) -> (u8, u8) {
+        (self.header.python_major, self.header.python_minor)
+    }
+
+    pub fn optimize(&self) -> u8 {
+        self.header.optimize
+    }
+
+    pub fn pyc_magic(&self) -> [u8; 4] {
+        self.header.pyc_magic
+    }
+
+    /// The entry point: its kind, module and (for `module:function`) function.
+    pub fn entry_point(&self) -> Result<(EntryPointKind, &'a str, &'a str), Error> {
+        let kind = EntryPointKind::from_byte(self.header.entry_kind).ok_or_else(|| {
+            Error::malformed(format!(
+                "unknown entry point kind {}",
+                self.header.entry_kind
+            ))
+        })?;
+        let module = self.string("entry module", self.header.entry_module)?.0;
+        let function = self.string("entry function", self.header.entry_function)?.0;
+        Ok((kind, module, function))
+    }
+
+    /// The name of the [`Kind::LibPython`] entry.
+    pub fn libpython(&self) -> Result<&'a str, Error> {
+        Ok(self.string("libpython name", self.header.libpython)?.0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `index`-th entry, validated.
+    pub fn entry(&self, index: usize) -> Result<Entry<'a>, Error> {
+        let raw = self.entries.get(index).ok_or_else(|| {
+            Error::malformed(format!("entry {index} of {} requested", self.entries.len()))
+        })?;
+        let kind = Kind::from_byte(raw.kind).ok_or(Error::UnknownKind {
+            index,
+            kind: raw.kind,
+        })?;
+        let (name, c_name) = self.string("entry name", raw.name)?;
+        if raw.flags & !flags::ALL != 0 {
+            return Err(Error::malformed(format!(
+                "{kind} `{name}` has unknown flags {:#04x}",
+                raw.flags
+            )));
+        }
+        let compression =
+            Compression::from_byte(raw.compression).ok_or_else(|| Error::UnknownCompression {
+                kind,
+                name: name.to_owned(),
+                compression: raw.compression,
+            })?;
+        let offset = raw.offset.get();
+        let stored = slice(self.blobs, "entry data", offset, raw.stored_len.get())?;
+        let original_len = raw.original_len.get();
+        if compression == Compression::None && original_len != stored.len() as u64 {
+            return Err(Error::LengthMismatch {
+                kind,
+                name: name.to_owned(),
+                expected: original_len,
+                found: stored.len() as u64,
+            });
+        }
+        Ok(Entry {
+            index,
+            kind,
+            name,
+            c_name,
+            flags: raw.flags,
+            compression,
+            crc32: raw.crc32.get(),
+            file_offset: self.archive_start + offset,
+            stored,
+            original_len,
+        })
+    }
+
+    /// Every entry in index order (by kind, then name).
+    pub fn entries(&self) -> impl Iterator<Item = Result<Entry<'a>, Error>> + '_ {
+        (0..self.entries.len()).map(|i| self.entry(i))
+    }
+
+    fn raw_key(&self, raw: &RawEntry) -> (u8, &'a [u8]) {
+        let start = raw.name.offset.get() as usize;
+        let end = start.saturating_add(raw.name.len.get() as usize);
+        (raw.kind, self.strings.get(start..end).unwrap_or_default())
+    }
+
+    /// Looks an entry up by kind and name with a binary search over the sorted index.
+    pub fn find(&self, kind: Kind, name: &str) -> Result<Option<Entry<'a>>, Error> {
+        let key = (kind as u8, name.as_bytes());
+        match self
+            .entries
+            .binary_search_by(|raw| self.raw_key(raw).cmp(&key))
+        {
+            Ok(index) => self.entry(index).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The indices of all entries of `kind` (they are contiguous).
+    pub fn kind_range(&self, kind: Kind) -> std::ops::Range<usize> {
+        let k = kind as u8;
+        let start = self.entries.partition_point(|raw| raw.kind < k);
+        let end = self.entries.partition_point(|raw| raw.kind <= k);
+        start..end.max(start)
+    }
+}
+
+impl<'a> Entry<'a> {
+    pub fn is_package(&self) -> bool {
+        self.flags & flags::PACKAGE != 0
+    }
+
+    pub fn is_bootstrap(&self) -> bool {
+        self.flags & flags::BOOTSTRAP != 0
+    }
+
+    /// The name as a C string pointing into the bundle.
+    pub fn c_name(&self) -> &'a CStr {
+        self.c_name
+    }
+
+    /// The entry's original bytes: borrowed when stored raw, else decompressed. Either way
+    /// checked against the length and CRC-32 in the index.
+    pub fn contents(&self) -> Result<Cow<'a, [u8]>, Error> {
+        let data: Cow<'a, [u8]> = match self.compression {
+            Compression::None => Cow::Borrowed(self.stored),
+            Compression::Deflate => {
+                // Cap the allocation by what the index promises, and read one byte more
+                // to notice a stream that inflates to more than that.
+                let cap = usize::try_from(self.original_len).unwrap_or(usize::MAX);
+                let mut out = Vec::with_capacity(cap.min(self.stored.len().saturating_mul(16)));
+                flate2::read::DeflateDecoder::new(self.stored)
+                    .take(self.original_len.saturating_add(1))
+                    .read_to_end(&mut out)
+                    .map_err(|source| Error::Decompress {
+                        kind: self.kind,
+                        name: self.name.to_owned(),
+                        source,
+                    })?;
+                if out.len() as u64 != self.original_len {
+                    return Err(Error::LengthMismatch {
+                        kind: self.kind,
+                        name: self.name.to_owned(),
+                        expected: self.original_len,
+                        found: out.len() as u64,
+                    });
+                }
+                Cow::Owned(out)
+            }
+        };
+        let computed = crc32fast::hash(&data);
+        if computed != self.crc32 {
+            return Err(Error::ContentChecksum {
+                kind: self.kind,
+                name: self.name.to_owned(),
+                expected: self.crc32,
+                computed,
+            });
+        }
+        Ok(data)
+    }
+}

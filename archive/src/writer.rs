@@ -1,0 +1,347 @@
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use zerocopy::little_endian::{U32, U64};
+use zerocopy::IntoBytes;
+
+use crate::{
+    Compression, EntryPointKind, Error, IndexHeader, Kind, RawEntry, StrRef, Trailer,
+    FORMAT_VERSION, MAGIC,
+};
+
+/// What the whole bundle is, written into the index header.
+#[derive(Debug, Clone)]
+pub struct BundleInfo {
+    pub python_version: String,
+    pub python_major: u8,
+    pub python_minor: u8,
+    pub optimize: u8,
+    pub pyc_magic: [u8; 4],
+    pub entry_kind: EntryPointKind,
+    pub entry_module: String,
+    pub entry_function: String,
+    pub libpython: String,
+}
+
+/// An entry to be written: its original bytes and how to store them.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub kind: Kind,
+    pub name: String,
+    pub flags: u8,
+    pub compression: Compression,
+    pub data: Vec<u8>,
+}
+
+/// Collects entries and writes the archive (blobs, index, trailer) after a stub.
+///
+/// The output depends only on the entries and the info, never on the order they were
+/// added in: entries are written sorted by `(kind, name)`.
+#[derive(Debug)]
+pub struct ArchiveWriter {
+    info: BundleInfo,
+    entries: BTreeMap<(Kind, String), NewEntry>,
+}
+
+struct Strings(Vec<u8>);
+
+impl Strings {
+    fn add(&mut self, s: &str) -> StrRef {
+        let offset = self.0.len();
+        self.0.extend_from_slice(s.as_bytes());
+        self.0.push(0);
+        StrRef {
+            offset: U32::new(offset as u32),
+            len: U32::new(s.len() as u32),
+        }
+    }
+}
+
+fn deflate(data: &[u8]) -> io::Result<Vec<u8>> {
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data)?;
+    encoder.finish()
+}
+
+impl ArchiveWriter {
+    pub fn new(info: BundleInfo) -> Self {
+        ArchiveWriter {
+            info,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// Adds an entry; a second entry with the same kind and name is an error.
+    pub fn add(&mut self, entry: NewEntry) -> Result<(), Error> {
+        if entry.name.is_empty() || entry.name.contains('\0') {
+            return Err(Error::malformed(format!(
+                "{} name {:?} is empty or contains a NUL byte",
+                entry.kind, entry.name
+            )));
+        }
+        let key = (entry.kind, entry.name.clone());
+        if self.entries.contains_key(&key) {
+            return Err(Error::malformed(format!(
+                "{} `{}` added twice",
+                entry.kind, entry.name
+            )));
+        }
+        self.entries.insert(key, entry);
+        Ok(())
+    }
+
+    pub fn contains(&self, kind: Kind, name: &str) -> bool {
+        self.entries.contains_key(&(kind, name.to_owned()))
+    }
+
+    /// Writes the archive to `out`, which is positioned `archive_start` bytes into the file
+    /// (just after the stub). Returns the number of bytes written.
+    pub fn write_to(self, mut out: impl Write, archive_start: u64) -> io::Result<u64> {
+        let mut strings = Strings(Vec::new());
+        let info = &self.info;
+        let header_strings = [
+            strings.add(&info.python_version),
+            strings.add(&info.entry_module),
+            strings.add(&info.entry_function),
+            strings.add(&info.libpython),
+        ];
+
+        let mut records = Vec::with_capacity(self.entries.len());
+        let mut offset = 0u64;
+        for entry in self.entries.values() {
+            let stored = match entry.compression {
+                Compression::None => std::borrow::Cow::Borrowed(&entry.data[..]),
+                Compression::Deflate => std::borrow::Cow::Owned(deflate(&entry.data)?),
+            };
+            out.write_all(&stored)?;
+            records.push(RawEntry {
+                name: strings.add(&entry.name),
+                kind: entry.kind as u8,
+                flags: entry.flags,
+                compression: entry.compression as u8,
+                reserved: 0,
+                crc32: U32::new(crc32fast::hash(&entry.data)),
+                offset: U64::new(offset),
+                stored_len: U64::new(stored.len() as u64),
+                original_len: U64::new(entry.data.len() as u64),
+            });
+            offset += stored.len() as u64;
+        }
+
+        let header = IndexHeader {
+            entry_count: U32::new(records.len() as u32),
+            strings_len: U32::new(strings.0.len() as u32),
+            python_major: info.python_major,
+            python_minor: info.python_minor,
+            optimize: info.optimize,
+            entry_kind: info.entry_kind as u8,
+            pyc_magic: info.pyc_magic,
+            python_version: header_strings[0],
+            entry_module: header_strings[1],
+            entry_function: header_strings[2],
+            libpython: header_strings[3],
+            reserved: [0; 16],
+        };
+        let mut index = Vec::new();
+        index.extend_from_slice(header.as_bytes());
+        index.extend_from_slice(records.as_bytes());
+        index.extend_from_slice(&strings.0);
+        out.write_all(&index)?;
+
+        let trailer = Trailer {
+            archive_start: U64::new(archive_start),
+            index_offset: U64::new(offset),
+            index_len: U64::new(index.len() as u64),
+            index_crc32: U32::new(crc32fast::hash(&index)),
+            format_version: U32::new(FORMAT_VERSION),
+            magic: MAGIC,
+        };
+        out.write_all(trailer.as_bytes())?;
+        Ok(offset + index.len() as u64 + size_of::<Trailer>() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{flags, Bundle};
+
+    fn info() -> BundleInfo {
+        BundleInfo {
+            python_version: "3.11.7".into(),
+            python_major: 3,
+            python_minor: 11,
+            optimize: 0,
+            pyc_magic: *b"\xa7\x0d\x0d\x0a",
+            entry_kind: EntryPointKind::Script,
+            entry_module: "__main__".into(),
+            entry_function: String::new(),
+            libpython: "libpython3.11.so.1.0".into(),
+        }
+    }
+
+    fn sample() -> Vec<u8> {
+        let mut w = ArchiveWriter::new(info());
+        for (kind, name, flags, compression, data) in [
+            (Kind::Source, "pkg", 0, Compression::Deflate, b"print('hi')\n" as &[u8]),
+            (Kind::Module, "pkg", flags::PACKAGE, Compression::None, b"code-pkg"),
+            (Kind::Module, "encodings", flags::BOOTSTRAP | flags::PACKAGE, Compression::None, b"enc"),
+            (Kind::Module, "__main__", 0, Compression::None, b"main"),
+            (Kind::LibPython, "libpython3.11.so.1.0", 0, Compression::None, b"\x7fELF"),
+        ] {
+            w.add(NewEntry {
+                kind,
+                name: name.into(),
+                flags,
+                compression,
+                data: data.to_vec(),
+            })
+            .unwrap();
+        }
+        let mut file = b"#!stub bytes".to_vec();
+        let start = file.len() as u64;
+        w.write_to(&mut file, start).unwrap();
+        file
+    }
+
+    #[test]
+    fn round_trip() {
+        let file = sample();
+        let bundle = Bundle::parse(&file).unwrap();
+        assert_eq!(bundle.archive_start(), 12);
+        assert_eq!(bundle.python_version().unwrap(), "3.11.7");
+        assert_eq!(bundle.python_major_minor(), (3, 11));
+        assert_eq!(
+            bundle.entry_point().unwrap(),
+            (EntryPointKind::Script, "__main__", "")
+        );
+        assert_eq!(bundle.libpython().unwrap(), "libpython3.11.so.1.0");
+        let names: Vec<_> = bundle
+            .entries()
+            .map(|e| e.map(|e| (e.kind, e.name)).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (Kind::Module, "__main__"),
+                (Kind::Module, "encodings"),
+                (Kind::Module, "pkg"),
+                (Kind::Source, "pkg"),
+                (Kind::LibPython, "libpython3.11.so.1.0"),
+            ]
+        );
+        let pkg = bundle.find(Kind::Module, "pkg").unwrap().unwrap();
+        assert!(pkg.is_package() && !pkg.is_bootstrap());
+        assert_eq!(&*pkg.contents().unwrap(), b"code-pkg");
+        assert_eq!(pkg.c_name().to_bytes(), b"pkg");
+        let source = bundle.find(Kind::Source, "pkg").unwrap().unwrap();
+        assert_eq!(source.compression, Compression::Deflate);
+        assert_eq!(&*source.contents().unwrap(), b"print('hi')\n");
+        assert!(bundle.find(Kind::Module, "missing").unwrap().is_none());
+        assert!(bundle.find(Kind::Extension, "pkg").unwrap().is_none());
+        assert_eq!(bundle.kind_range(Kind::Module), 0..3);
+        assert_eq!(bundle.kind_range(Kind::Extension), 4..4);
+    }
+
+    #[test]
+    fn output_does_not_depend_on_insertion_order() {
+        let entries = [("b", b"2"), ("a", b"1"), ("c", b"3")];
+        let build = |order: &[usize]| {
+            let mut w = ArchiveWriter::new(info());
+            for &i in order {
+                let (name, data) = entries[i];
+                w.add(NewEntry {
+                    kind: Kind::Module,
+                    name: name.into(),
+                    flags: 0,
+                    compression: Compression::Deflate,
+                    data: data.to_vec(),
+                })
+                .unwrap();
+            }
+            let mut out = Vec::new();
+            w.write_to(&mut out, 0).unwrap();
+            out
+        };
+        assert_eq!(build(&[0, 1, 2]), build(&[2, 1, 0]));
+    }
+
+    #[test]
+    fn duplicates_and_bad_names_are_rejected() {
+        let mut w = ArchiveWriter::new(info());
+        let entry = |name: &str| NewEntry {
+            kind: Kind::Module,
+            name: name.into(),
+            flags: 0,
+            compression: Compression::None,
+            data: vec![],
+        };
+        w.add(entry("a")).unwrap();
+        assert!(w.add(entry("a")).is_err());
+        assert!(w.add(entry("")).is_err());
+        assert!(w.add(entry("a\0b")).is_err());
+    }
+
+    #[test]
+    fn foreign_and_damaged_files_give_typed_errors() {
+        assert!(matches!(Bundle::parse(b"short"), Err(Error::NotABundle)));
+        assert!(matches!(Bundle::parse(&[0u8; 4096]), Err(Error::NotABundle)));
+
+        let good = sample();
+        let mut versioned = good.clone();
+        let at = versioned.len() - 12;
+        versioned[at] = 9;
+        assert!(matches!(
+            Bundle::parse(&versioned),
+            Err(Error::UnsupportedVersion { found: 9, .. })
+        ));
+
+        let mut corrupt_index = good.clone();
+        let at = corrupt_index.len() - 50;
+        corrupt_index[at] ^= 0xff;
+        assert!(matches!(
+            Bundle::parse(&corrupt_index),
+            Err(Error::IndexChecksum { .. })
+        ));
+
+        let mut corrupt_blob = good.clone();
+        corrupt_blob[12] ^= 0xff;
+        let bundle = Bundle::parse(&corrupt_blob).unwrap();
+        let first = bundle.entry(0).unwrap();
+        assert!(matches!(
+            first.contents(),
+            Err(Error::ContentChecksum { .. })
+        ));
+
+        let truncated = &good[20..];
+        assert!(Bundle::parse(truncated).is_err());
+    }
+
+    /// Every prefix, and every single-byte change of the trailer and index, must give an
+    /// error or a bundle whose entries can all be read without panicking.
+    #[test]
+    fn mutations_never_panic() {
+        let good = sample();
+        let exercise = |bytes: &[u8]| {
+            if let Ok(bundle) = Bundle::parse(bytes) {
+                let _ = bundle.python_version();
+                let _ = bundle.entry_point();
+                for entry in bundle.entries().flatten() {
+                    let _ = entry.contents();
+                }
+                let _ = bundle.find(Kind::Module, "pkg");
+            }
+        };
+        for len in 0..good.len() {
+            exercise(&good[..len]);
+        }
+        for at in 0..good.len() {
+            for value in [0u8, 1, 0x7f, 0xff] {
+                let mut bytes = good.clone();
+                bytes[at] = value;
+                exercise(&bytes);
+            }
+        }
+    }
+}

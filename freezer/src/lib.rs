@@ -1,0 +1,16 @@
+//! `pyfreeze`: turn a Python project into one standalone executable.
+//!
+//! The build is one straight path, one module per step, each handing the next a plain
+//! value: [`project`] (find the app and its entry point) -> [`interpreter`] (which Python)
+//! -> [`analysis`] (one run of that Python: import closure and bytecode) -> [`elf`]
+//! (libpython and extension modules, stripped) -> [`pack`] (the archive) -> [`output`]
+//! (appended to the stub, renamed into place). [`ls`] reads a bundle back.
+
+pub mod analysis;
+pub mod elf;
+pub mod freeze;
+pub mod interpreter;
+pub mod ls;
+pub mod output;
+pub mod pack;
+pub mod project;
