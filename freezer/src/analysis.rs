@@ -7,7 +7,9 @@
 //! [`Manifest`], then a blob region that manifests' `[offset, len]` pairs point into
 //! (marshalled code and source bytes).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
@@ -171,5 +173,138 @@ pub enum AnalysisError {
 
 /// Runs the analysis of `request` with `interpreter`.
 pub fn analyse(interpreter: &Path, request: &Request) -> Result<Analysis, AnalysisError> {
-    todo!("{interpreter:?} {request:?} {SCRIPT}")
+    let spawn_error = |source| AnalysisError::Spawn {
+        interpreter: interpreter.to_owned(),
+        source,
+    };
+    // Paths travel as JSON strings, so a path that is not UTF-8 cannot be sent at all.
+    let input = serde_json::to_vec(request).map_err(|e| {
+        spawn_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("the request cannot be passed to Python: {e}"),
+        ))
+    })?;
+    let mut child = Command::new(interpreter)
+        .arg("-I")
+        .arg("-c")
+        .arg(SCRIPT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_error)?;
+    let mut stdin = child.stdin.take().expect("stdin was piped");
+    // Written from a thread: a request larger than the pipe buffer would otherwise
+    // deadlock against an interpreter that fills its stderr before reading stdin.
+    let (written, output) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || stdin.write_all(&input));
+        let output = child.wait_with_output();
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (written, output)
+    });
+    let output = output.map_err(spawn_error)?;
+    if !output.status.success() {
+        let status = output.status;
+        return Err(AnalysisError::Failed {
+            interpreter: interpreter.to_owned(),
+            status: status
+                .code()
+                .map_or_else(|| status.to_string(), |code| code.to_string()),
+            stderr: String::from_utf8_lossy(&output.stderr).trim_end().to_owned(),
+        });
+    }
+    if let Err(e) = written {
+        return Err(AnalysisError::Protocol {
+            interpreter: interpreter.to_owned(),
+            what: format!("it exited without reading the whole request ({e})"),
+        });
+    }
+    parse(interpreter, &output.stdout)
+}
+
+/// Splits the answer into manifest and blobs, and turns the manifest into an [`Analysis`].
+fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
+    let protocol = |what: String| AnalysisError::Protocol {
+        interpreter: interpreter.to_owned(),
+        what,
+    };
+    let (length, rest) = stdout.split_first_chunk::<8>().ok_or_else(|| {
+        protocol(format!(
+            "its output is {} bytes long, too short for the manifest length",
+            stdout.len()
+        ))
+    })?;
+    let length = u64::from_le_bytes(*length);
+    let (json, blobs) = usize::try_from(length)
+        .ok()
+        .filter(|&n| n <= rest.len())
+        .map(|n| rest.split_at(n))
+        .ok_or_else(|| {
+            protocol(format!(
+                "the manifest is said to be {length} bytes long but only {} bytes follow",
+                rest.len()
+            ))
+        })?;
+    let manifest: Manifest = serde_json::from_slice(json)
+        .map_err(|e| protocol(format!("the manifest is not valid: {e}")))?;
+
+    if let Some(error) = manifest.errors.iter().find(|e| e.in_app) {
+        return Err(AnalysisError::Syntax {
+            module: error.module.clone(),
+            file: error.file.clone(),
+            line: error.line,
+            message: error.message.clone(),
+        });
+    }
+
+    let blob = |module: &str, what: &str, (offset, len): BlobRef| {
+        offset
+            .checked_add(len)
+            .filter(|&end| end <= blobs.len() as u64)
+            .map(|end| blobs[offset as usize..end as usize].to_vec())
+            .ok_or_else(|| {
+                protocol(format!(
+                    "the {what} of module `{module}` at [{offset}, {len}] lies outside \
+                     the {}-byte blob region",
+                    blobs.len()
+                ))
+            })
+    };
+    let modules = manifest
+        .modules
+        .into_iter()
+        .map(|m| {
+            let code = m.code.map(|r| blob(&m.name, "code", r)).transpose()?;
+            let source = m.source.map(|r| blob(&m.name, "source", r)).transpose()?;
+            match m.kind {
+                ModuleKind::Python if code.is_none() => {
+                    return Err(protocol(format!("Python module `{}` has no code", m.name)));
+                }
+                ModuleKind::Extension if m.origin.is_none() => {
+                    return Err(protocol(format!(
+                        "extension module `{}` has no file",
+                        m.name
+                    )));
+                }
+                _ => {}
+            }
+            Ok(Module {
+                name: m.name,
+                kind: m.kind,
+                is_package: m.is_package,
+                bootstrap: m.bootstrap,
+                origin: m.origin,
+                code,
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Analysis {
+        python: manifest.python,
+        modules,
+        missing: manifest.missing,
+        skipped: manifest.errors,
+    })
 }

@@ -1,1 +1,93 @@
-//! (in progress)
+//! `pyfreeze build`: the build's straight path, step by step.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::analysis::{self, ExtraModule, Missing, Request};
+use crate::native::{self, NotBundled};
+use crate::{interpreter, output, pack, project};
+
+/// The stub's start-up module; see its docstring.
+const BOOT_SOURCE: &str = include_str!("python/boot.py");
+/// Its name in the bundle, imported by the stub.
+pub const BOOT_MODULE: &str = "_pyfreeze_boot";
+/// The file name importlib gives its own frames: CPython trims frames with it from
+/// tracebacks, so the loader's frames vanish exactly like importlib's.
+pub const BOOT_FILENAME: &str = "<frozen importlib._bootstrap_external>";
+
+/// What `pyfreeze build` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub app: PathBuf,
+    pub output: Option<PathBuf>,
+    pub python: Option<PathBuf>,
+    pub entry: Option<String>,
+    pub includes: Vec<String>,
+    pub excludes: Vec<String>,
+    pub optimize: u8,
+    pub sources: bool,
+    pub stub: Option<PathBuf>,
+}
+
+/// What a build made, for the summary.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub output: PathBuf,
+    pub python_version: String,
+    pub contents: pack::Contents,
+    pub size: u64,
+    pub elapsed: Duration,
+    pub missing: Vec<Missing>,
+    pub not_bundled: Vec<NotBundled>,
+    pub skipped: Vec<analysis::CompileError>,
+}
+
+pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
+    let started = Instant::now();
+    let project = project::resolve(&options.app, options.entry.as_deref())?;
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("dist").join(&project.name));
+    if output.is_dir() {
+        return Err(output::OutputError::OutputIsDirectory(output).into());
+    }
+    let stub = output::locate_stub(options.stub.as_deref())?;
+    let python = interpreter::choose(
+        options.python.as_deref(),
+        std::env::var_os("VIRTUAL_ENV"),
+        std::env::var_os("PATH"),
+    )?;
+
+    let request = Request {
+        app_dir: project.app_dir.clone(),
+        entry: project.entry.clone(),
+        includes: options.includes.clone(),
+        excludes: options.excludes.clone(),
+        optimize: options.optimize,
+        sources: options.sources,
+        extra_modules: vec![ExtraModule {
+            name: BOOT_MODULE.to_owned(),
+            source: BOOT_SOURCE.to_owned(),
+        }],
+    };
+    let analysis = analysis::analyse(&python, &request)?;
+    let native = native::collect(&analysis)?;
+    let not_bundled = native.not_bundled.clone();
+    let (archive, contents) = pack::pack(&project.entry, options.optimize, &analysis, native)
+        .context("cannot lay out the bundle")?;
+    let size = output::write(&stub, archive, &output)?;
+
+    Ok(BuildReport {
+        output,
+        python_version: analysis.python.version.clone(),
+        contents,
+        size,
+        elapsed: started.elapsed(),
+        missing: analysis.missing,
+        not_bundled,
+        skipped: analysis.skipped,
+    })
+}

@@ -11,6 +11,7 @@ pub mod elf;
 pub mod freeze;
 pub mod interpreter;
 pub mod ls;
+pub mod native;
 pub mod output;
 pub mod pack;
 pub mod project;

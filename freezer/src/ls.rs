@@ -1,1 +1,297 @@
-//! (in progress)
+//! `pyfreeze ls`: what a bundle holds, as a table for people or JSON for scripts.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use pyfreeze_archive::{Bundle, Entry, Kind};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LsError {
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+    #[error("{}: {source}", path.display())]
+    Format {
+        path: std::path::PathBuf,
+        #[source]
+        source: pyfreeze_archive::Error,
+    },
+}
+
+#[derive(Serialize)]
+struct Listing<'a> {
+    bundle: String,
+    python: PythonInfo<'a>,
+    entry_point: EntryPoint<'a>,
+    stub_size: u64,
+    totals: Totals,
+    entries: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct PythonInfo<'a> {
+    version: &'a str,
+    magic: String,
+    optimize: u8,
+    libpython: &'a str,
+}
+
+#[derive(Serialize)]
+struct EntryPoint<'a> {
+    kind: &'static str,
+    module: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    detail: &'a str,
+}
+
+#[derive(Serialize, Default)]
+struct Totals {
+    entries: usize,
+    stored: u64,
+    original: u64,
+    by_kind: Vec<KindTotal>,
+}
+
+#[derive(Serialize)]
+struct KindTotal {
+    kind: &'static str,
+    count: usize,
+    stored: u64,
+    original: u64,
+}
+
+#[derive(Serialize)]
+struct Item<'a> {
+    kind: &'static str,
+    name: &'a str,
+    package: bool,
+    bootstrap: bool,
+    compression: &'static str,
+    stored: u64,
+    original: u64,
+}
+
+impl<'a> From<Entry<'a>> for Item<'a> {
+    fn from(entry: Entry<'a>) -> Self {
+        Item {
+            kind: entry.kind.label(),
+            name: entry.name,
+            package: entry.is_package(),
+            bootstrap: entry.is_bootstrap(),
+            compression: entry.compression.label(),
+            stored: entry.stored.len() as u64,
+            original: entry.original_len,
+        }
+    }
+}
+
+fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze_archive::Error> {
+    let entries = bundle
+        .entries()
+        .map(|e| e.map(Item::from))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut totals = Totals {
+        entries: entries.len(),
+        ..Totals::default()
+    };
+    for kind in Kind::ALL {
+        let of_kind: Vec<&Item> = entries.iter().filter(|e| e.kind == kind.label()).collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        totals.by_kind.push(KindTotal {
+            kind: kind.label(),
+            count: of_kind.len(),
+            stored: of_kind.iter().map(|e| e.stored).sum(),
+            original: of_kind.iter().map(|e| e.original).sum(),
+        });
+    }
+    totals.stored = entries.iter().map(|e| e.stored).sum();
+    totals.original = entries.iter().map(|e| e.original).sum();
+    let (kind, module, detail) = bundle.entry_point()?;
+    Ok(Listing {
+        bundle: path.display().to_string(),
+        python: PythonInfo {
+            version: bundle.python_version()?,
+            magic: bundle
+                .pyc_magic()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            optimize: bundle.optimize(),
+            libpython: bundle.libpython()?,
+        },
+        entry_point: EntryPoint {
+            kind: kind.label(),
+            module,
+            detail,
+        },
+        stub_size: bundle.archive_start(),
+        totals,
+        entries,
+    })
+}
+
+fn human(listing: &Listing<'_>) -> String {
+    let mut out = String::new();
+    let l = listing;
+    let entry = match l.entry_point.kind {
+        "script" => format!("script {}", l.entry_point.detail),
+        "function" => format!("{}:{}", l.entry_point.module, l.entry_point.detail),
+        _ => format!("module {}", l.entry_point.module),
+    };
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "bundle:  {}", l.bundle);
+    let _ = writeln!(
+        out,
+        "python:  {} (magic {}, optimize {}, {})",
+        l.python.version, l.python.magic, l.python.optimize, l.python.libpython
+    );
+    let _ = writeln!(out, "entry:   {entry}");
+    let _ = writeln!(
+        out,
+        "size:    {} bytes stub + {} bytes stored ({} original) in {} entries",
+        l.stub_size, l.totals.stored, l.totals.original, l.totals.entries
+    );
+    for k in &l.totals.by_kind {
+        let _ = writeln!(
+            out,
+            "  {:<10} {:>6} entries {:>12} stored {:>12} original",
+            k.kind, k.count, k.stored, k.original
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{:<10} {:>12} {:>12}  NAME", "KIND", "STORED", "ORIGINAL");
+    for e in &l.entries {
+        let mut marks = Vec::new();
+        if e.package {
+            marks.push("package");
+        }
+        if e.bootstrap {
+            marks.push("bootstrap");
+        }
+        let marks = if marks.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", marks.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{:<10} {:>12} {:>12}  {}{}",
+            e.kind, e.stored, e.original, e.name, marks
+        );
+    }
+    out
+}
+
+/// Lists the bundle at `path` as text, or JSON when `json`.
+pub fn list(path: &Path, json: bool) -> Result<String, LsError> {
+    let bytes = fs_err::read(path)?;
+    let format_error = |source| LsError::Format {
+        path: path.to_owned(),
+        source,
+    };
+    let bundle = Bundle::parse(&bytes).map_err(format_error)?;
+    let listing = listing(path, &bundle).map_err(format_error)?;
+    Ok(if json {
+        let mut text = serde_json::to_string_pretty(&listing).expect("plain data serialises");
+        text.push('\n');
+        text
+    } else {
+        human(&listing)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyfreeze_archive::{flags, ArchiveWriter, BundleInfo, Compression, EntryPointKind, NewEntry};
+
+    /// A bundle made from fixed entries, so the listing is the same on every machine.
+    fn synthetic_bundle(dir: &Path) -> std::path::PathBuf {
+        let mut writer = ArchiveWriter::new(BundleInfo {
+            python_version: "3.11.7".into(),
+            python_major: 3,
+            python_minor: 11,
+            optimize: 0,
+            pyc_magic: [0xa7, 0x0d, 0x0d, 0x0a],
+            entry_kind: EntryPointKind::Script,
+            entry_module: "__main__".into(),
+            entry_function: "main.py".into(),
+            libpython: "libpython3.11.so.1.0".into(),
+        });
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 6] = [
+            (Kind::Module, "__main__", 0, Compression::None, b"main code"),
+            (Kind::Module, "encodings", flags::PACKAGE | flags::BOOTSTRAP, Compression::None, b"encodings code"),
+            (Kind::Source, "__main__", 0, Compression::Deflate, b"import greet\ngreet.hello()\ngreet.hello()\n"),
+            (Kind::Module, "greet", 0, Compression::None, b"greet code"),
+            (Kind::Extension, "math", 0, Compression::None, b"\x7fELF math"),
+            (Kind::LibPython, "libpython3.11.so.1.0", 0, Compression::None, b"\x7fELF libpython"),
+        ];
+        for (kind, name, flags, compression, data) in entries {
+            writer
+                .add(NewEntry { kind, name: name.into(), flags, compression, data: data.to_vec() })
+                .unwrap();
+        }
+        let path = dir.join("app");
+        let mut file = b"\x7fELF stub".to_vec();
+        writer.write_to(&mut file, 9).unwrap();
+        fs_err::write(&path, file).unwrap();
+        path
+    }
+
+    fn settings(dir: &Path) -> insta::Settings {
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(&regex_escape(&dir.display().to_string()), "[TMP]");
+        settings
+    }
+
+    fn regex_escape(s: &str) -> String {
+        s.chars()
+            .flat_map(|c| {
+                if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                    vec![c]
+                } else {
+                    vec!['\\', c]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn human_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        settings(dir.path()).bind(|| insta::assert_snapshot!(list(&path, false).unwrap()));
+    }
+
+    #[test]
+    fn json_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        let text = list(&path, true).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["python"]["version"], "3.11.7");
+        assert_eq!(value["entries"].as_array().unwrap().len(), 6);
+        settings(dir.path()).bind(|| insta::assert_snapshot!(text));
+    }
+
+    #[test]
+    fn not_a_bundle_and_damaged_bundle_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        fs_err::write(&plain, b"just some file contents, not a bundle at all").unwrap();
+        let damaged = synthetic_bundle(dir.path());
+        let mut bytes = fs_err::read(&damaged).unwrap();
+        let at = bytes.len() - 60;
+        bytes[at] ^= 0x55;
+        fs_err::write(&damaged, bytes).unwrap();
+        let missing = dir.path().join("missing");
+        let messages = [&plain, &damaged, &missing]
+            .iter()
+            .map(|p| list(p, false).unwrap_err().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        settings(dir.path()).bind(|| insta::assert_snapshot!(messages));
+    }
+}

@@ -1,1 +1,152 @@
-fn main() {}
+//! The `pyfreeze` command line: parses arguments, calls the library, reports.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pyfreeze::freeze::{self, BuildOptions, BuildReport};
+use pyfreeze::ls;
+
+#[derive(Parser)]
+#[command(name = "pyfreeze", version, about = "Freeze a Python project into one standalone executable")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a standalone executable from a Python app.
+    Build {
+        /// The app: a project directory (entry __main__.py, else main.py) or a .py file.
+        app: PathBuf,
+        /// Where to write the executable [default: dist/<name>].
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// The interpreter to build with [default: the active virtualenv's, else python3].
+        #[arg(long, value_name = "INTERP")]
+        python: Option<PathBuf>,
+        /// The entry point: FILE inside the app, MODULE (run as -m), or MODULE:FUNCTION.
+        #[arg(long, value_name = "FILE|MODULE|MODULE:FUNC")]
+        entry: Option<String>,
+        /// Bundle a module no import statement shows (repeatable).
+        #[arg(long = "include", value_name = "MOD")]
+        includes: Vec<String>,
+        /// Leave a module and its submodules out (repeatable).
+        #[arg(long = "exclude", value_name = "MOD")]
+        excludes: Vec<String>,
+        /// Compile with optimisation, like python -O; twice (-OO) also drops docstrings.
+        #[arg(short = 'O', action = clap::ArgAction::Count)]
+        optimize: u8,
+        /// Leave module sources out (tracebacks then show no source lines).
+        #[arg(long)]
+        no_source: bool,
+        /// The runtime stub to build on [default: pyfreeze-stub next to pyfreeze].
+        #[arg(long, value_name = "PATH")]
+        stub: Option<PathBuf>,
+    },
+    /// List what a bundle contains.
+    Ls {
+        /// A bundle made by `pyfreeze build`.
+        binary: PathBuf,
+        /// Print JSON for scripts instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn report(report: &BuildReport) -> String {
+    let mut out = String::new();
+    let c = report.contents;
+    out.push_str(&format!(
+        "Built {} ({:.1} MB) with Python {}: {} modules, {} extension modules, in {:.2}s\n",
+        report.output.display(),
+        report.size as f64 / 1e6,
+        report.python_version,
+        c.modules,
+        c.extensions,
+        report.elapsed.as_secs_f64(),
+    ));
+    if !report.missing.is_empty() {
+        let names: Vec<&str> = report.missing.iter().map(|m| m.name.as_str()).collect();
+        out.push_str(&format!(
+            "warning: {} imports were not found and are not bundled (they fail only if they run): {}\n",
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    for module in &report.not_bundled {
+        out.push_str(&format!(
+            "warning: extension module {} not bundled: it needs {} (shared libraries are not bundled yet)\n",
+            module.module,
+            module.needs.join(", ")
+        ));
+    }
+    for error in &report.skipped {
+        out.push_str(&format!(
+            "warning: {} left out: {}:{}: {}\n",
+            error.module,
+            error.file.display(),
+            error.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
+            error.message
+        ));
+    }
+    out
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Build {
+            app,
+            output,
+            python,
+            entry,
+            includes,
+            excludes,
+            optimize,
+            no_source,
+            stub,
+        } => {
+            let options = BuildOptions {
+                app,
+                output,
+                python,
+                entry,
+                includes,
+                excludes,
+                optimize: optimize.min(2),
+                sources: !no_source,
+                stub,
+            };
+            let built = freeze::build(&options)?;
+            eprint!("{}", report(&built));
+        }
+        Command::Ls { binary, json } => {
+            let text = ls::list(&binary, json)?;
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(text.as_bytes()) {
+                // A closed pipe (`pyfreeze ls x | head`) is the reader's choice, not an error.
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut message = format!("error: {error}");
+            for cause in error.chain().skip(1) {
+                message.push_str(&format!("\n  caused by: {cause}"));
+            }
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,135 @@
-//! (in progress)
+//! Step 4: the archive. Bytecode, extension modules and libpython are stored raw, so the
+//! stub can use them straight from its own mapping; sources, read only for tracebacks and
+//! `inspect`, are compressed.
+
+use pyfreeze_archive::{
+    flags, ArchiveWriter, BundleInfo, Compression, EntryPointKind, Kind, NewEntry, MAIN_MODULE,
+};
+
+use crate::analysis::{Analysis, EntrySpec, ModuleKind};
+use crate::native::Native;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("the interpreter reported a malformed magic number {0:?}")]
+    Magic(String),
+    #[error(transparent)]
+    Archive(#[from] pyfreeze_archive::Error),
+}
+
+fn magic(hex: &str) -> Result<[u8; 4], PackError> {
+    let bad = || PackError::Magic(hex.to_owned());
+    if hex.len() != 8 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 4];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// Counts of what went into the archive, for the build summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Contents {
+    pub modules: usize,
+    pub sources: usize,
+    pub extensions: usize,
+}
+
+/// Lays out every entry of the bundle.
+pub fn pack(
+    entry: &EntrySpec,
+    optimize: u8,
+    analysis: &Analysis,
+    native: Native,
+) -> Result<(ArchiveWriter, Contents), PackError> {
+    let python = &analysis.python;
+    let (entry_kind, entry_module, entry_arg) = match entry {
+        EntrySpec::Script { path } => (
+            EntryPointKind::Script,
+            MAIN_MODULE.to_owned(),
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+        EntrySpec::Module { module } => (EntryPointKind::Module, module.clone(), String::new()),
+        EntrySpec::Function { module, function } => {
+            (EntryPointKind::Function, module.clone(), function.clone())
+        }
+    };
+    let mut writer = ArchiveWriter::new(BundleInfo {
+        python_version: python.version.clone(),
+        python_major: python.major,
+        python_minor: python.minor,
+        optimize,
+        pyc_magic: magic(&python.magic)?,
+        entry_kind,
+        entry_module,
+        entry_function: entry_arg,
+        libpython: native.libpython.name.clone(),
+    });
+
+    let mut contents = Contents::default();
+    for module in &analysis.modules {
+        if module.kind != ModuleKind::Python {
+            continue;
+        }
+        let Some(code) = &module.code else { continue };
+        let mut module_flags = 0;
+        if module.is_package {
+            module_flags |= flags::PACKAGE;
+        }
+        if module.bootstrap {
+            module_flags |= flags::BOOTSTRAP;
+        }
+        writer.add(NewEntry {
+            kind: Kind::Module,
+            name: module.name.clone(),
+            flags: module_flags,
+            compression: Compression::None,
+            data: code.clone(),
+        })?;
+        contents.modules += 1;
+        if let Some(source) = &module.source {
+            writer.add(NewEntry {
+                kind: Kind::Source,
+                name: module.name.clone(),
+                flags: 0,
+                compression: Compression::Deflate,
+                data: source.clone(),
+            })?;
+            contents.sources += 1;
+        }
+    }
+    for extension in native.extensions {
+        writer.add(NewEntry {
+            kind: Kind::Extension,
+            name: extension.name,
+            flags: 0,
+            compression: Compression::None,
+            data: extension.bytes,
+        })?;
+        contents.extensions += 1;
+    }
+    writer.add(NewEntry {
+        kind: Kind::LibPython,
+        name: native.libpython.name,
+        flags: 0,
+        compression: Compression::None,
+        data: native.libpython.bytes,
+    })?;
+    Ok((writer, contents))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_parses_hex() {
+        assert_eq!(magic("a70d0d0a").unwrap(), [0xa7, 0x0d, 0x0d, 0x0a]);
+        assert!(magic("a70d0d").is_err());
+        assert!(magic("zz0d0d0a").is_err());
+    }
+}

@@ -1,1 +1,33 @@
-fn main() {}
+//! The runtime stub of a pyfreeze bundle. `pyfreeze build` appends an archive to a copy
+//! of this executable; at start-up it runs one straight path, one module per step:
+//! trailer and index ([`bundle`]) -> libpython from a memfd ([`libpython`]) -> frozen
+//! table ([`frozen`]) -> interpreter start, finder and `__main__` ([`run`]) -> exit status.
+
+mod bundle;
+mod error;
+mod ffi;
+mod frozen;
+mod importer;
+mod libpython;
+mod run;
+
+use ffi::python::Exit;
+
+/// The exit status when the stub itself cannot start the app (as opposed to the app
+/// failing, which exits as CPython would).
+const STUB_FAILURE: i32 = 70;
+
+fn main() {
+    match run::run() {
+        Ok(Exit::Status(status)) => std::process::exit(status),
+        Ok(Exit::Interrupted) => ffi::sys::die_by_sigint(),
+        Err(error) => {
+            let program = std::env::args_os()
+                .next()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "pyfreeze bundle".to_owned());
+            eprintln!("{program}: error: {error}");
+            std::process::exit(STUB_FAILURE)
+        }
+    }
+}

@@ -1,1 +1,607 @@
-print("placeholder")
+# pyfreeze analysis: run by the *target* interpreter as `python -I -c <this text>` with a
+# JSON request on stdin, so that module resolution, syntax and bytecode are exactly that
+# interpreter's. Nothing of the app is imported: modules are found with PathFinder and
+# their imports read from the compiled code.
+#
+# Answer on stdout: 8-byte little-endian length N, N bytes of JSON manifest, then a blob
+# region that the manifest's [offset, len] pairs point into.
+#
+# Must run unchanged on CPython 3.8 to 3.13 with the standard library only, and must not
+# depend on sys.argv or __file__ (it may be exec'd by a wrapper).
+
+import sys
+
+# Anything printed by code we run (a .pth-installed finder, a warning hook) would corrupt
+# the binary answer; keep the real stdout for ourselves.
+_OUT = sys.stdout.buffer
+sys.stdout = sys.stderr
+
+import importlib.machinery
+import importlib.util
+import json
+import marshal
+import opcode
+import os
+import pkgutil
+import platform
+import sysconfig
+import types
+import warnings
+
+# Compiling third-party code would print its SyntaxWarnings (invalid escapes, `is` with a
+# literal); running it from a .pyc would not, and they are not the user's to fix.
+warnings.simplefilter("ignore")
+
+PathFinder = importlib.machinery.PathFinder
+ExtensionFileLoader = importlib.machinery.ExtensionFileLoader
+SOURCE_SUFFIXES = tuple(importlib.machinery.SOURCE_SUFFIXES)
+CodeType = types.CodeType
+
+DYNAMIC_IMPORTERS = ("import_module", "__import__")
+# Flag of code objects that run in their own frame (functions, lambdas, comprehensions):
+# what they import is not imported when their module is.
+CO_NEWLOCALS = 0x2
+
+# Scanning reads the wordcode directly: dis.get_instructions costs more than compiling on
+# module-level code, and only three kinds of instruction matter. Opcodes that a version
+# lacks (or has only as a pseudo-instruction, >= 256) never match a code byte.
+def _op(name):
+    return opcode.opmap.get(name, -1)
+
+
+IMPORT_NAME = _op("IMPORT_NAME")
+LOAD_CONST = _op("LOAD_CONST")
+EXTENDED_ARG = _op("EXTENDED_ARG")
+# Not steps of the program (3.11+ inline caches, line-number placeholders): they never
+# separate an import from its arguments.
+SKIPPED_OPS = frozenset((_op("CACHE"), _op("NOP")))
+# Instructions loading a name that may be `import_module` / `__import__`, with how far
+# their argument is shifted before it indexes co_names (3.11 and 3.12 use the low bit as
+# a flag for LOAD_GLOBAL and LOAD_ATTR).
+NAME_LOADS = {
+    _op("LOAD_NAME"): 0,
+    _op("LOAD_GLOBAL"): 1 if sys.version_info >= (3, 11) else 0,
+    _op("LOAD_ATTR"): 1 if sys.version_info >= (3, 12) else 0,
+    _op("LOAD_METHOD"): 0,
+}
+NAME_LOADS.pop(-1, None)
+
+# Part of libpython itself (the import system), never found on sys.path.
+PROVIDED_NAMES = frozenset(sys.builtin_module_names) | {
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+}
+# Needed before the stub's finder is installed, with all they import.
+BOOTSTRAP_ROOTS = ("encodings", "codecs", "io", "abc")
+STANDARD_FINDERS = (
+    PathFinder,
+    importlib.machinery.BuiltinImporter,
+    importlib.machinery.FrozenImporter,
+)
+
+
+class Fatal(Exception):
+    """A problem with the request that no manifest can describe."""
+
+
+class Found:
+    """A sentinel result of a module search."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __repr__(self):
+        return self.what
+
+
+PROVIDED = Found("provided")  # builtin: in libpython already
+MISSING = Found("missing")
+# The parent is a plain module: only a module that registers itself in sys.modules (as os
+# does with os.path) can answer, which nothing short of running it can tell.
+NOT_IN_PACKAGE = Found("not in a package")
+
+
+class Module:
+    __slots__ = (
+        "name",
+        "kind",
+        "is_package",
+        "origin",
+        "locations",
+        "loader",
+        "in_app",
+        "source_text",
+        "keep_source",
+        "bundle_path",
+    )
+
+    def __init__(self, name, kind, is_package, origin, locations, loader, in_app):
+        self.name = name
+        self.kind = kind
+        self.is_package = is_package
+        self.origin = origin
+        # Where submodules are searched (packages only).
+        self.locations = locations
+        self.loader = loader
+        self.in_app = in_app
+        # Given for extra modules and the script, read from `origin` otherwise.
+        self.source_text = None
+        self.keep_source = True
+        self.bundle_path = (
+            name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+        )
+
+
+def python_info():
+    libpython = None
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        libdir = sysconfig.get_config_var("LIBDIR") or ""
+        for var in ("INSTSONAME", "LDLIBRARY"):
+            soname = sysconfig.get_config_var(var)
+            if libdir and soname and os.path.isfile(os.path.join(libdir, soname)):
+                libpython = os.path.join(libdir, soname)
+                break
+    return {
+        "version": platform.python_version(),
+        "major": sys.version_info[0],
+        "minor": sys.version_info[1],
+        "magic": importlib.util.MAGIC_NUMBER.hex(),
+        "executable": sys.executable,
+        "libpython": libpython,
+    }
+
+
+def is_excluded(name, excludes):
+    for x in excludes:
+        if name == x or name.startswith(x + "."):
+            return True
+    return False
+
+
+class Analysis:
+    def __init__(self, request):
+        self.app_dir = os.path.abspath(request["app_dir"])
+        cwd = os.getcwd()
+        self.search_path = [self.app_dir] + [
+            p for p in sys.path if p and p != cwd and p != self.app_dir
+        ]
+        self.optimize = int(request["optimize"])
+        self.sources = bool(request["sources"])
+        self.excludes = tuple(request["excludes"])
+        self.other_finders = [
+            f
+            for f in sys.meta_path
+            if f not in STANDARD_FINDERS and hasattr(f, "find_spec")
+        ]
+        self.found = {}  # name -> Module | Found, every search done once
+        self.reached = {}  # name -> Module in the closure
+        self.queue = []
+        # importer -> the modules it imports when it is itself imported
+        self.eager_edges = {}
+        self.missing = {}  # name -> importers
+        self.errors = []
+        self.compiled = {}  # name -> (code bytes, source bytes or None)
+
+    # -- finding -----------------------------------------------------------------------
+
+    def find(self, name):
+        try:
+            return self.found[name]
+        except KeyError:
+            result = self.found[name] = self._find(name)
+            return result
+
+    def _find(self, name):
+        parent_name, _, _ = name.rpartition(".")
+        if not parent_name:
+            if name in PROVIDED_NAMES:
+                return PROVIDED
+            spec = PathFinder.find_spec(name, self.search_path)
+            if spec is None:
+                spec = self._find_elsewhere(name)
+            if spec is None:
+                return MISSING
+            return self._module(name, spec, None)
+        parent = self.find(parent_name)
+        if not isinstance(parent, Module) or parent.locations is None:
+            return NOT_IN_PACKAGE
+        spec = PathFinder.find_spec(name, parent.locations)
+        if spec is None:
+            return MISSING
+        return self._module(name, spec, parent)
+
+    def _find_elsewhere(self, name):
+        # Finders that site-packages installed through .pth files (setuptools' editable
+        # installs) can see top-level packages PathFinder cannot.
+        for finder in self.other_finders:
+            try:
+                spec = finder.find_spec(name, None)
+            except Exception:
+                continue
+            if spec is not None:
+                return spec
+        return None
+
+    def _module(self, name, spec, parent):
+        locations = spec.submodule_search_locations
+        if locations is not None:
+            locations = list(locations)
+        origin = spec.origin
+        if origin in (None, "namespace") and locations is not None:
+            # A namespace package: nothing to load, an empty module makes it importable.
+            module = Module(name, "python", True, None, locations, None, False)
+            module.source_text = b""
+            module.keep_source = False
+        elif isinstance(spec.loader, ExtensionFileLoader):
+            module = Module(name, "extension", False, origin, None, spec.loader, False)
+        else:
+            is_package = locations is not None
+            module = Module(name, "python", is_package, origin, locations, spec.loader, False)
+        if parent is not None:
+            module.in_app = parent.in_app
+        else:
+            module.in_app = self._in_app_dir(module)
+        return module
+
+    def _in_app_dir(self, module):
+        # The app's own modules sit directly in app_dir; a virtualenv inside the app
+        # directory holds dependencies, not the app.
+        if module.origin is None:
+            return any(os.path.dirname(p) == self.app_dir for p in module.locations or ())
+        directory = os.path.dirname(module.origin)
+        if module.is_package:
+            directory = os.path.dirname(directory)
+        return directory == self.app_dir
+
+    # -- the closure -------------------------------------------------------------------
+
+    def add(self, module, importer, eager):
+        if importer is not None and eager:
+            self.eager_edges.setdefault(importer, set()).add(module.name)
+        if module.name not in self.reached:
+            self.reached[module.name] = module
+            self.queue.append(module)
+
+    def report_missing(self, name, importer):
+        importers = self.missing.setdefault(name, set())
+        if importer is not None:
+            importers.add(importer)
+
+    def need(self, name, importer, eager=False):
+        """Adds `name` and its parents; returns its Module, or None."""
+        parts = name.split(".")
+        if not all(parts):
+            return None
+        prefix = None
+        found = None
+        for part in parts:
+            prefix = part if prefix is None else prefix + "." + part
+            if is_excluded(prefix, self.excludes):
+                return None
+            found = self.find(prefix)
+            if found is MISSING:
+                self.report_missing(prefix, importer)
+                return None
+            if not isinstance(found, Module):
+                return None
+            self.add(found, importer, eager)
+        return found
+
+    def need_from(self, name, fromlist, importer, eager):
+        module = self.need(name, importer, eager)
+        if module is None or module.locations is None or not fromlist:
+            return
+        for attr in fromlist:
+            if attr == "*" or not isinstance(attr, str):
+                continue
+            sub = name + "." + attr
+            if is_excluded(sub, self.excludes):
+                continue
+            # Not a submodule: `from pkg import attr` then names an attribute.
+            found = self.find(sub)
+            if isinstance(found, Module):
+                self.add(found, importer, eager)
+
+    def need_all_submodules(self, name):
+        package = self.need(name, None)
+        if package is None or package.locations is None:
+            return
+        subs = sorted(info.name for info in pkgutil.iter_modules(package.locations))
+        for sub in subs:
+            self.need(name + "." + sub, None)
+
+    def run(self, request):
+        for extra in request["extra_modules"]:
+            module = Module(extra["name"], "python", False, None, None, None, True)
+            module.source_text = extra["source"].encode("utf-8")
+            self.found[module.name] = module
+            self.need(module.name, None)
+        self.extra_names = [extra["name"] for extra in request["extra_modules"]]
+
+        entry = request["entry"]
+        if entry["kind"] == "script":
+            self.add_script(entry["path"])
+        else:
+            # Always in sys.modules at run time, whatever module runs as it.
+            self.found["__main__"] = PROVIDED
+            name = entry["module"]
+            module = self.need(name, None)
+            if module is None:
+                raise Fatal(
+                    "cannot find the entry module `%s` in %s or in the sys.path of %s"
+                    % (name, self.app_dir, sys.executable)
+                )
+            # Its compile errors stop the build wherever it was found.
+            module.in_app = True
+            if entry["kind"] == "module" and module.locations is not None:
+                main = self.find(name + ".__main__")
+                if not isinstance(main, Module):
+                    raise Fatal(
+                        "`%s` is a package without a __main__ module (%s); "
+                        "name the module to run instead" % (name, module.origin)
+                    )
+                main.in_app = True
+                self.need(main.name, None)
+
+        for name in request["includes"]:
+            self.need(name, None)
+        for name in BOOTSTRAP_ROOTS[1:]:
+            self.need(name, None)
+        self.need_all_submodules(BOOTSTRAP_ROOTS[0])
+
+        while self.queue:
+            self.process(self.queue.pop())
+
+    def add_script(self, path):
+        path = os.path.abspath(path)
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError as e:
+            raise Fatal("cannot read the entry script %s: %s" % (path, e.strerror))
+        module = Module("__main__", "python", False, path, None, None, True)
+        module.source_text = source
+        module.bundle_path = os.path.basename(path)
+        self.found[module.name] = module
+        self.add(module, None, False)
+
+    # -- compiling and scanning --------------------------------------------------------
+
+    def process(self, module):
+        if module.kind != "python":
+            return
+        code = self.compile(module)
+        if code is None:
+            return
+        try:
+            imports = scan(code)
+        except Exception as e:
+            # Odd code must not stop the build; what it imports is then unknown.
+            sys.stderr.write("pyfreeze: cannot scan %s for imports: %r\n" % (module.name, e))
+            return
+        if module.is_package:
+            package = module.name
+        else:
+            package = module.name.rpartition(".")[0]
+        for name, level, fromlist, eager in sorted(imports, key=import_key):
+            if level > 0:
+                bits = package.rsplit(".", level - 1) if package else []
+                if len(bits) < level:
+                    # Beyond the top-level package (or in a script): fails when run.
+                    self.report_missing("." * level + name, module.name)
+                    continue
+                name = bits[0] + "." + name if name else bits[0]
+            self.need_from(name, fromlist, module.name, eager)
+
+    def compile(self, module):
+        source = module.source_text
+        try:
+            if source is None:
+                source = self.read(module)
+                if source is None:
+                    return self.compile_without_source(module)
+            code = compile(
+                source,
+                module.bundle_path,
+                "exec",
+                dont_inherit=True,
+                optimize=self.optimize,
+            )
+        except SyntaxError as e:
+            self.error(module, e.lineno, e.msg)
+            return None
+        except (ValueError, RecursionError, OSError) as e:
+            # ValueError: null bytes (before 3.12) or undecodable source.
+            self.error(module, None, str(e) or type(e).__name__)
+            return None
+        self.compiled[module.name] = (
+            marshal.dumps(code),
+            source if self.sources and module.keep_source else None,
+        )
+        return code
+
+    def read(self, module):
+        origin = module.origin
+        if origin and origin.endswith(SOURCE_SUFFIXES):
+            get_data = getattr(module.loader, "get_data", None)
+            if get_data is not None:
+                return get_data(origin)
+            with open(origin, "rb") as f:
+                return f.read()
+        return None
+
+    def compile_without_source(self, module):
+        # Only bytecode on disk (a .pyc-only distribution): take the loader's code.
+        get_code = getattr(module.loader, "get_code", None)
+        code = None
+        if get_code is not None:
+            try:
+                code = get_code(module.name)
+            except (ImportError, EOFError, ValueError, TypeError) as e:
+                self.error(module, None, "cannot load its bytecode: %s" % e)
+                return None
+        if code is None:
+            self.error(
+                module,
+                None,
+                "no source or bytecode that pyfreeze can bundle (loader %s)"
+                % type(module.loader).__name__,
+            )
+            return None
+        self.compiled[module.name] = (marshal.dumps(code), None)
+        return code
+
+    def error(self, module, line, message):
+        self.errors.append(
+            {
+                "module": module.name,
+                "file": module.origin or module.bundle_path,
+                "line": line,
+                "message": message,
+                "in_app": module.in_app,
+            }
+        )
+
+    # -- the answer --------------------------------------------------------------------
+
+    def bootstrap_names(self, names):
+        seeds = [n for n in self.extra_names if n in names]
+        seeds += [n for n in BOOTSTRAP_ROOTS[1:] if n in names]
+        root = BOOTSTRAP_ROOTS[0]
+        seeds += [n for n in names if n == root or n.startswith(root + ".")]
+        boot = set()
+        stack = seeds
+        while stack:
+            name = stack.pop()
+            if name in boot or name not in names:
+                continue
+            boot.add(name)
+            stack.extend(self.eager_edges.get(name, ()))
+            parent = name.rpartition(".")[0]
+            if parent:
+                stack.append(parent)
+        return boot
+
+    def manifest(self):
+        blobs = []
+        size = 0
+
+        def blob(data):
+            nonlocal size
+            blobs.append(data)
+            ref = [size, len(data)]
+            size += len(data)
+            return ref
+
+        failed = {e["module"] for e in self.errors}
+        names = {n for n in self.reached if n not in failed}
+        boot = self.bootstrap_names(names)
+        modules = []
+        for name in sorted(names):
+            module = self.reached[name]
+            code = source = None
+            if module.kind == "python":
+                code_bytes, source_bytes = self.compiled[name]
+                code = blob(code_bytes)
+                if source_bytes is not None:
+                    source = blob(source_bytes)
+            modules.append(
+                {
+                    "name": name,
+                    "kind": module.kind,
+                    "is_package": module.is_package,
+                    # Extensions cannot go into the frozen table.
+                    "bootstrap": module.kind == "python" and name in boot,
+                    "origin": module.origin,
+                    "code": code,
+                    "source": source,
+                }
+            )
+        manifest = {
+            "python": python_info(),
+            "modules": modules,
+            "missing": [
+                {"name": name, "imported_by": sorted(self.missing[name])}
+                for name in sorted(self.missing)
+            ],
+            "errors": sorted(self.errors, key=lambda e: e["module"]),
+        }
+        return json.dumps(manifest, separators=(",", ":")).encode("utf-8"), blobs
+
+
+def import_key(item):
+    name, level, fromlist, eager = item
+    return (name, level, fromlist or (), eager)
+
+
+def scan(code):
+    """The imports in `code` and its nested code, as a set of
+    (name, level, fromlist, eager): eager ones run when the module itself is imported."""
+    imports = set()
+    stack = [(code, True)]
+    while stack:
+        co, eager = stack.pop()
+        for const in co.co_consts:
+            if isinstance(const, CodeType):
+                stack.append((const, eager and not const.co_flags & CO_NEWLOCALS))
+        names = co.co_names
+        if not names:
+            continue
+        wordcode = co.co_code
+        dynamic = "import_module" in names or "__import__" in names
+        # Opcodes sit at even offsets; most code objects import nothing.
+        if not dynamic and IMPORT_NAME not in wordcode[::2]:
+            continue
+        consts = co.co_consts
+        extended = 0
+        # The two previous instructions, as (opcode, argument).
+        op1 = arg1 = op2 = arg2 = -1
+        for i in range(0, len(wordcode), 2):
+            op = wordcode[i]
+            if op == EXTENDED_ARG:
+                extended = (extended | wordcode[i + 1]) << 8
+                continue
+            if op in SKIPPED_OPS:
+                continue
+            arg = extended | wordcode[i + 1]
+            extended = 0
+            if op == IMPORT_NAME:
+                level, fromlist = 0, None
+                if op2 == LOAD_CONST and op1 == LOAD_CONST:
+                    level, fromlist = consts[arg2], consts[arg1]
+                if not isinstance(level, int):
+                    level = 0
+                if isinstance(fromlist, tuple):
+                    fromlist = tuple(x for x in fromlist if isinstance(x, str))
+                else:
+                    fromlist = None
+                imports.add((names[arg], level, fromlist, eager))
+            elif dynamic and op == LOAD_CONST and op1 in NAME_LOADS:
+                target = consts[arg]
+                if (
+                    isinstance(target, str)
+                    and names[arg1 >> NAME_LOADS[op1]] in DYNAMIC_IMPORTERS
+                    and not target.startswith(".")
+                ):
+                    imports.add((target, 0, None, eager))
+            op2, arg2, op1, arg1 = op1, arg1, op, arg
+    return imports
+
+
+def main():
+    request = json.loads(sys.stdin.buffer.read())
+    analysis = Analysis(request)
+    analysis.run(request)
+    manifest, blobs = analysis.manifest()
+    _OUT.write(len(manifest).to_bytes(8, "little"))
+    _OUT.write(manifest)
+    for data in blobs:
+        _OUT.write(data)
+    _OUT.flush()
+
+
+try:
+    main()
+except Fatal as e:
+    sys.stderr.write("pyfreeze: %s\n" % e)
+    sys.exit(2)

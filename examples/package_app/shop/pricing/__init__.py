@@ -1,0 +1,3 @@
+from .tax import RATES, price_with_tax
+
+__all__ = ["RATES", "price_with_tax"]

@@ -1,0 +1,166 @@
+"""Start-up module of a pyfreeze bundle.
+
+The stub imports it from CPython's frozen table right after the interpreter starts and
+calls ``setup()``, which installs the finder serving the bundle's modules and returns
+what the stub runs as ``__main__``. Nothing but builtins and the frozen importlib exists
+yet, so it imports only those. It is compiled under the file name of importlib's own
+frames, so that CPython trims the loader's frames from tracebacks exactly as it trims
+its own (``remove_importlib_frames`` in Python/import.c).
+"""
+
+import sys
+import _imp
+import _pyfreeze
+import _frozen_importlib as _bootstrap
+import _frozen_importlib_external as _bootstrap_external
+
+# Bits of _pyfreeze.find(name); the Rust half (runtime-stub/src/importer.rs) has the same.
+_FOUND = 1
+_PACKAGE = 2
+_EXTENSION = 4
+_HAS_SOURCE = 8
+
+_EXTENSION_SUFFIX = _imp.extension_suffixes()[0]
+
+
+class BundleImporter:
+    """Finds and loads the modules stored in this executable.
+
+    A module's ``__file__`` is ``<executable>/<path inside the bundle>``, the way a
+    zipapp's is ``<archive>/<path>``: nothing exists at that path; the source comes from
+    ``get_source`` and the code from the executable's own mapping.
+    """
+
+    def __init__(self, root):
+        self.root = root
+
+    def __repr__(self):
+        return "<pyfreeze.BundleImporter {!r}>".format(self.root)
+
+    def _bits(self, fullname):
+        bits = _pyfreeze.find(fullname)
+        if not bits:
+            raise ImportError("no module named {!r} in this bundle".format(fullname), name=fullname)
+        return bits
+
+    def _filename(self, fullname, bits):
+        if fullname == "__main__" and _pyfreeze.entry_kind == "script":
+            return self.root + "/" + _pyfreeze.entry_arg
+        base = self.root + "/" + fullname.replace(".", "/")
+        if bits & _EXTENSION:
+            return base + _EXTENSION_SUFFIX
+        if bits & _PACKAGE:
+            return base + "/__init__.py"
+        return base + ".py"
+
+    def find_spec(self, fullname, path=None, target=None):
+        bits = _pyfreeze.find(fullname)
+        if not bits:
+            return None
+        is_package = bool(bits & _PACKAGE)
+        spec = _bootstrap.ModuleSpec(
+            fullname, self, origin=self._filename(fullname, bits), is_package=is_package
+        )
+        spec.has_location = True
+        if is_package:
+            spec.submodule_search_locations = [self.root + "/" + fullname.replace(".", "/")]
+        return spec
+
+    def create_module(self, spec):
+        if not _pyfreeze.find(spec.name) & _EXTENSION:
+            return None
+        # dlopen needs a path: the memfd holding the extension's bytes.
+        in_memory = _bootstrap.ModuleSpec(
+            spec.name, self, origin=_pyfreeze.extension_path(spec.name)
+        )
+        return _bootstrap._call_with_frames_removed(_imp.create_dynamic, in_memory)
+
+    def exec_module(self, module):
+        spec = module.__spec__
+        if _pyfreeze.find(spec.name) & _EXTENSION:
+            _bootstrap._call_with_frames_removed(_imp.exec_dynamic, module)
+            # create_dynamic named the memfd; the module's file is its place in the bundle.
+            module.__file__ = spec.origin
+            return
+        code = self.get_code(spec.name)
+        _bootstrap._call_with_frames_removed(exec, code, module.__dict__)
+
+    def get_filename(self, fullname):
+        return self._filename(fullname, self._bits(fullname))
+
+    def get_code(self, fullname):
+        bits = self._bits(fullname)
+        if bits & _EXTENSION:
+            return None
+        code = _pyfreeze.get_code(fullname)
+        # Compiled with its path inside the bundle; make it match __file__ here.
+        _imp._fix_co_filename(code, self._filename(fullname, bits))
+        return code
+
+    def get_source(self, fullname):
+        bits = self._bits(fullname)
+        if not bits & _HAS_SOURCE:
+            return None
+        return _bootstrap_external.decode_source(_pyfreeze.get_source(fullname))
+
+    def is_package(self, fullname):
+        return bool(self._bits(fullname) & _PACKAGE)
+
+
+def _adopt_frozen_modules(importer):
+    """Gives the modules CPython imported from the frozen table before the finder existed
+    (encodings, codecs, io, ...) the spec, loader and file they would have had from it."""
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if spec is None or spec.origin != "frozen":
+            continue
+        ours = importer.find_spec(name)
+        if ours is None:
+            continue
+        module.__spec__ = ours
+        module.__loader__ = importer
+        module.__file__ = ours.origin
+        if ours.submodule_search_locations is not None:
+            module.__path__ = list(ours.submodule_search_locations)
+
+
+def _print_exception(exc_type, value, tb):
+    """sys.excepthook before 3.13, whose C traceback printer reads source lines only from
+    files on disk; the traceback module asks the loader through linecache instead."""
+    import traceback
+
+    traceback.print_exception(exc_type, value, tb)
+
+
+def _run_function():
+    """Runs a ``module:function`` entry point the way a console-script wrapper does."""
+    module = _bootstrap._gcd_import(_pyfreeze.entry_module)
+    sys.exit(getattr(module, _pyfreeze.entry_arg)())
+
+
+def setup():
+    root = _pyfreeze.executable
+    sys.executable = root
+    sys._base_executable = root
+    sys.argv = _pyfreeze.argv
+    sys.frozen = True
+    # The bundle is the only place modules come from; no directory is searched.
+    sys.path[:] = []
+
+    importer = BundleImporter(root)
+    at = sys.meta_path.index(_bootstrap.FrozenImporter)
+    sys.meta_path.insert(at, importer)
+    _adopt_frozen_modules(importer)
+    if sys.version_info < (3, 13):
+        sys.excepthook = _print_exception
+
+    kind = _pyfreeze.entry_kind
+    if kind == "script":
+        main = sys.modules["__main__"]
+        main.__file__ = importer.get_filename("__main__")
+        main.__cached__ = None
+        main.__loader__ = importer
+        return importer.get_code("__main__")
+    if kind == "function":
+        return _run_function
+    return None

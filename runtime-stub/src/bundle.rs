@@ -1,0 +1,20 @@
+//! Step 1: the trailer and index of the archive appended to this executable.
+
+use pyfreeze_archive::{Bundle, Error};
+
+use crate::error::StubError;
+use crate::ffi::sys;
+
+/// Maps the executable and opens the bundle at its end.
+pub(crate) fn open() -> Result<Bundle<'static>, StubError> {
+    let image = sys::map_executable().map_err(StubError::MapSelf)?;
+    let bundle = Bundle::parse(image).map_err(|e| match e {
+        Error::NotABundle => StubError::BareStub,
+        other => StubError::Bundle(other),
+    })?;
+    let (major, minor) = bundle.python_major_minor();
+    if major != 3 || !(8..=13).contains(&minor) {
+        return Err(StubError::UnsupportedPython { major, minor });
+    }
+    Ok(bundle)
+}

@@ -1,0 +1,6 @@
+//! The stub's FFI layer: the only place with `unsafe`. Everything above it calls safe
+//! functions that take and return plain Rust values.
+#![allow(unsafe_code)]
+
+pub(crate) mod python;
+pub(crate) mod sys;

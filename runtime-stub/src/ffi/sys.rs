@@ -1,0 +1,113 @@
+//! Operating-system calls: mapping the executable, memfds, dlopen, signals.
+
+use std::ffi::{CStr, CString};
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+
+/// Maps the running executable read-only for the life of the process, so that bytecode
+/// and names can be handed to CPython as pointers into it without copying.
+pub(crate) fn map_executable() -> io::Result<&'static [u8]> {
+    let file = File::open("/proc/self/exe")?;
+    let len = usize::try_from(file.metadata()?.len())
+        .map_err(|_| io::Error::other("executable too large to map"))?;
+    if len == 0 {
+        return Err(io::Error::other("executable is empty"));
+    }
+    // SAFETY: a fresh private read-only mapping of a file we hold open; the kernel checks
+    // the arguments. The file cannot change under us: a running executable cannot be
+    // written ("Text file busy"), only replaced by rename, which keeps this inode.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the mapping is `len` readable bytes and is never unmapped, so a 'static
+    // shared slice over it stays valid; nothing writes to it (PROT_READ).
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
+}
+
+/// Copies `bytes` into a new memfd and returns the path that opens it,
+/// `/proc/self/fd/N`. The descriptor is deliberately never closed: glibc recognises an
+/// already-loaded library by its path string, so a reused descriptor number would make a
+/// later `dlopen` silently return the old library.
+pub(crate) fn memfd_with(name: &CStr, bytes: &[u8]) -> io::Result<CString> {
+    // SAFETY: `name` is NUL-terminated; MFD_CLOEXEC keeps the descriptor out of children
+    // started with exec (os.system, subprocess).
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just created and is owned by nobody else.
+    let mut file = unsafe { File::from_raw_fd(fd) };
+    file.write_all(bytes)?;
+    let fd = file.into_raw_fd();
+    Ok(CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL in a formatted path"))
+}
+
+/// A library loaded with `dlopen`, kept for the life of the process.
+#[derive(Clone, Copy)]
+pub(crate) struct Library(*mut libc::c_void);
+
+impl Library {
+    /// `dlopen(path, RTLD_NOW | RTLD_GLOBAL)`: global so that extension modules loaded
+    /// later resolve the C API against this copy of libpython.
+    pub(crate) fn open(path: &CStr) -> Result<Library, String> {
+        // SAFETY: `path` is NUL-terminated; dlopen runs the library's constructors, which
+        // for libpython and its dependencies have no preconditions.
+        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+        if handle.is_null() {
+            return Err(dlerror());
+        }
+        Ok(Library(handle))
+    }
+
+    /// The address of `symbol`, or an error naming it.
+    pub(crate) fn symbol(self, symbol: &CStr) -> Result<*mut libc::c_void, String> {
+        // SAFETY: the handle came from a successful dlopen and is never closed.
+        let address = unsafe { libc::dlsym(self.0, symbol.as_ptr()) };
+        if address.is_null() {
+            return Err(format!(
+                "symbol {} not found: {}",
+                symbol.to_string_lossy(),
+                dlerror()
+            ));
+        }
+        Ok(address)
+    }
+}
+
+fn dlerror() -> String {
+    // SAFETY: dlerror returns NULL or a NUL-terminated string valid until the next dl* call
+    // on this thread; it is copied out at once.
+    let message = unsafe { libc::dlerror() };
+    if message.is_null() {
+        "unknown dynamic loader error".to_owned()
+    } else {
+        // SAFETY: non-NULL result of dlerror, see above.
+        unsafe { CStr::from_ptr(message) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// Ends the process the way CPython does after an unhandled KeyboardInterrupt: by SIGINT
+/// with the default action, so the parent sees death by signal (a shell then stops a loop).
+pub(crate) fn die_by_sigint() -> ! {
+    // SAFETY: restoring the default disposition and signalling ourselves have no memory
+    // safety preconditions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::kill(libc::getpid(), libc::SIGINT);
+    }
+    // Only reached if the signal is blocked; 128 + SIGINT is what a shell would report.
+    std::process::exit(130)
+}

@@ -1,0 +1,181 @@
+//! The `_pyfreeze` builtin module: the Rust half of the stub's importer. The Python half
+//! (the bundle's `_pyfreeze_boot` module) asks it what the bundle holds; lookups are a
+//! binary search over the mapped index and code is unmarshalled straight from the
+//! mapping, so an import costs the same whatever the bundle's size.
+
+use std::collections::HashMap;
+use std::ffi::{c_long, CString};
+use std::sync::{Mutex, OnceLock};
+
+use pyfreeze_archive::{Bundle, Entry, EntryPointKind, Kind};
+
+use crate::ffi::python::{callback, PyObject};
+use crate::ffi::sys;
+
+/// What the module serves, fixed before the interpreter starts.
+pub(crate) struct State {
+    pub(crate) bundle: Bundle<'static>,
+    /// The executable's path, as the OS gave it.
+    pub(crate) executable: Vec<u8>,
+    /// The command-line arguments after the program name.
+    pub(crate) args: Vec<Vec<u8>>,
+    pub(crate) entry_kind: EntryPointKind,
+    pub(crate) entry_module: &'static str,
+    pub(crate) entry_arg: &'static str,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+
+/// Extension modules already copied into memfds, by module name: a module imported again
+/// (after removal from sys.modules) must get the same path, or glibc would load a second
+/// copy of it.
+static EXTENSIONS: Mutex<Option<HashMap<String, CString>>> = Mutex::new(None);
+
+/// Bits of the answer of `find`; the Python half has the same constants.
+const FOUND: c_long = 1;
+const PACKAGE: c_long = 2;
+const EXTENSION: c_long = 4;
+const HAS_SOURCE: c_long = 8;
+
+pub(crate) fn install(state: State) {
+    assert!(STATE.set(state).is_ok(), "the importer is installed once");
+}
+
+fn state() -> &'static State {
+    STATE.get().expect("installed before the interpreter starts")
+}
+
+fn entry(kind: Kind, name: &str) -> Result<Option<Entry<'static>>, *mut PyObject> {
+    state()
+        .bundle
+        .find(kind, name)
+        .map_err(|e| callback::import_error(&e.to_string()))
+}
+
+fn with_name(arg: *mut PyObject, f: impl FnOnce(&str) -> *mut PyObject) -> *mut PyObject {
+    match callback::arg_str(arg) {
+        Some(name) => f(name),
+        None => std::ptr::null_mut(),
+    }
+}
+
+/// `find(name) -> int`: 0 if the bundle does not hold the module, else FOUND with the
+/// PACKAGE, EXTENSION and HAS_SOURCE bits.
+extern "C" fn find(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| {
+        let answer = match entry(Kind::Module, name) {
+            Err(err) => return err,
+            Ok(Some(module)) => {
+                let mut bits = FOUND;
+                if module.is_package() {
+                    bits |= PACKAGE;
+                }
+                match entry(Kind::Source, name) {
+                    Err(err) => return err,
+                    Ok(Some(_)) => bits |= HAS_SOURCE,
+                    Ok(None) => {}
+                }
+                bits
+            }
+            Ok(None) => match entry(Kind::Extension, name) {
+                Err(err) => return err,
+                Ok(Some(_)) => FOUND | EXTENSION,
+                Ok(None) => 0,
+            },
+        };
+        callback::long(answer)
+    })
+}
+
+/// `get_code(name) -> code`.
+extern "C" fn get_code(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| match entry(Kind::Module, name) {
+        Err(err) => err,
+        Ok(None) => callback::import_error(&format!("no module named {name:?} in this bundle")),
+        Ok(Some(module)) => match module.contents() {
+            Ok(code) => callback::unmarshal(&code),
+            Err(e) => callback::import_error(&e.to_string()),
+        },
+    })
+}
+
+/// `get_source(name) -> bytes | None`.
+extern "C" fn get_source(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| match entry(Kind::Source, name) {
+        Err(err) => err,
+        Ok(None) => callback::none(),
+        Ok(Some(source)) => match source.contents() {
+            Ok(text) => callback::bytes(&text),
+            Err(e) => callback::import_error(&e.to_string()),
+        },
+    })
+}
+
+/// `extension_path(name) -> str`: a path that `dlopen` opens to get the extension module,
+/// a memfd holding its bytes; created on first use only.
+extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| {
+        let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = cache.get_or_insert_with(HashMap::new);
+        if let Some(path) = cache.get(name) {
+            return callback::str(&path.to_string_lossy());
+        }
+        let extension = match entry(Kind::Extension, name) {
+            Err(err) => return err,
+            Ok(None) => {
+                return callback::import_error(&format!(
+                    "no extension module named {name:?} in this bundle"
+                ))
+            }
+            Ok(Some(extension)) => extension,
+        };
+        let path = extension
+            .contents()
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                sys::memfd_with(extension.c_name(), &bytes)
+                    .map_err(|e| format!("cannot create a memfd for {name}: {e}"))
+            });
+        match path {
+            Ok(path) => {
+                let result = callback::str(&path.to_string_lossy());
+                cache.insert(name.to_owned(), path);
+                result
+            }
+            Err(message) => callback::import_error(&message),
+        }
+    })
+}
+
+/// The module's init function, registered with `PyImport_AppendInittab`.
+pub(crate) extern "C" fn init_module() -> *mut PyObject {
+    let module = callback::create_module(
+        c"_pyfreeze",
+        c"The bundle this executable carries (pyfreeze).",
+        &[
+            (c"find", find, c"find(name) -> bits: found, package, extension, has source"),
+            (c"get_code", get_code, c"get_code(name) -> code object"),
+            (c"get_source", get_source, c"get_source(name) -> bytes or None"),
+            (c"extension_path", extension_path, c"extension_path(name) -> path to dlopen"),
+        ],
+    );
+    if module.is_null() {
+        return module;
+    }
+    let state = state();
+    let mut argv = vec![state.executable.clone()];
+    argv.extend(state.args.iter().cloned());
+    let attributes = [
+        (c"executable", callback::fs_str(&state.executable)),
+        (c"argv", callback::fs_str_list(&argv)),
+        (c"entry_kind", callback::str(state.entry_kind.label())),
+        (c"entry_module", callback::str(state.entry_module)),
+        (c"entry_arg", callback::str(state.entry_arg)),
+    ];
+    for (name, value) in attributes {
+        if !callback::set_attr(module, name, value) {
+            return std::ptr::null_mut();
+        }
+    }
+    module
+}

@@ -1,0 +1,36 @@
+//! Step 2: the bundled libpython, copied into a memfd and loaded from there, so nothing is
+//! written to disk and no Python need be installed.
+
+use pyfreeze_archive::{Bundle, Kind};
+
+use crate::error::StubError;
+use crate::ffi::python::{self, Interpreter};
+use crate::ffi::sys::{self, Library};
+
+/// Loads libpython and checks it is the version the bytecode was compiled for.
+pub(crate) fn load(bundle: &Bundle<'static>) -> Result<Interpreter, StubError> {
+    let name = bundle.libpython()?;
+    let entry = bundle
+        .find(Kind::LibPython, name)?
+        .ok_or_else(|| StubError::MissingLibPython(name.to_owned()))?;
+    let bytes = entry.contents()?;
+    let path = sys::memfd_with(entry.c_name(), &bytes).map_err(|source| StubError::Memfd {
+        what: name.to_owned(),
+        source,
+    })?;
+    let load_error = |message| StubError::Load {
+        what: name.to_owned(),
+        message,
+    };
+    let library = Library::open(&path).map_err(load_error)?;
+    let interpreter = Interpreter::new(python::load(library).map_err(load_error)?);
+
+    let (major, minor) = bundle.python_major_minor();
+    let expected = format!("{major}.{minor}");
+    let found = interpreter.version();
+    let found_major_minor = found.split('.').take(2).collect::<Vec<_>>().join(".");
+    if found_major_minor != expected {
+        return Err(StubError::VersionMismatch { expected, found });
+    }
+    Ok(interpreter)
+}

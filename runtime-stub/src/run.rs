@@ -1,0 +1,97 @@
+//! Steps 3 to 6: the frozen table, the interpreter's start, the finder (the bundle's
+//! `_pyfreeze_boot` module), `__main__`, and the exit status CPython would give.
+
+use std::os::unix::ffi::OsStringExt;
+
+use pyfreeze_archive::{Bundle, Compression, EntryPointKind, Kind};
+
+use crate::error::StubError;
+use crate::ffi::python::{Exit, Interpreter, Obj, Options, PyErr};
+use crate::frozen::{self, FrozenModule};
+use crate::importer::{self, State};
+use crate::{bundle, libpython};
+
+/// The module that installs the finder; it is in the frozen table.
+const BOOT_MODULE: &std::ffi::CStr = c"_pyfreeze_boot";
+
+pub(crate) fn run() -> Result<Exit, StubError> {
+    let bundle = bundle::open()?;
+    let interpreter = libpython::load(&bundle)?;
+    let frozen_table = frozen_table(&bundle, &interpreter)?;
+
+    let executable = std::env::current_exe()
+        .map_err(StubError::MapSelf)?
+        .into_os_string()
+        .into_vec();
+    let program = String::from_utf8_lossy(&executable).into_owned();
+    let (entry_kind, entry_module, entry_arg) = bundle.entry_point()?;
+    importer::install(State {
+        bundle,
+        executable,
+        args: std::env::args_os().skip(1).map(|a| a.into_vec()).collect(),
+        entry_kind,
+        entry_module,
+        entry_arg,
+    });
+
+    interpreter.initialize(
+        &Options {
+            program: &program,
+            optimize: bundle.optimize(),
+            frozen_table,
+        },
+        importer::init_module,
+    );
+    let result = start(&interpreter, entry_kind, entry_module);
+    Ok(interpreter.finish(result))
+}
+
+/// The table of modules CPython imports before the finder exists.
+fn frozen_table(
+    bundle: &Bundle<'static>,
+    interpreter: &Interpreter,
+) -> Result<*const std::ffi::c_void, StubError> {
+    let mut modules = Vec::new();
+    for index in bundle.kind_range(Kind::Module) {
+        let entry = bundle.entry(index)?;
+        if !entry.is_bootstrap() {
+            continue;
+        }
+        if entry.compression != Compression::None {
+            return Err(StubError::CompressedBootstrap(entry.name.to_owned()));
+        }
+        modules.push(FrozenModule {
+            name: entry.c_name(),
+            code: entry.stored,
+            is_package: entry.is_package(),
+        });
+    }
+    let (_, minor) = bundle.python_major_minor();
+    let carried = if minor <= 10 {
+        interpreter.default_frozen_entries_before_311(&frozen::CARRIED_OVER_BEFORE_311)
+    } else {
+        Vec::new()
+    };
+    frozen::table(minor, &modules, &carried).map_err(StubError::FrozenTable)
+}
+
+/// Installs the finder and runs the entry point, like `python script.py`,
+/// `python -m module`, or a console-script wrapper for `module:function`.
+fn start(interpreter: &Interpreter, kind: EntryPointKind, module: &str) -> Result<Obj, PyErr> {
+    let boot = interpreter.import(BOOT_MODULE)?;
+    let setup = interpreter.getattr(&boot, c"setup")?;
+    let runnable = interpreter.call(&setup, Vec::new())?;
+    match kind {
+        EntryPointKind::Script => {
+            let main = interpreter.import(c"__main__")?;
+            interpreter.run_in_module(&runnable, &main)
+        }
+        EntryPointKind::Module => {
+            let runpy = interpreter.import(c"runpy")?;
+            let run_module = interpreter.getattr(&runpy, c"_run_module_as_main")?;
+            let args = vec![interpreter.str(module)?, interpreter.bool(false)?];
+            interpreter.call(&run_module, args)
+        }
+        EntryPointKind::Function => interpreter.call(&runnable, Vec::new()),
+    }
+}

@@ -1,0 +1,158 @@
+//! End-to-end tests: freeze the examples (and small apps written here) with the real
+//! `pyfreeze` and every pyenv CPython 3.8–3.13, run them, and compare them with CPython.
+//!
+//! Built bundles are shared between tests through [`bundle`], one build per
+//! (example, interpreter).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use pyfreeze_tests::{
+    copy_example, freeze, interpreters, mask_frozen, mask_reference, run_frozen_in,
+    run_reference_env, AppDir, Env, Frozen, Interpreter, Output, Status,
+};
+
+mod bad_input;
+mod differential;
+mod isolation;
+mod ls;
+mod runtime;
+
+type Slot = OnceLock<Result<Frozen, String>>;
+
+/// The frozen `examples/<example>` for `python`, built once per test process (from a copy
+/// that is removed right after the build: a bundle must not need its sources).
+fn bundle(example: &str, python: &Interpreter) -> Result<&'static Frozen, String> {
+    bundle_of(example, python, || copy_example(example))
+}
+
+/// The app that `make` writes, frozen for `python`, built once per test process per `key`.
+fn bundle_of(
+    key: &str,
+    python: &Interpreter,
+    make: impl FnOnce() -> AppDir,
+) -> Result<&'static Frozen, String> {
+    static BUNDLES: OnceLock<Mutex<HashMap<(String, String), &'static Slot>>> = OnceLock::new();
+    let slot: &'static Slot = *BUNDLES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry((key.to_owned(), python.version.clone()))
+        .or_insert_with(|| Box::leak(Box::default()));
+    slot.get_or_init(|| {
+        let app = make();
+        freeze(&app.path, python, &[]).map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| format!("{python}: build of {key} failed: {e}"))
+}
+
+/// One run of an app: arguments, stdin, environment, and the status CPython is expected to
+/// end with (checked on the reference, so a wrong case cannot pass vacuously).
+#[derive(Debug, Clone)]
+struct Case<'a> {
+    args: &'a [&'a str],
+    stdin: Option<&'a str>,
+    env: &'a Env<'a>,
+    expect: Status,
+}
+
+impl<'a> Case<'a> {
+    const fn new(args: &'a [&'a str], expect: Status) -> Self {
+        Case {
+            args,
+            stdin: None,
+            env: &[],
+            expect,
+        }
+    }
+
+    const fn stdin(mut self, stdin: &'a str) -> Self {
+        self.stdin = Some(stdin);
+        self
+    }
+
+    const fn env(mut self, env: &'a Env<'a>) -> Self {
+        self.env = env;
+        self
+    }
+}
+
+/// Runs `case` on the frozen `exe` and on `python main.py` in `app` (a copy of the app's
+/// sources); returns a description of every difference (empty if none).
+fn compare(python: &Interpreter, exe: &Path, app: &AppDir, case: &Case<'_>) -> Vec<String> {
+    let stdin = case.stdin.map(str::as_bytes);
+    let reference = run_reference_env(python, &app.path, "main.py", case.args, stdin, case.env);
+    let frozen = run_frozen_in(exe, &app.path, case.args, stdin, case.env);
+    let what = format!("{python}, args {:?}", case.args);
+    let mut problems = Vec::new();
+    if reference.status != case.expect {
+        problems.push(format!(
+            "{what}: the REFERENCE ended with {}, the test expects {} (a wrong test case?)\n{reference}",
+            reference.status, case.expect
+        ));
+    }
+    let masked_ref = mask_reference(&reference.stderr, &app.path, python);
+    let masked_frozen = mask_frozen(&frozen.stderr, exe);
+    if frozen.status != reference.status
+        || frozen.stdout != reference.stdout
+        || masked_frozen != masked_ref
+    {
+        problems.push(format!(
+            "{what}: frozen app and CPython differ\n{}",
+            diff_report(&reference, &frozen, &masked_ref, &masked_frozen)
+        ));
+    }
+    problems
+}
+
+fn diff_report(
+    reference: &Output,
+    frozen: &Output,
+    masked_ref: &str,
+    masked_frozen: &str,
+) -> String {
+    let mut s = String::new();
+    if frozen.status != reference.status {
+        s += &format!(
+            "  status: CPython {}, frozen {}\n",
+            reference.status, frozen.status
+        );
+    }
+    if frozen.stdout != reference.stdout {
+        s += &format!(
+            "  stdout differs\n  --- CPython ---\n{}\n  --- frozen ---\n{}\n",
+            reference.stdout, frozen.stdout
+        );
+    }
+    if masked_frozen != masked_ref {
+        s += &format!(
+            "  stderr differs (masked)\n  --- CPython ---\n{masked_ref}\n  --- frozen ---\n{masked_frozen}\n"
+        );
+    }
+    s
+}
+
+/// Runs `check` for every interpreter, then fails with every problem any of them reported.
+fn for_each_interpreter(test: &str, mut check: impl FnMut(&Interpreter) -> Vec<String>) {
+    let mut problems = Vec::new();
+    for python in interpreters() {
+        let found = check(python);
+        eprintln!(
+            "{test}: {python}: {}",
+            if found.is_empty() {
+                "ok".to_owned()
+            } else {
+                format!("{} problem(s)", found.len())
+            }
+        );
+        problems.extend(found);
+    }
+    assert!(
+        problems.is_empty(),
+        "{test}: {} problem(s):\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}

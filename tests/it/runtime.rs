@@ -1,0 +1,140 @@
+//! What a frozen app sees of itself (e) and how it ends (f), on small apps written here.
+
+use pyfreeze_tests::{run_frozen, write_app, AppDir, Status};
+
+use crate::{bundle_of, compare, for_each_interpreter, Case};
+
+fn whoami_app() -> AppDir {
+    write_app(
+        "whoami",
+        &[
+            (
+                "main.py",
+                "import sys\n\
+                 import helper\n\
+                 print(repr(getattr(sys, 'frozen', None)))\n\
+                 print(sys.argv[0])\n\
+                 print(__file__)\n\
+                 print(helper.__file__)\n\
+                 print(sys.argv[1:])\n",
+            ),
+            ("helper.py", "VALUE = 1\n"),
+        ],
+    )
+}
+
+#[test]
+fn sys_frozen_argv0_and_file() {
+    for_each_interpreter("sys_frozen_argv0_and_file", |python| {
+        let frozen = match bundle_of("whoami", python, whoami_app) {
+            Ok(f) => f,
+            Err(e) => return vec![e],
+        };
+        let out = run_frozen(&frozen.exe, &["a", "b c"], None, &[]);
+        let exe = frozen.exe.display();
+        let expected = format!("True\n{exe}\n{exe}/main.py\n{exe}/helper.py\n['a', 'b c']\n");
+        if out.status == Status::Code(0) && out.stdout == expected && out.stderr.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "{python}: expected sys.frozen True, argv[0] the executable, __file__ under it:\n\
+                 --- expected stdout ---\n{expected}\n--- got ---\n{out}"
+            )]
+        }
+    });
+}
+
+fn status_app() -> AppDir {
+    write_app(
+        "status",
+        &[(
+            "main.py",
+            r#"import sys
+
+mode = sys.argv[1]
+print("before", mode)
+if mode == "code3":
+    sys.exit(3)
+elif mode == "message":
+    sys.exit("message for stderr")
+elif mode == "none":
+    sys.exit(None)
+elif mode == "raise":
+    def fail():
+        raise ValueError("uncaught")
+    fail()
+elif mode == "sigint":
+    import os, signal, time
+    # as if Ctrl-C was pressed (with Python's own handler even if SIGINT came in ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
+print("after", mode)
+"#,
+        )],
+    )
+}
+
+#[test]
+fn exit_status_matches_cpython() {
+    for_each_interpreter("exit_status_matches_cpython", |python| {
+        let frozen = match bundle_of("status", python, status_app) {
+            Ok(f) => f,
+            Err(e) => return vec![e],
+        };
+        let app = status_app();
+        let mut problems = Vec::new();
+        for case in [
+            Case::new(&["code3"], Status::Code(3)),
+            Case::new(&["message"], Status::Code(1)),
+            Case::new(&["none"], Status::Code(0)),
+            Case::new(&["fallthrough"], Status::Code(0)),
+            Case::new(&["raise"], Status::Code(1)),
+        ] {
+            problems.extend(compare(python, &frozen.exe, &app, &case));
+        }
+        // what the comparison stands on: CPython's own behaviour, checked on the frozen app
+        let message = run_frozen(&frozen.exe, &["message"], None, &[]);
+        if message.stderr != "message for stderr\n" || message.stdout != "before message\n" {
+            problems.push(format!("{python}: sys.exit(\"message\"):\n{message}"));
+        }
+        let raised = run_frozen(&frozen.exe, &["raise"], None, &[]);
+        if !raised
+            .stderr
+            .starts_with("Traceback (most recent call last):\n")
+            || !raised.stderr.ends_with("ValueError: uncaught\n")
+            || !raised.stderr.contains("raise ValueError(\"uncaught\")")
+        {
+            problems.push(format!("{python}: uncaught exception:\n{raised}"));
+        }
+        problems
+    });
+}
+
+#[test]
+fn unhandled_sigint_kills_like_cpython() {
+    for_each_interpreter("unhandled_sigint_kills_like_cpython", |python| {
+        let frozen = match bundle_of("status", python, status_app) {
+            Ok(f) => f,
+            Err(e) => return vec![e],
+        };
+        let app = status_app();
+        let mut problems = compare(
+            python,
+            &frozen.exe,
+            &app,
+            &Case::new(&["sigint"], Status::Signal(2)),
+        );
+        let out = run_frozen(&frozen.exe, &["sigint"], None, &[]);
+        if out.status != Status::Signal(2)
+            || out.stdout != "before sigint\n"
+            || !out.stderr.ends_with("KeyboardInterrupt\n")
+        {
+            problems.push(format!(
+                "{python}: after an unhandled KeyboardInterrupt the frozen app must print the \
+                 traceback, flush stdout and kill itself with SIGINT:\n{out}"
+            ));
+        }
+        problems
+    });
+}
