@@ -17,7 +17,9 @@ pub enum Error {
         available: u64,
     },
 
-    #[error("damaged bundle: index checksum is {computed:#010x}, the trailer says {expected:#010x}")]
+    #[error(
+        "damaged bundle: index checksum is {computed:#010x}, the trailer says {expected:#010x}"
+    )]
     IndexChecksum { expected: u32, computed: u32 },
 
     #[error("damaged bundle: {what}")]

@@ -184,11 +184,35 @@ mod tests {
     fn sample() -> Vec<u8> {
         let mut w = ArchiveWriter::new(info());
         for (kind, name, flags, compression, data) in [
-            (Kind::Source, "pkg", 0, Compression::Deflate, b"print('hi')\n" as &[u8]),
-            (Kind::Module, "pkg", flags::PACKAGE, Compression::None, b"code-pkg"),
-            (Kind::Module, "encodings", flags::BOOTSTRAP | flags::PACKAGE, Compression::None, b"enc"),
+            (
+                Kind::Source,
+                "pkg",
+                0,
+                Compression::Deflate,
+                b"print('hi')\n" as &[u8],
+            ),
+            (
+                Kind::Module,
+                "pkg",
+                flags::PACKAGE,
+                Compression::None,
+                b"code-pkg",
+            ),
+            (
+                Kind::Module,
+                "encodings",
+                flags::BOOTSTRAP | flags::PACKAGE,
+                Compression::None,
+                b"enc",
+            ),
             (Kind::Module, "__main__", 0, Compression::None, b"main"),
-            (Kind::LibPython, "libpython3.11.so.1.0", 0, Compression::None, b"\x7fELF"),
+            (
+                Kind::LibPython,
+                "libpython3.11.so.1.0",
+                0,
+                Compression::None,
+                b"\x7fELF",
+            ),
         ] {
             w.add(NewEntry {
                 kind,
@@ -286,7 +310,10 @@ mod tests {
     #[test]
     fn foreign_and_damaged_files_give_typed_errors() {
         assert!(matches!(Bundle::parse(b"short"), Err(Error::NotABundle)));
-        assert!(matches!(Bundle::parse(&[0u8; 4096]), Err(Error::NotABundle)));
+        assert!(matches!(
+            Bundle::parse(&[0u8; 4096]),
+            Err(Error::NotABundle)
+        ));
 
         let good = sample();
         let mut versioned = good.clone();

@@ -4,8 +4,12 @@
 //!
 //! Protocol: the freezer runs `python -I -c <analysis.py>` with a JSON [`Request`] on stdin.
 //! The script answers on stdout with an 8-byte little-endian length `N`, `N` bytes of JSON
-//! [`Manifest`], then a blob region that manifests' `[offset, len]` pairs point into
-//! (marshalled code and source bytes).
+//! [`Manifest`], then a blob region that the manifest's `[offset, len]` pairs point into
+//! (marshalled code and source bytes). Nothing of the app is imported: modules are found
+//! with `PathFinder` and their imports read from their bytecode. The script compiles in
+//! worker interpreters of its own, in parallel and with a fixed hash seed, so that the
+//! bytecode is the same from one build to the next (before 3.11, marshal writes frozenset
+//! constants in hash order).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,8 @@ pub enum EntrySpec {
 pub struct ExtraModule {
     pub name: String,
     pub source: String,
+    /// The file name to compile it under, instead of its path inside the bundle.
+    pub filename: Option<String>,
 }
 
 /// What the freezer asks of the analysis.
@@ -64,8 +70,8 @@ pub struct PythonInfo {
     pub magic: String,
     /// `sys.executable`.
     pub executable: PathBuf,
-    /// The shared libpython (sysconfig `LIBDIR`/`INSTSONAME`, resolved), if the
-    /// interpreter was built with `--enable-shared` and the file exists.
+    /// The shared libpython (sysconfig `LIBDIR`/`INSTSONAME`, else `LIBDIR`/`LDLIBRARY`),
+    /// if the interpreter was built with `--enable-shared` and the file exists.
     pub libpython: Option<PathBuf>,
 }
 
@@ -86,25 +92,32 @@ pub struct ManifestModule {
     pub name: String,
     pub kind: ModuleKind,
     pub is_package: bool,
-    /// Needed before the stub's finder is installed (encodings, codecs, io, abc, the boot
-    /// module): goes into CPython's frozen table.
+    /// Needed before the stub's finder is installed: goes into CPython's frozen table.
+    /// The extra modules, `encodings` and all its submodules, `codecs`, `io`, `abc`, and
+    /// what these import while being imported (imports inside functions or under
+    /// `if __name__ == "__main__":` do not count). Never an extension module.
     pub bootstrap: bool,
-    /// The file it came from (absent for extra modules).
+    /// The file it came from (absent for extra modules and namespace packages).
     pub origin: Option<PathBuf>,
-    /// Marshalled code (Python modules only).
+    /// Marshalled code (Python modules only), compiled with the module's path in the
+    /// bundle as file name: `pkg/mod.py`, `pkg/__init__.py`, or the script's file name for
+    /// `__main__`. A module that only exists as a `.pyc` keeps that file's code.
     pub code: Option<BlobRef>,
-    /// Source bytes as they are on disk (Python modules, when sources are kept).
+    /// Source bytes as they are on disk (Python modules, when sources are kept; never
+    /// for namespace packages, whose code is that of an empty module).
     pub source: Option<BlobRef>,
 }
 
-/// An import that no finder could resolve, with the modules that contain it.
+/// An import that no finder could resolve, with the modules that contain it (none when the
+/// name came from `includes`). Only the first unresolvable part of a dotted name is
+/// reported; a relative import that cannot resolve (one in a script) keeps its dots.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Missing {
     pub name: String,
     pub imported_by: Vec<String>,
 }
 
-/// A module in the closure that did not compile.
+/// A module in the closure that did not compile (or could not be read).
 #[derive(Debug, Clone, Deserialize)]
 pub struct CompileError {
     pub module: String,
@@ -112,7 +125,9 @@ pub struct CompileError {
     pub line: Option<u64>,
     pub message: String,
     /// Part of the app itself (an error) rather than a dependency (a warning, and the
-    /// module is left out, as CPython would fail only if it were imported).
+    /// module is left out, as CPython would fail only if it were imported). The app is the
+    /// script, the entry module and the packages directly in `app_dir`; a virtualenv in
+    /// there holds dependencies.
     pub in_app: bool,
 }
 
@@ -124,7 +139,8 @@ pub struct Manifest {
     pub errors: Vec<CompileError>,
 }
 
-/// A module with its bytes, as handed to the next step.
+/// A module with its bytes, as handed to the next step; the fields are those of
+/// [`ManifestModule`].
 #[derive(Debug, Clone)]
 pub struct Module {
     pub name: String,
@@ -140,7 +156,9 @@ pub struct Module {
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub python: PythonInfo,
+    /// Sorted by name.
     pub modules: Vec<Module>,
+    /// Sorted by name; warnings, as CPython fails only if such an import runs.
     pub missing: Vec<Missing>,
     /// Dependencies that did not compile and were left out.
     pub skipped: Vec<CompileError>,
@@ -212,7 +230,9 @@ pub fn analyse(interpreter: &Path, request: &Request) -> Result<Analysis, Analys
             status: status
                 .code()
                 .map_or_else(|| status.to_string(), |code| code.to_string()),
-            stderr: String::from_utf8_lossy(&output.stderr).trim_end().to_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr)
+                .trim_end()
+                .to_owned(),
         });
     }
     if let Err(e) = written {
@@ -307,4 +327,628 @@ fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
         missing: manifest.missing,
         skipped: manifest.errors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::OnceLock;
+
+    use super::*;
+
+    struct Pythons {
+        /// `(pyenv version, interpreter)`, oldest first.
+        found: Vec<(String, PathBuf)>,
+        skipped: Vec<String>,
+    }
+
+    /// Every CPython 3.8 to 3.13 that pyenv knows, else `python3` from PATH.
+    fn pythons() -> &'static Pythons {
+        static PYTHONS: OnceLock<Pythons> = OnceLock::new();
+        PYTHONS.get_or_init(|| {
+            let mut found = Vec::new();
+            let mut skipped = Vec::new();
+            let root = Command::new("pyenv")
+                .arg("root")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+            if let Some(versions) = root.map(|r| r.join("versions")) {
+                let mut names: Vec<(Vec<u32>, String)> = fs_err::read_dir(&versions)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .map(|name| {
+                        let key = name.split('.').map_while(|p| p.parse().ok()).collect();
+                        (key, name)
+                    })
+                    .collect();
+                names.sort();
+                for (key, name) in names {
+                    let python = versions.join(&name).join("bin/python3");
+                    if key.len() >= 2
+                        && key[0] == 3
+                        && (8..=13).contains(&key[1])
+                        && python.is_file()
+                    {
+                        found.push((name, python));
+                    } else {
+                        skipped.push(name);
+                    }
+                }
+            }
+            if found.is_empty() {
+                let on_path = std::env::var_os("PATH").and_then(|path| {
+                    std::env::split_paths(&path)
+                        .map(|dir| dir.join("python3"))
+                        .find(|p| p.is_file())
+                });
+                found.extend(on_path.map(|p| ("python3".to_owned(), p)));
+            }
+            Pythons { found, skipped }
+        })
+    }
+
+    /// Runs `test` with every interpreter found; fails if there is none.
+    fn with_each_python(test: impl Fn(&str, &Path)) {
+        let pythons = pythons();
+        assert!(
+            !pythons.found.is_empty(),
+            "no CPython 3.8 to 3.13 found: install one with pyenv or put python3 on PATH"
+        );
+        eprintln!("not CPython 3.8 to 3.13, skipped: {:?}", pythons.skipped);
+        for (version, python) in &pythons.found {
+            eprintln!("== {version} ({})", python.display());
+            test(version, python);
+        }
+    }
+
+    fn write(dir: &Path, files: &[(&str, &str)]) {
+        for (name, text) in files {
+            let path = dir.join(name);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        }
+    }
+
+    fn executable(path: &Path, text: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs_err::write(path, text).unwrap();
+        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn request(app_dir: &Path, entry: EntrySpec) -> Request {
+        Request {
+            app_dir: app_dir.to_owned(),
+            entry,
+            includes: Vec::new(),
+            excludes: Vec::new(),
+            optimize: 0,
+            sources: true,
+            extra_modules: Vec::new(),
+        }
+    }
+
+    fn script(app_dir: &Path, name: &str) -> Request {
+        request(
+            app_dir,
+            EntrySpec::Script {
+                path: app_dir.join(name),
+            },
+        )
+    }
+
+    fn by_name(analysis: &Analysis) -> BTreeMap<&str, &Module> {
+        analysis
+            .modules
+            .iter()
+            .map(|m| (m.name.as_str(), m))
+            .collect()
+    }
+
+    fn missing(analysis: &Analysis) -> BTreeMap<&str, &[String]> {
+        analysis
+            .missing
+            .iter()
+            .map(|m| (m.name.as_str(), m.imported_by.as_slice()))
+            .collect()
+    }
+
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    }
+
+    fn python_says(python: &Path, code: &str) -> String {
+        let out = Command::new(python)
+            .args(["-I", "-c", code])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    #[test]
+    fn closure_of_an_app() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[
+                (
+                    "main.py",
+                    "import greet\n\
+                     import pkg.sub.deep\n\
+                     from pkg import helper\n\
+                     from greet import hello\n\
+                     import importlib\n\
+                     importlib.import_module('json')\n\
+                     __import__('colorsys')\n\
+                     import nspkg.mod\n\
+                     import math\n\
+                     import nosuchmod\n\
+                     import pkg.nosuchsub\n\
+                     import nosuchparent.child\n\
+                     from . import relative_in_script\n",
+                ),
+                ("greet.py", "def hello():\n    return 'hi'\n"),
+                ("unused.py", "import wave\n"),
+                ("pkg/__init__.py", "from . import helper\n"),
+                ("pkg/helper.py", "X = 1\n"),
+                ("pkg/sub/__init__.py", ""),
+                (
+                    "pkg/sub/deep.py",
+                    "from ..helper import X\nfrom . import sibling\n\ndef f():\n    import os.path\n",
+                ),
+                ("pkg/sub/sibling.py", "from .. import *\n"),
+                ("nspkg/mod.py", "Y = 2\n"),
+            ],
+        );
+        with_each_python(|version, python| {
+            let analysis = analyse(python, &script(app.path(), "main.py")).unwrap();
+            let info = &analysis.python;
+            assert_eq!(info.major, 3);
+            assert!(version == "python3" || version.starts_with(&format!("3.{}.", info.minor)));
+            assert!(version == "python3" || info.version == version);
+            assert_eq!(info.magic.len(), 8, "{}", info.magic);
+            assert!(info.executable.is_file());
+            if let Some(lib) = &info.libpython {
+                assert!(lib.is_file(), "{}", lib.display());
+            }
+
+            let names: Vec<_> = analysis.modules.iter().map(|m| m.name.as_str()).collect();
+            assert!(
+                names.windows(2).all(|w| w[0] < w[1]),
+                "not sorted: {names:?}"
+            );
+            let modules = by_name(&analysis);
+            for name in [
+                "__main__",
+                "greet",
+                "pkg",
+                "pkg.helper",
+                "pkg.sub",
+                "pkg.sub.deep",
+                "pkg.sub.sibling",
+                "json",
+                "json.decoder",
+                "colorsys",
+                "nspkg",
+                "nspkg.mod",
+                "os",
+                "encodings.utf_8",
+                "codecs",
+                "io",
+                "abc",
+            ] {
+                assert!(modules.contains_key(name), "{name} missing from {names:?}");
+            }
+            for name in ["unused", "wave", "_frozen_importlib", "sys", "builtins"] {
+                assert!(!modules.contains_key(name), "{name} should not be bundled");
+            }
+
+            let main = modules["__main__"];
+            assert_eq!(
+                main.origin.as_deref(),
+                Some(app.path().join("main.py").as_path())
+            );
+            let main_code = main.code.as_deref().unwrap();
+            assert!(contains(main_code, "main.py"));
+            assert!(!contains(main_code, &app.path().display().to_string()));
+            let deep = modules["pkg.sub.deep"];
+            assert!(contains(deep.code.as_deref().unwrap(), "pkg/sub/deep.py"));
+            assert_eq!(deep.kind, ModuleKind::Python);
+            assert!(!deep.is_package);
+            let pkg = modules["pkg"];
+            assert!(pkg.is_package);
+            assert!(contains(pkg.code.as_deref().unwrap(), "pkg/__init__.py"));
+            assert_eq!(
+                modules["greet"].source.as_deref(),
+                Some(&b"def hello():\n    return 'hi'\n"[..])
+            );
+
+            let nspkg = modules["nspkg"];
+            assert!(nspkg.is_package);
+            assert_eq!(nspkg.kind, ModuleKind::Python);
+            assert!(nspkg.code.is_some());
+            assert!(nspkg.source.is_none());
+            assert!(nspkg.origin.is_none());
+
+            match modules.get("math") {
+                Some(math) => {
+                    assert_eq!(math.kind, ModuleKind::Extension);
+                    assert!(math.code.is_none() && math.source.is_none());
+                    let origin = math.origin.as_deref().unwrap();
+                    assert!(
+                        origin.extension().is_some_and(|e| e == "so"),
+                        "{}",
+                        origin.display()
+                    );
+                }
+                None => assert_eq!(
+                    python_says(
+                        python,
+                        "import sys; print('math' in sys.builtin_module_names)"
+                    ),
+                    "True"
+                ),
+            }
+
+            let missing = missing(&analysis);
+            let by_main = ["__main__".to_owned()];
+            assert_eq!(missing.get("nosuchmod"), Some(&&by_main[..]));
+            assert_eq!(missing.get("pkg.nosuchsub"), Some(&&by_main[..]));
+            assert_eq!(missing.get("nosuchparent"), Some(&&by_main[..]));
+            assert_eq!(missing.get(".relative_in_script"), Some(&&by_main[..]));
+            for name in [
+                "nosuchparent.child",
+                "greet.hello",
+                "os.path",
+                "_frozen_importlib",
+                "sys",
+            ] {
+                assert!(!missing.contains_key(name), "{name} reported missing");
+            }
+            assert!(analysis
+                .missing
+                .iter()
+                .all(|m| m.imported_by.windows(2).all(|w| w[0] < w[1])));
+
+            for name in [
+                "encodings",
+                "encodings.utf_8",
+                "encodings.aliases",
+                "codecs",
+                "io",
+                "abc",
+            ] {
+                assert!(modules[name].bootstrap, "{name} should be bootstrap");
+            }
+            for name in [
+                "json",
+                "json.decoder",
+                "greet",
+                "__main__",
+                "pkg",
+                "colorsys",
+            ] {
+                assert!(!modules[name].bootstrap, "{name} should not be bootstrap");
+            }
+            assert!(analysis.skipped.is_empty(), "{:?}", analysis.skipped);
+        });
+    }
+
+    #[test]
+    fn excludes_and_includes() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[
+                ("main.py", "import json\nimport greet\n"),
+                ("greet.py", "import colorsys\n"),
+            ],
+        );
+        with_each_python(|_, python| {
+            let mut request = script(app.path(), "main.py");
+            request.excludes = vec!["json".to_owned(), "colorsys".to_owned()];
+            request.includes = vec!["xml.dom.minidom".to_owned(), "nosuch_included".to_owned()];
+            let analysis = analyse(python, &request).unwrap();
+            let modules = by_name(&analysis);
+            for name in ["json", "json.decoder", "colorsys"] {
+                assert!(!modules.contains_key(name), "{name} was excluded");
+            }
+            for name in ["greet", "xml", "xml.dom", "xml.dom.minidom"] {
+                assert!(modules.contains_key(name), "{name} missing");
+            }
+            let missing = missing(&analysis);
+            assert!(!missing.contains_key("json") && !missing.contains_key("colorsys"));
+            assert_eq!(missing.get("nosuch_included").map(|by| by.len()), Some(0));
+        });
+    }
+
+    #[test]
+    fn a_syntax_error_in_the_app_stops_the_build() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[
+                ("main.py", "import bad\n"),
+                ("bad.py", "x = 1\n\ndef f(:\n    pass\n"),
+            ],
+        );
+        with_each_python(|_, python| {
+            let error = analyse(python, &script(app.path(), "main.py")).unwrap_err();
+            let AnalysisError::Syntax {
+                module, file, line, ..
+            } = &error
+            else {
+                panic!("expected a syntax error, got {error}");
+            };
+            assert_eq!(module, "bad");
+            assert_eq!(file, &app.path().join("bad.py"));
+            assert_eq!(*line, Some(3));
+            assert!(error.to_string().contains("bad.py:3: "), "{error}");
+        });
+    }
+
+    #[test]
+    fn a_broken_dependency_is_skipped() {
+        with_each_python(|_, python| {
+            // A virtualenv inside the app directory: what it holds is not the app.
+            let app = tempfile::tempdir().unwrap();
+            let venv = app.path().join(".venv");
+            let status = Command::new(python)
+                .args(["-I", "-m", "venv", "--without-pip"])
+                .arg(&venv)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let site = PathBuf::from(python_says(
+                &venv.join("bin/python"),
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ));
+            write(
+                &site,
+                &[
+                    ("dep_ok.py", "import colorsys\n"),
+                    ("dep_bad.py", "def f(:\n"),
+                ],
+            );
+            write(
+                app.path(),
+                &[("main.py", "import dep_ok\nimport dep_bad\n")],
+            );
+
+            let analysis =
+                analyse(&venv.join("bin/python"), &script(app.path(), "main.py")).unwrap();
+            let modules = by_name(&analysis);
+            assert_eq!(
+                modules["dep_ok"].origin.as_deref(),
+                Some(site.join("dep_ok.py").as_path())
+            );
+            assert!(modules.contains_key("colorsys"));
+            assert!(!modules.contains_key("dep_bad"));
+            let [skipped] = analysis.skipped.as_slice() else {
+                panic!("expected one skipped module: {:?}", analysis.skipped);
+            };
+            assert_eq!(skipped.module, "dep_bad");
+            assert_eq!(skipped.line, Some(1));
+            assert!(!skipped.in_app);
+            // The venv's interpreter still reports the base interpreter's library.
+            let base = analyse(python, &script(app.path(), "main.py"));
+            assert!(matches!(base, Ok(ref b) if b.python.libpython == analysis.python.libpython));
+        });
+    }
+
+    #[test]
+    fn module_and_function_entries() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[
+                ("tool/__init__.py", ""),
+                ("tool/__main__.py", "from . import cli\nimport __main__\n"),
+                ("tool/cli.py", "import greet\n"),
+                ("greet.py", "def hello():\n    return 'hi'\n"),
+            ],
+        );
+        with_each_python(|_, python| {
+            let module = EntrySpec::Module {
+                module: "tool".to_owned(),
+            };
+            let analysis = analyse(python, &request(app.path(), module)).unwrap();
+            let modules = by_name(&analysis);
+            for name in ["tool", "tool.__main__", "tool.cli", "greet"] {
+                assert!(modules.contains_key(name), "{name} missing");
+            }
+            assert!(!modules.contains_key("__main__"));
+            assert!(!missing(&analysis).contains_key("__main__"));
+
+            let function = EntrySpec::Function {
+                module: "greet".to_owned(),
+                function: "hello".to_owned(),
+            };
+            let analysis = analyse(python, &request(app.path(), function)).unwrap();
+            assert!(by_name(&analysis).contains_key("greet"));
+
+            let nosuch = EntrySpec::Module {
+                module: "nosuch".to_owned(),
+            };
+            let error = analyse(python, &request(app.path(), nosuch)).unwrap_err();
+            assert!(
+                matches!(&error, AnalysisError::Failed { stderr, .. }
+                    if stderr.contains("cannot find the entry module `nosuch`")),
+                "{error}"
+            );
+        });
+    }
+
+    #[test]
+    fn extra_modules_and_bytecode_only_modules() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[
+                ("main.py", "import compiled\n"),
+                ("src/compiled.py", "import colorsys\n"),
+            ],
+        );
+        with_each_python(|_, python| {
+            let pyc = app.path().join("compiled.pyc");
+            let compile = format!(
+                "import py_compile; py_compile.compile({:?}, cfile={:?}, doraise=True)",
+                app.path().join("src/compiled.py"),
+                pyc
+            );
+            python_says(python, &compile);
+            let mut request = script(app.path(), "main.py");
+            request.extra_modules = vec![ExtraModule {
+                name: "_pyfreeze_boot".to_owned(),
+                source: "import sys\nimport stat\n".to_owned(),
+                filename: None,
+            }];
+            let analysis = analyse(python, &request).unwrap();
+            let modules = by_name(&analysis);
+
+            let compiled = modules["compiled"];
+            assert_eq!(
+                compiled.code.as_deref(),
+                Some(&fs_err::read(&pyc).unwrap()[16..])
+            );
+            assert!(compiled.source.is_none());
+            assert!(modules.contains_key("colorsys"));
+
+            let boot = modules["_pyfreeze_boot"];
+            assert!(boot.bootstrap && boot.origin.is_none());
+            assert!(contains(boot.code.as_deref().unwrap(), "_pyfreeze_boot.py"));
+            assert_eq!(
+                boot.source.as_deref(),
+                Some(&b"import sys\nimport stat\n"[..])
+            );
+            assert!(modules["stat"].bootstrap);
+        });
+    }
+
+    #[test]
+    fn output_is_reproducible() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[(
+                "main.py",
+                "import json, argparse\nprint('x' in {'a', 'b', 'c', 'x'})\n",
+            )],
+        );
+        with_each_python(|_, python| {
+            let request = script(app.path(), "main.py");
+            let first = analyse(python, &request).unwrap();
+            let second = analyse(python, &request).unwrap();
+            let bytes = |a: &Analysis| -> Vec<_> {
+                a.modules
+                    .iter()
+                    .map(|m| (m.name.clone(), m.bootstrap, m.code.clone()))
+                    .collect()
+            };
+            assert_eq!(bytes(&first), bytes(&second));
+        });
+    }
+
+    #[test]
+    fn a_wrapped_interpreter_without_shared_libpython() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[("main.py", "import greet\n"), ("greet.py", "")],
+        );
+        with_each_python(|_, python| {
+            // A different -c that patches sysconfig, then runs the analysis from argv.
+            let wrapper = app.path().join("python-wrapper");
+            let prelude = "import sys, sysconfig\n\
+                           sysconfig.get_config_vars()['Py_ENABLE_SHARED'] = 0\n\
+                           exec(sys.argv[-1])\n";
+            let text = format!(
+                "#!/bin/sh\nexec '{}' -I -c \"{prelude}\" \"$@\"\n",
+                python.display()
+            );
+            executable(&wrapper, &text);
+
+            let analysis = analyse(&wrapper, &script(app.path(), "main.py")).unwrap();
+            assert_eq!(analysis.python.libpython, None);
+            assert!(by_name(&analysis).contains_key("greet"));
+        });
+    }
+
+    #[test]
+    fn interpreter_failures() {
+        let app = tempfile::tempdir().unwrap();
+        let request = script(app.path(), "main.py");
+        let error = analyse(&app.path().join("no-python"), &request).unwrap_err();
+        assert!(matches!(error, AnalysisError::Spawn { .. }), "{error}");
+
+        let failing = app.path().join("failing");
+        executable(&failing, "#!/bin/sh\necho broken >&2\nexit 3\n");
+        let error = analyse(&failing, &request).unwrap_err();
+        assert!(
+            matches!(&error, AnalysisError::Failed { status, stderr, .. } if status == "3" && stderr == "broken"),
+            "{error}"
+        );
+    }
+
+    fn answer(manifest: &str, blobs: &[u8]) -> Vec<u8> {
+        let mut out = (manifest.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(manifest.as_bytes());
+        out.extend_from_slice(blobs);
+        out
+    }
+
+    const PYTHON: &str = r#"{"version":"3.11.7","major":3,"minor":11,"magic":"a70d0d0a","executable":"/p","libpython":null}"#;
+
+    #[test]
+    fn answers_are_checked() {
+        let python = Path::new("python");
+        let manifest = |code: &str| {
+            format!(
+                r#"{{"python":{PYTHON},"modules":[{{"name":"m","kind":"python","is_package":false,"bootstrap":false,"origin":null,"code":{code},"source":null}}],"missing":[],"errors":[]}}"#
+            )
+        };
+        let ok = parse(python, &answer(&manifest("[1,3]"), b"xabc")).unwrap();
+        assert_eq!(ok.modules[0].code.as_deref(), Some(&b"abc"[..]));
+
+        for (out, what) in [
+            (
+                answer(&manifest("[2,3]"), b"xabc"),
+                "lies outside the 4-byte blob region",
+            ),
+            (
+                answer(&manifest("[18446744073709551615,2]"), b""),
+                "lies outside",
+            ),
+            (answer(&manifest("null"), b""), "has no code"),
+            (b"\x01\x02".to_vec(), "too short"),
+            (answer("{}", b"")[..9].to_vec(), "only 1 bytes follow"),
+            (answer("{}", b""), "not valid"),
+        ] {
+            let error = parse(python, &out).unwrap_err();
+            assert!(
+                matches!(&error, AnalysisError::Protocol { what: w, .. } if w.contains(what)),
+                "{error} (expected {what})"
+            );
+        }
+
+        let errors = r#"[{"module":"dep","file":"/d.py","line":1,"message":"m","in_app":false},
+                         {"module":"app","file":"/a.py","line":null,"message":"bad","in_app":true}]"#;
+        let with_errors =
+            format!(r#"{{"python":{PYTHON},"modules":[],"missing":[],"errors":{errors}}}"#);
+        let error = parse(python, &answer(&with_errors, b"")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/a.py:?: bad (in module `app`); fix the error and build again"
+        );
+    }
 }

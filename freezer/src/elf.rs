@@ -36,7 +36,10 @@ pub fn is_system_library(soname: &str) -> bool {
 fn is_removable(name: &[u8]) -> bool {
     name.starts_with(b".debug_")
         || name.starts_with(b".zdebug_")
-        || matches!(name, b".symtab" | b".strtab" | b".comment" | b".gnu_debuglink")
+        || matches!(
+            name,
+            b".symtab" | b".strtab" | b".comment" | b".gnu_debuglink"
+        )
 }
 
 /// Rewrites an ELF shared object without its debug sections and static symbol table, as

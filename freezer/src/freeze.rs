@@ -1,9 +1,11 @@
 //! `pyfreeze build`: the build's straight path, step by step.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use pyfreeze_archive::MAIN_MODULE;
 
 use crate::analysis::{self, ExtraModule, Missing, Request};
 use crate::native::{self, NotBundled};
@@ -13,6 +15,8 @@ use crate::{interpreter, output, pack, project};
 const BOOT_SOURCE: &str = include_str!("python/boot.py");
 /// Its name in the bundle, imported by the stub.
 pub const BOOT_MODULE: &str = "_pyfreeze_boot";
+/// The builtin module the stub itself provides to the boot module.
+const STUB_MODULE: &str = "_pyfreeze";
 /// The file name importlib gives its own frames: CPython trims frames with it from
 /// tracebacks, so the loader's frames vanish exactly like importlib's.
 pub const BOOT_FILENAME: &str = "<frozen importlib._bootstrap_external>";
@@ -39,7 +43,10 @@ pub struct BuildReport {
     pub contents: pack::Contents,
     pub size: u64,
     pub elapsed: Duration,
-    pub missing: Vec<Missing>,
+    /// Imports in the app's own modules that nothing resolves.
+    pub missing_in_app: Vec<Missing>,
+    /// The same in dependencies (mostly other platforms' modules, such as `nt`).
+    pub missing_elsewhere: Vec<Missing>,
     pub not_bundled: Vec<NotBundled>,
     pub skipped: Vec<analysis::CompileError>,
 }
@@ -65,16 +72,40 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         app_dir: project.app_dir.clone(),
         entry: project.entry.clone(),
         includes: options.includes.clone(),
-        excludes: options.excludes.clone(),
+        excludes: options
+            .excludes
+            .iter()
+            .cloned()
+            .chain([STUB_MODULE.to_owned()])
+            .collect(),
         optimize: options.optimize,
         sources: options.sources,
         extra_modules: vec![ExtraModule {
             name: BOOT_MODULE.to_owned(),
             source: BOOT_SOURCE.to_owned(),
+            filename: Some(BOOT_FILENAME.to_owned()),
         }],
     };
     let analysis = analysis::analyse(&python, &request)?;
-    let native = native::collect(&analysis)?;
+    let app_modules: HashSet<&str> = analysis
+        .modules
+        .iter()
+        .filter(|m| {
+            m.name == MAIN_MODULE
+                || m.origin
+                    .as_deref()
+                    .is_some_and(|o| o.starts_with(&project.app_dir))
+        })
+        .map(|m| m.name.as_str())
+        .collect();
+    let (missing_in_app, missing_elsewhere): (Vec<Missing>, Vec<Missing>) =
+        analysis.missing.iter().cloned().partition(|m| {
+            m.imported_by.is_empty()
+                || m.imported_by
+                    .iter()
+                    .any(|i| app_modules.contains(i.as_str()))
+        });
+    let native = native::collect(&analysis, &python)?;
     let not_bundled = native.not_bundled.clone();
     let (archive, contents) = pack::pack(&project.entry, options.optimize, &analysis, native)
         .context("cannot lay out the bundle")?;
@@ -86,7 +117,8 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         contents,
         size,
         elapsed: started.elapsed(),
-        missing: analysis.missing,
+        missing_in_app,
+        missing_elsewhere,
         not_bundled,
         skipped: analysis.skipped,
     })

@@ -10,7 +10,9 @@ pub enum InterpreterError {
     NotFound(PathBuf),
     #[error("the active virtualenv (VIRTUAL_ENV={}) has no bin/python; activate another one or pass --python", .0.display())]
     BrokenVirtualenv(PathBuf),
-    #[error("no Python found: python3 is not on PATH; pass --python PATH or activate a virtualenv")]
+    #[error(
+        "no Python found: python3 is not on PATH; pass --python PATH or activate a virtualenv"
+    )]
     NoPython3,
 }
 
@@ -88,6 +90,9 @@ mod tests {
             choose(None, Some(dir.path().into()), empty.clone()),
             Err(InterpreterError::BrokenVirtualenv(_))
         ));
-        assert!(matches!(choose(None, None, empty), Err(InterpreterError::NoPython3)));
+        assert!(matches!(
+            choose(None, None, empty),
+            Err(InterpreterError::NoPython3)
+        ));
     }
 }

@@ -161,7 +161,11 @@ fn human(listing: &Listing<'_>) -> String {
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<10} {:>12} {:>12}  NAME", "KIND", "STORED", "ORIGINAL");
+    let _ = writeln!(
+        out,
+        "{:<10} {:>12} {:>12}  NAME",
+        "KIND", "STORED", "ORIGINAL"
+    );
     for e in &l.entries {
         let mut marks = Vec::new();
         if e.package {
@@ -205,7 +209,9 @@ pub fn list(path: &Path, json: bool) -> Result<String, LsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pyfreeze_archive::{flags, ArchiveWriter, BundleInfo, Compression, EntryPointKind, NewEntry};
+    use pyfreeze_archive::{
+        flags, ArchiveWriter, BundleInfo, Compression, EntryPointKind, NewEntry,
+    };
 
     /// A bundle made from fixed entries, so the listing is the same on every machine.
     fn synthetic_bundle(dir: &Path) -> std::path::PathBuf {
@@ -222,15 +228,45 @@ mod tests {
         });
         let entries: [(Kind, &str, u8, Compression, &[u8]); 6] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
-            (Kind::Module, "encodings", flags::PACKAGE | flags::BOOTSTRAP, Compression::None, b"encodings code"),
-            (Kind::Source, "__main__", 0, Compression::Deflate, b"import greet\ngreet.hello()\ngreet.hello()\n"),
+            (
+                Kind::Module,
+                "encodings",
+                flags::PACKAGE | flags::BOOTSTRAP,
+                Compression::None,
+                b"encodings code",
+            ),
+            (
+                Kind::Source,
+                "__main__",
+                0,
+                Compression::Deflate,
+                b"import greet\ngreet.hello()\ngreet.hello()\n",
+            ),
             (Kind::Module, "greet", 0, Compression::None, b"greet code"),
-            (Kind::Extension, "math", 0, Compression::None, b"\x7fELF math"),
-            (Kind::LibPython, "libpython3.11.so.1.0", 0, Compression::None, b"\x7fELF libpython"),
+            (
+                Kind::Extension,
+                "math",
+                0,
+                Compression::None,
+                b"\x7fELF math",
+            ),
+            (
+                Kind::LibPython,
+                "libpython3.11.so.1.0",
+                0,
+                Compression::None,
+                b"\x7fELF libpython",
+            ),
         ];
         for (kind, name, flags, compression, data) in entries {
             writer
-                .add(NewEntry { kind, name: name.into(), flags, compression, data: data.to_vec() })
+                .add(NewEntry {
+                    kind,
+                    name: name.into(),
+                    flags,
+                    compression,
+                    data: data.to_vec(),
+                })
                 .unwrap();
         }
         let path = dir.join("app");

@@ -9,7 +9,11 @@ use pyfreeze::freeze::{self, BuildOptions, BuildReport};
 use pyfreeze::ls;
 
 #[derive(Parser)]
-#[command(name = "pyfreeze", version, about = "Freeze a Python project into one standalone executable")]
+#[command(
+    name = "pyfreeze",
+    version,
+    about = "Freeze a Python project into one standalone executable"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -68,19 +72,39 @@ fn report(report: &BuildReport) -> String {
         c.extensions,
         report.elapsed.as_secs_f64(),
     ));
-    if !report.missing.is_empty() {
-        let names: Vec<&str> = report.missing.iter().map(|m| m.name.as_str()).collect();
+    for missing in &report.missing_in_app {
+        let by = if missing.imported_by.is_empty() {
+            "--include".to_owned()
+        } else {
+            missing.imported_by.join(", ")
+        };
         out.push_str(&format!(
-            "warning: {} imports were not found and are not bundled (they fail only if they run): {}\n",
+            "warning: module {} not found (imported by {by}); it is not bundled, and importing it will raise ImportError\n",
+            missing.name
+        ));
+    }
+    if !report.missing_elsewhere.is_empty() {
+        let names: Vec<&str> = report
+            .missing_elsewhere
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        out.push_str(&format!(
+            "note: {} imports in dependencies were not found (CPython fails only if they run; most are other platforms' modules): {}\n",
             names.len(),
             names.join(", ")
         ));
     }
-    for module in &report.not_bundled {
+    if !report.not_bundled.is_empty() {
+        let modules: Vec<String> = report
+            .not_bundled
+            .iter()
+            .map(|m| format!("{} ({})", m.module, m.needs.join(", ")))
+            .collect();
         out.push_str(&format!(
-            "warning: extension module {} not bundled: it needs {} (shared libraries are not bundled yet)\n",
-            module.module,
-            module.needs.join(", ")
+            "warning: {} extension modules are not bundled because they need shared libraries pyfreeze does not bundle yet; importing them will raise ImportError: {}\n",
+            modules.len(),
+            modules.join(", ")
         ));
     }
     for error in &report.skipped {

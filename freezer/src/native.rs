@@ -61,13 +61,14 @@ fn stripped(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, NativeError> {
     })
 }
 
-/// Collects and strips libpython and the closure's extension modules.
-pub fn collect(analysis: &Analysis) -> Result<Native, NativeError> {
+/// Collects and strips libpython and the closure's extension modules. `interpreter` is
+/// the interpreter as the user named it, for messages.
+pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, NativeError> {
     let python = &analysis.python;
     let libpython_path = python
         .libpython
         .as_deref()
-        .ok_or_else(|| NativeError::NoSharedLibpython(python.executable.clone()))?;
+        .ok_or_else(|| NativeError::NoSharedLibpython(interpreter.to_owned()))?;
     let libpython_bytes = read(libpython_path)?;
     let soname = libpython_path
         .file_name()

@@ -24,15 +24,15 @@ pub enum ProjectError {
     NoEntry(PathBuf),
     #[error("{}: the entry script does not exist; --entry takes a file inside the app directory, a module, or MODULE:FUNCTION", .0.display())]
     MissingEntryFile(PathBuf),
-    #[error("--entry {0:?}: not a module name or MODULE:FUNCTION (e.g. `app.cli` or `app.cli:main`)")]
+    #[error(
+        "--entry {0:?}: not a module name or MODULE:FUNCTION (e.g. `app.cli` or `app.cli:main`)"
+    )]
     BadEntry(String),
 }
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c == '_' || c.is_alphabetic())
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn errors() {
         let dir = app(&["other.py", "notes.txt"]);
-        assert!(matches!(resolve(dir.path(), None), Err(ProjectError::NoEntry(_))));
+        assert!(matches!(
+            resolve(dir.path(), None),
+            Err(ProjectError::NoEntry(_))
+        ));
         assert!(matches!(
             resolve(&dir.path().join("missing"), None),
             Err(ProjectError::Missing(_))

@@ -16,12 +16,8 @@ pub(crate) enum StubError {
     #[error("the bundle has no libpython entry `{0}`; rebuild it with pyfreeze")]
     MissingLibPython(String),
 
-    #[error("cannot create a memfd for {what}: {source}")]
-    Memfd {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    Memfd(String),
 
     #[error("cannot load the bundled {what}: {message}")]
     Load { what: String, message: String },
@@ -34,4 +30,7 @@ pub(crate) enum StubError {
 
     #[error("{0}")]
     FrozenTable(String),
+
+    #[error("{0}")]
+    Init(String),
 }

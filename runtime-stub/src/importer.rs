@@ -5,16 +5,18 @@
 
 use std::collections::HashMap;
 use std::ffi::{c_long, CString};
+use std::fs::File;
 use std::sync::{Mutex, OnceLock};
 
 use pyfreeze_archive::{Bundle, Entry, EntryPointKind, Kind};
 
 use crate::ffi::python::{callback, PyObject};
-use crate::ffi::sys;
+use crate::native;
 
 /// What the module serves, fixed before the interpreter starts.
 pub(crate) struct State {
     pub(crate) bundle: Bundle<'static>,
+    pub(crate) file: &'static File,
     /// The executable's path, as the OS gave it.
     pub(crate) executable: Vec<u8>,
     /// The command-line arguments after the program name.
@@ -42,7 +44,9 @@ pub(crate) fn install(state: State) {
 }
 
 fn state() -> &'static State {
-    STATE.get().expect("installed before the interpreter starts")
+    STATE
+        .get()
+        .expect("installed before the interpreter starts")
 }
 
 fn entry(kind: Kind, name: &str) -> Result<Option<Entry<'static>>, *mut PyObject> {
@@ -129,14 +133,7 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
             }
             Ok(Some(extension)) => extension,
         };
-        let path = extension
-            .contents()
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| {
-                sys::memfd_with(extension.c_name(), &bytes)
-                    .map_err(|e| format!("cannot create a memfd for {name}: {e}"))
-            });
-        match path {
+        match native::memfd_for(&extension, state().file) {
             Ok(path) => {
                 let result = callback::str(&path.to_string_lossy());
                 cache.insert(name.to_owned(), path);
@@ -153,10 +150,22 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
         c"_pyfreeze",
         c"The bundle this executable carries (pyfreeze).",
         &[
-            (c"find", find, c"find(name) -> bits: found, package, extension, has source"),
+            (
+                c"find",
+                find,
+                c"find(name) -> bits: found, package, extension, has source",
+            ),
             (c"get_code", get_code, c"get_code(name) -> code object"),
-            (c"get_source", get_source, c"get_source(name) -> bytes or None"),
-            (c"extension_path", extension_path, c"extension_path(name) -> path to dlopen"),
+            (
+                c"get_source",
+                get_source,
+                c"get_source(name) -> bytes or None",
+            ),
+            (
+                c"extension_path",
+                extension_path,
+                c"extension_path(name) -> path to dlopen",
+            ),
         ],
     );
     if module.is_null() {

@@ -9,6 +9,7 @@ mod ffi;
 mod frozen;
 mod importer;
 mod libpython;
+mod native;
 mod run;
 
 use ffi::python::Exit;

@@ -15,8 +15,8 @@ use crate::{bundle, libpython};
 const BOOT_MODULE: &std::ffi::CStr = c"_pyfreeze_boot";
 
 pub(crate) fn run() -> Result<Exit, StubError> {
-    let bundle = bundle::open()?;
-    let interpreter = libpython::load(&bundle)?;
+    let bundle::Opened { bundle, file } = bundle::open()?;
+    let interpreter = libpython::load(&bundle, file)?;
     let frozen_table = frozen_table(&bundle, &interpreter)?;
 
     let executable = std::env::current_exe()
@@ -27,6 +27,7 @@ pub(crate) fn run() -> Result<Exit, StubError> {
     let (entry_kind, entry_module, entry_arg) = bundle.entry_point()?;
     importer::install(State {
         bundle,
+        file,
         executable,
         args: std::env::args_os().skip(1).map(|a| a.into_vec()).collect(),
         entry_kind,
@@ -34,14 +35,16 @@ pub(crate) fn run() -> Result<Exit, StubError> {
         entry_arg,
     });
 
-    interpreter.initialize(
-        &Options {
-            program: &program,
-            optimize: bundle.optimize(),
-            frozen_table,
-        },
-        importer::init_module,
-    );
+    interpreter
+        .initialize(
+            &Options {
+                program: &program,
+                optimize: bundle.optimize(),
+                frozen_table,
+            },
+            importer::init_module,
+        )
+        .map_err(StubError::Init)?;
     let result = start(&interpreter, entry_kind, entry_module);
     Ok(interpreter.finish(result))
 }

@@ -34,7 +34,7 @@ fn bundle_of(
     make: impl FnOnce() -> AppDir,
 ) -> Result<&'static Frozen, String> {
     static BUNDLES: OnceLock<Mutex<HashMap<(String, String), &'static Slot>>> = OnceLock::new();
-    let slot: &'static Slot = *BUNDLES
+    let slot: &'static Slot = BUNDLES
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -85,7 +85,11 @@ fn compare(python: &Interpreter, exe: &Path, app: &AppDir, case: &Case<'_>) -> V
     let stdin = case.stdin.map(str::as_bytes);
     let reference = run_reference_env(python, &app.path, "main.py", case.args, stdin, case.env);
     let frozen = run_frozen_in(exe, &app.path, case.args, stdin, case.env);
-    let what = format!("{python}, args {:?}", case.args);
+    let what = if case.env.is_empty() {
+        format!("{python}, args {:?}", case.args)
+    } else {
+        format!("{python}, args {:?}, env {:?}", case.args, case.env)
+    };
     let mut problems = Vec::new();
     if reference.status != case.expect {
         problems.push(format!(

@@ -143,12 +143,16 @@ pub fn interpreters() -> &'static [Interpreter] {
     static FOUND: OnceLock<Vec<Interpreter>> = OnceLock::new();
     FOUND.get_or_init(|| {
         let (used, skipped) = discover();
+        // Written to the process's stderr, not through eprintln!, which the test runner
+        // captures: the list shows in every run's log, once.
+        let mut report = String::new();
         for (what, why) in &skipped {
-            eprintln!("pyfreeze-tests: skipping {what}: {why}");
+            report += &format!("pyfreeze-tests: skipping {what}: {why}\n");
         }
         for interp in &used {
-            eprintln!("pyfreeze-tests: using {interp}");
+            report += &format!("pyfreeze-tests: using {interp}\n");
         }
+        let _ = io::stderr().write_all(report.as_bytes());
         assert!(
             !used.is_empty(),
             "no usable CPython 3.{}–3.{} found under the pyenv root ({}); install one with \

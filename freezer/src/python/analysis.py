@@ -24,16 +24,16 @@ import opcode
 import os
 import pkgutil
 import platform
+import queue
+import subprocess
 import sysconfig
+import threading
 import types
-import warnings
-
-# Compiling third-party code would print its SyntaxWarnings (invalid escapes, `is` with a
-# literal); running it from a .pyc would not, and they are not the user's to fix.
-warnings.simplefilter("ignore")
 
 PathFinder = importlib.machinery.PathFinder
 ExtensionFileLoader = importlib.machinery.ExtensionFileLoader
+SourcelessFileLoader = importlib.machinery.SourcelessFileLoader
+MAGIC_NUMBER = importlib.util.MAGIC_NUMBER
 SOURCE_SUFFIXES = tuple(importlib.machinery.SOURCE_SUFFIXES)
 CodeType = types.CodeType
 
@@ -52,9 +52,9 @@ def _op(name):
 IMPORT_NAME = _op("IMPORT_NAME")
 LOAD_CONST = _op("LOAD_CONST")
 EXTENDED_ARG = _op("EXTENDED_ARG")
-# Not steps of the program (3.11+ inline caches, line-number placeholders): they never
-# separate an import from its arguments.
-SKIPPED_OPS = frozenset((_op("CACHE"), _op("NOP")))
+# Never separate an import from its arguments: 3.11+ inline caches, line-number
+# placeholders, and the NULL that 3.13 pushes after the callable.
+SKIPPED_OPS = frozenset((_op("CACHE"), _op("NOP"), _op("PUSH_NULL")))
 # Instructions loading a name that may be `import_module` / `__import__`, with how far
 # their argument is shifted before it indexes co_names (3.11 and 3.12 use the low bit as
 # a flag for LOAD_GLOBAL and LOAD_ATTR).
@@ -65,6 +65,18 @@ NAME_LOADS = {
     _op("LOAD_METHOD"): 0,
 }
 NAME_LOADS.pop(-1, None)
+# `if __name__ == "__main__":` never runs in a module that is imported: what it imports is
+# bundled (to be safe) but not needed at import time. Recognising it takes the compare
+# and the conditional jump, whose encodings changed from version to version.
+LOAD_NAME = _op("LOAD_NAME")
+COMPARE_OP = _op("COMPARE_OP")
+COMPARE_EQ = opcode.cmp_op.index("==")
+COMPARE_SHIFT = {(3, 12): 4, (3, 13): 5}.get(sys.version_info[:2], 0)
+JUMP_IF_FALSE = frozenset((_op("POP_JUMP_IF_FALSE"), _op("POP_JUMP_FORWARD_IF_FALSE")))
+JUMP_ABSOLUTE_UNIT = 2 if sys.version_info >= (3, 10) else 1
+# Relative jumps count from the end of the instruction and its inline caches (one for
+# POP_JUMP_IF_FALSE on 3.13).
+JUMP_RELATIVE_BASE = 4 if sys.version_info >= (3, 13) else 2
 
 # Part of libpython itself (the import system), never found on sys.path.
 PROVIDED_NAMES = frozenset(sys.builtin_module_names) | {
@@ -78,6 +90,45 @@ STANDARD_FINDERS = (
     importlib.machinery.BuiltinImporter,
     importlib.machinery.FrozenImporter,
 )
+
+
+# Compiling is most of the work, so worker interpreters do it in parallel. They also make
+# the bytecode reproducible: before 3.11 marshal writes frozenset constants in hash order,
+# which -I leaves randomised, and the workers run with PYTHONHASHSEED=0.
+#
+# Worker protocol, both ways: 8-byte little-endian length, then a marshalled value.
+# Job: (source bytes, filename, optimize). Answer: (code bytes,) or (None, line, message).
+MAX_WORKERS = 8
+WORKER = r"""
+import sys
+# Before 3.11 nothing but -I keeps the current directory off sys.path.
+sys.path[:] = [p for p in sys.path if p]
+import marshal
+import warnings
+
+# SyntaxWarnings of dependencies (invalid escapes, `is` with a literal) are not the
+# user's to fix, and running from a .pyc would not show them either.
+warnings.simplefilter("ignore")
+read = sys.stdin.buffer.read
+out = sys.stdout.buffer
+while True:
+    header = read(8)
+    if len(header) < 8:
+        break
+    source, filename, optimize = marshal.loads(read(int.from_bytes(header, "little")))
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
+        answer = (marshal.dumps(code),)
+    except SyntaxError as e:
+        answer = (None, e.lineno, e.msg)
+    except (ValueError, RecursionError, MemoryError) as e:
+        # ValueError: null bytes (before 3.12) or an undecodable source.
+        answer = (None, None, str(e) or type(e).__name__)
+    data = marshal.dumps(answer)
+    out.write(len(data).to_bytes(8, "little"))
+    out.write(data)
+    out.flush()
+"""
 
 
 class Fatal(Exception):
@@ -130,6 +181,84 @@ class Module:
         self.bundle_path = (
             name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
         )
+
+
+def read_exactly(stream, size):
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the compiler process exited")
+    return data
+
+
+class Compilers:
+    """The worker interpreters, each served by a thread of this process."""
+
+    def __init__(self, optimize):
+        if not sys.executable:
+            raise Fatal("the interpreter cannot tell its own path (sys.executable is empty)")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env["PYTHONHASHSEED"] = "0"
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cpus = os.cpu_count() or 1
+        self.optimize = optimize
+        self.jobs = queue.Queue()
+        self.answers = queue.Queue()
+        self.pending = 0
+        self.workers = []
+        for _ in range(max(1, min(cpus, MAX_WORKERS))):
+            try:
+                worker = subprocess.Popen(
+                    [sys.executable, "-s", "-S", "-c", WORKER],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=env,
+                )
+            except OSError as e:
+                raise Fatal("cannot start %s to compile modules: %s" % (sys.executable, e))
+            self.workers.append(worker)
+            threading.Thread(target=self.serve, args=(worker,), daemon=True).start()
+
+    def submit(self, module, source):
+        job = marshal.dumps((source, module.bundle_path, self.optimize))
+        self.jobs.put((module, job))
+        self.pending += 1
+
+    def answer(self):
+        module, answer = self.answers.get()
+        self.pending -= 1
+        if isinstance(answer, Exception):
+            raise Fatal(
+                "a compiler process failed on module `%s` (%s): %r"
+                % (module.name, module.origin or module.bundle_path, answer)
+            )
+        return module, answer
+
+    def serve(self, worker):
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            module, data = job
+            try:
+                worker.stdin.write(len(data).to_bytes(8, "little"))
+                worker.stdin.write(data)
+                worker.stdin.flush()
+                size = int.from_bytes(read_exactly(worker.stdout, 8), "little")
+                answer = marshal.loads(read_exactly(worker.stdout, size))
+            except Exception as e:
+                self.answers.put((module, e))
+                return
+            self.answers.put((module, answer))
+
+    def close(self):
+        for _ in self.workers:
+            self.jobs.put(None)
+        for worker in self.workers:
+            worker.stdin.close()
+            worker.wait()
+            worker.stdout.close()
 
 
 def python_info():
@@ -314,6 +443,8 @@ class Analysis:
         for extra in request["extra_modules"]:
             module = Module(extra["name"], "python", False, None, None, None, True)
             module.source_text = extra["source"].encode("utf-8")
+            if extra.get("filename"):
+                module.bundle_path = extra["filename"]
             self.found[module.name] = module
             self.need(module.name, None)
         self.extra_names = [extra["name"] for extra in request["extra_modules"]]
@@ -349,8 +480,15 @@ class Analysis:
             self.need(name, None)
         self.need_all_submodules(BOOTSTRAP_ROOTS[0])
 
-        while self.queue:
-            self.process(self.queue.pop())
+        compilers = Compilers(self.optimize)
+        try:
+            while self.queue or compilers.pending:
+                while self.queue:
+                    self.submit(compilers, self.queue.pop())
+                if compilers.pending:
+                    self.compiled_answer(*compilers.answer())
+        finally:
+            compilers.close()
 
     def add_script(self, path):
         path = os.path.abspath(path)
@@ -367,58 +505,19 @@ class Analysis:
 
     # -- compiling and scanning --------------------------------------------------------
 
-    def process(self, module):
+    def submit(self, compilers, module):
         if module.kind != "python":
             return
-        code = self.compile(module)
-        if code is None:
-            return
-        try:
-            imports = scan(code)
-        except Exception as e:
-            # Odd code must not stop the build; what it imports is then unknown.
-            sys.stderr.write("pyfreeze: cannot scan %s for imports: %r\n" % (module.name, e))
-            return
-        if module.is_package:
-            package = module.name
+        if module.source_text is None:
+            try:
+                module.source_text = self.read(module)
+            except OSError as e:
+                self.error(module, None, "cannot read it: %s" % (e.strerror or e))
+                return
+        if module.source_text is None:
+            self.load_bytecode(module)
         else:
-            package = module.name.rpartition(".")[0]
-        for name, level, fromlist, eager in sorted(imports, key=import_key):
-            if level > 0:
-                bits = package.rsplit(".", level - 1) if package else []
-                if len(bits) < level:
-                    # Beyond the top-level package (or in a script): fails when run.
-                    self.report_missing("." * level + name, module.name)
-                    continue
-                name = bits[0] + "." + name if name else bits[0]
-            self.need_from(name, fromlist, module.name, eager)
-
-    def compile(self, module):
-        source = module.source_text
-        try:
-            if source is None:
-                source = self.read(module)
-                if source is None:
-                    return self.compile_without_source(module)
-            code = compile(
-                source,
-                module.bundle_path,
-                "exec",
-                dont_inherit=True,
-                optimize=self.optimize,
-            )
-        except SyntaxError as e:
-            self.error(module, e.lineno, e.msg)
-            return None
-        except (ValueError, RecursionError, OSError) as e:
-            # ValueError: null bytes (before 3.12) or undecodable source.
-            self.error(module, None, str(e) or type(e).__name__)
-            return None
-        self.compiled[module.name] = (
-            marshal.dumps(code),
-            source if self.sources and module.keep_source else None,
-        )
-        return code
+            compilers.submit(module, module.source_text)
 
     def read(self, module):
         origin = module.origin
@@ -430,26 +529,57 @@ class Analysis:
                 return f.read()
         return None
 
-    def compile_without_source(self, module):
-        # Only bytecode on disk (a .pyc-only distribution): take the loader's code.
-        get_code = getattr(module.loader, "get_code", None)
-        code = None
-        if get_code is not None:
-            try:
-                code = get_code(module.name)
-            except (ImportError, EOFError, ValueError, TypeError) as e:
-                self.error(module, None, "cannot load its bytecode: %s" % e)
-                return None
-        if code is None:
+    def load_bytecode(self, module):
+        # A module shipped as a .pyc only: its bytecode is bundled as it is on disk.
+        if not isinstance(module.loader, SourcelessFileLoader):
             self.error(
                 module,
                 None,
-                "no source or bytecode that pyfreeze can bundle (loader %s)"
+                "neither source nor bytecode that pyfreeze can bundle (loader %s)"
                 % type(module.loader).__name__,
             )
-            return None
-        self.compiled[module.name] = (marshal.dumps(code), None)
-        return code
+            return
+        try:
+            data = module.loader.get_data(module.origin)
+            if data[:4] != MAGIC_NUMBER:
+                self.error(module, None, "bytecode for another Python version")
+                return
+            code = marshal.loads(data[16:])
+        except (OSError, EOFError, ValueError, TypeError) as e:
+            self.error(module, None, "cannot load its bytecode: %s" % e)
+            return
+        self.compiled[module.name] = (data[16:], None)
+        self.follow_imports(module, code)
+
+    def compiled_answer(self, module, answer):
+        if answer[0] is None:
+            self.error(module, answer[1], answer[2])
+            return
+        source = module.source_text if self.sources and module.keep_source else None
+        self.compiled[module.name] = (answer[0], source)
+        self.follow_imports(module, marshal.loads(answer[0]))
+
+    def follow_imports(self, module, code):
+        try:
+            imports = scan(code)
+        except Exception as e:
+            # Odd code must not stop the build; what it imports is then unknown.
+            sys.stderr.write("pyfreeze: cannot scan %s for imports: %r\n" % (module.name, e))
+            return
+        if module.is_package:
+            package = module.name
+        else:
+            package = module.name.rpartition(".")[0]
+        for name, level, fromlist, eager in imports:
+            if level > 0:
+                bits = package.rsplit(".", level - 1) if package else []
+                if len(bits) < level:
+                    # Beyond the top-level package (or in a script): fails when run.
+                    for target in (name,) if name else fromlist or ("",):
+                        self.report_missing("." * level + target, module.name)
+                    continue
+                name = bits[0] + "." + name if name else bits[0]
+            self.need_from(name, fromlist, module.name, eager)
 
     def error(self, module, line, message):
         self.errors.append(
@@ -529,11 +659,6 @@ class Analysis:
         return json.dumps(manifest, separators=(",", ":")).encode("utf-8"), blobs
 
 
-def import_key(item):
-    name, level, fromlist, eager = item
-    return (name, level, fromlist or (), eager)
-
-
 def scan(code):
     """The imports in `code` and its nested code, as a set of
     (name, level, fromlist, eager): eager ones run when the module itself is imported."""
@@ -553,9 +678,11 @@ def scan(code):
         if not dynamic and IMPORT_NAME not in wordcode[::2]:
             continue
         consts = co.co_consts
+        find_main = eager and "__name__" in names and "__main__" in consts
+        main_end = -1
         extended = 0
-        # The two previous instructions, as (opcode, argument).
-        op1 = arg1 = op2 = arg2 = -1
+        # The three previous instructions, as (opcode, argument).
+        op1 = arg1 = op2 = arg2 = op3 = arg3 = -1
         for i in range(0, len(wordcode), 2):
             op = wordcode[i]
             if op == EXTENDED_ARG:
@@ -575,7 +702,7 @@ def scan(code):
                     fromlist = tuple(x for x in fromlist if isinstance(x, str))
                 else:
                     fromlist = None
-                imports.add((names[arg], level, fromlist, eager))
+                imports.add((names[arg], level, fromlist, eager and i >= main_end))
             elif dynamic and op == LOAD_CONST and op1 in NAME_LOADS:
                 target = consts[arg]
                 if (
@@ -583,8 +710,22 @@ def scan(code):
                     and names[arg1 >> NAME_LOADS[op1]] in DYNAMIC_IMPORTERS
                     and not target.startswith(".")
                 ):
-                    imports.add((target, 0, None, eager))
-            op2, arg2, op1, arg1 = op1, arg1, op, arg
+                    imports.add((target, 0, None, eager and i >= main_end))
+            elif (
+                find_main
+                and op in JUMP_IF_FALSE
+                and op1 == COMPARE_OP
+                and arg1 >> COMPARE_SHIFT == COMPARE_EQ
+                and op2 == LOAD_CONST
+                and consts[arg2] == "__main__"
+                and op3 == LOAD_NAME
+                and names[arg3] == "__name__"
+            ):
+                if op in opcode.hasjabs:
+                    main_end = arg * JUMP_ABSOLUTE_UNIT
+                else:
+                    main_end = i + JUMP_RELATIVE_BASE + 2 * arg
+            op3, arg3, op2, arg2, op1, arg1 = op2, arg2, op1, arg1, op, arg
     return imports
 
 

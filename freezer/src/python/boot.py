@@ -129,7 +129,37 @@ def _print_exception(exc_type, value, tb):
     files on disk; the traceback module asks the loader through linecache instead."""
     import traceback
 
-    traceback.print_exception(exc_type, value, tb)
+    report = traceback.TracebackException(exc_type, value, tb)
+    if sys.version_info < (3, 11):
+        _qualify_main_exceptions(report)
+    for line in report.format():
+        sys.stderr.write(line)
+
+
+def _qualify_main_exceptions(report):
+    """Before 3.11 the C printer names an exception class defined in ``__main__`` as
+    ``__main__.Name`` where the traceback module writes ``Name``; print what python does."""
+    seen = set()
+    pending = [report]
+    while pending:
+        report = pending.pop()
+        if report is None or id(report) in seen:
+            continue
+        seen.add(id(report))
+        pending.extend((report.__cause__, report.__context__))
+        exc_type = report.exc_type
+        if exc_type is None or exc_type.__module__ != "__main__":
+            continue
+        name = exc_type.__qualname__
+        only = report.format_exception_only
+
+        def qualified(only=only, name=name):
+            for line in only():
+                if line.startswith(name + ":") or line == name + "\n":
+                    line = "__main__." + line
+                yield line
+
+        report.format_exception_only = qualified
 
 
 def _run_function():
@@ -152,7 +182,8 @@ def setup():
     sys.meta_path.insert(at, importer)
     _adopt_frozen_modules(importer)
     if sys.version_info < (3, 13):
-        sys.excepthook = _print_exception
+        # Also the "original" hook, so code that restores sys.__excepthook__ keeps lines.
+        sys.excepthook = sys.__excepthook__ = _print_exception
 
     kind = _pyfreeze.entry_kind
     if kind == "script":

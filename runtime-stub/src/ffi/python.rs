@@ -7,6 +7,21 @@ use std::sync::OnceLock;
 
 use super::sys::Library;
 
+/// `PyStatus`, returned by value by the initialisation functions (same in 3.8–3.13).
+#[repr(C)]
+pub(crate) struct PyStatus {
+    kind: c_int,
+    func: *const c_char,
+    err_msg: *const c_char,
+    exitcode: c_int,
+}
+
+/// `struct PyPreConfig` on Linux in 3.8–3.13: ten ints, at these indices.
+const PRECONFIG_INTS: usize = 10;
+const PRECONFIG_PARSE_ARGV: usize = 1;
+const PRECONFIG_ISOLATED: usize = 2;
+const PRECONFIG_USE_ENVIRONMENT: usize = 3;
+
 /// An opaque `PyObject`.
 #[repr(C)]
 pub(crate) struct PyObject {
@@ -50,6 +65,8 @@ macro_rules! c_api {
 c_api! {
     functions {
         fn Py_GetVersion() -> *const c_char;
+        fn PyPreConfig_InitPythonConfig(*mut c_int) -> ();
+        fn Py_PreInitialize(*const c_int) -> PyStatus;
         fn Py_SetPath(*const libc::wchar_t) -> ();
         fn Py_SetProgramName(*const libc::wchar_t) -> ();
         fn PyImport_AppendInittab(*const c_char, Option<InitFunc>) -> c_int;
@@ -108,7 +125,8 @@ static API: OnceLock<Api> = OnceLock::new();
 
 /// The API of the one libpython of this process.
 pub(crate) fn api() -> &'static Api {
-    API.get().expect("libpython is loaded before any Python call")
+    API.get()
+        .expect("libpython is loaded before any Python call")
 }
 
 /// Resolves the C API of `lib` and makes it the process's libpython.
@@ -225,9 +243,35 @@ impl Interpreter {
 
     /// Configures an isolated interpreter (no site, no environment, no user site, no
     /// bytecode writing, no path search), registers the `_pyfreeze` builtin module and
-    /// starts CPython with its signal handlers, as `python` does.
-    pub(crate) fn initialize(&self, options: &Options<'_>, module_init: InitFunc) {
+    /// starts CPython with its signal handlers, as `python -I` does.
+    pub(crate) fn initialize(
+        &self,
+        options: &Options<'_>,
+        module_init: InitFunc,
+    ) -> Result<(), String> {
         let api = self.api;
+        // Pre-initialise from the configuration `python` itself uses, so the C and POSIX
+        // locales get UTF-8 mode and locale coercion (PEP 538, 540) exactly as there; the
+        // legacy Py_InitializeEx alone would pre-initialise with the compatibility
+        // configuration, which has neither. A spare tail guards against a larger struct.
+        let mut preconfig: [c_int; 2 * PRECONFIG_INTS] = [0; 2 * PRECONFIG_INTS];
+        // SAFETY: the buffer is larger than PyPreConfig; the init function fills it.
+        let status = unsafe {
+            (api.PyPreConfig_InitPythonConfig)(preconfig.as_mut_ptr());
+            preconfig[PRECONFIG_PARSE_ARGV] = 0;
+            preconfig[PRECONFIG_ISOLATED] = 1;
+            preconfig[PRECONFIG_USE_ENVIRONMENT] = 0;
+            (api.Py_PreInitialize)(preconfig.as_ptr())
+        };
+        if status.kind != 0 {
+            let message = if status.err_msg.is_null() {
+                "unknown error".into()
+            } else {
+                // SAFETY: a non-NULL err_msg is a static NUL-terminated string.
+                unsafe { CStr::from_ptr(status.err_msg) }.to_string_lossy()
+            };
+            return Err(format!("Python pre-initialisation failed: {message}"));
+        }
         // SAFETY: before Py_InitializeEx nothing else reads these variables; the table
         // and strings handed over are leaked, so they outlive the interpreter.
         unsafe {
@@ -247,6 +291,7 @@ impl Interpreter {
             (api.PyImport_AppendInittab)(c"_pyfreeze".as_ptr(), Some(module_init));
             (api.Py_InitializeEx)(1);
         }
+        Ok(())
     }
 
     pub(crate) fn import(&self, name: &CStr) -> Result<Obj, PyErr> {
@@ -376,9 +421,7 @@ pub(crate) mod callback {
     /// Unmarshals a code object straight from the mapped executable, without a copy.
     pub(crate) fn unmarshal(data: &[u8]) -> *mut PyObject {
         // SAFETY: CPython reads `data.len()` bytes at the pointer and validates them.
-        unsafe {
-            (api().PyMarshal_ReadObjectFromString)(data.as_ptr().cast(), data.len() as isize)
-        }
+        unsafe { (api().PyMarshal_ReadObjectFromString)(data.as_ptr().cast(), data.len() as isize) }
     }
 
     /// Raises ImportError(message) and returns NULL, the C-API convention for failure.
@@ -484,7 +527,9 @@ impl Interpreter {
         keep: &[&CStr],
     ) -> Vec<crate::frozen::Frozen38> {
         let mut kept = Vec::new();
-        let mut row = self.default_frozen_table().cast::<crate::frozen::Frozen38>();
+        let mut row = self
+            .default_frozen_table()
+            .cast::<crate::frozen::Frozen38>();
         if row.is_null() {
             return kept;
         }

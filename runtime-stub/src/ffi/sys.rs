@@ -5,9 +5,14 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 
-/// Maps the running executable read-only for the life of the process, so that bytecode
-/// and names can be handed to CPython as pointers into it without copying.
-pub(crate) fn map_executable() -> io::Result<&'static [u8]> {
+/// The running executable: open, and mapped read-only for the life of the process, so
+/// that bytecode and names can be handed to CPython as pointers into it without copying.
+pub(crate) struct Image {
+    pub(crate) bytes: &'static [u8],
+    pub(crate) file: File,
+}
+
+pub(crate) fn map_executable() -> io::Result<Image> {
     let file = File::open("/proc/self/exe")?;
     let len = usize::try_from(file.metadata()?.len())
         .map_err(|_| io::Error::other("executable too large to map"))?;
@@ -32,14 +37,27 @@ pub(crate) fn map_executable() -> io::Result<&'static [u8]> {
     }
     // SAFETY: the mapping is `len` readable bytes and is never unmapped, so a 'static
     // shared slice over it stays valid; nothing writes to it (PROT_READ).
-    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+    Ok(Image { bytes, file })
 }
 
-/// Copies `bytes` into a new memfd and returns the path that opens it,
+/// Where a memfd's contents come from.
+pub(crate) enum Contents<'a> {
+    Bytes(&'a [u8]),
+    /// `len` bytes at `offset` of an open file, copied by the kernel from the page cache
+    /// (`sendfile`): no page faults on a mapping, measurably faster for libpython.
+    FileRange {
+        file: &'a File,
+        offset: u64,
+        len: u64,
+    },
+}
+
+/// Creates a memfd holding `contents` and returns the path that opens it,
 /// `/proc/self/fd/N`. The descriptor is deliberately never closed: glibc recognises an
 /// already-loaded library by its path string, so a reused descriptor number would make a
 /// later `dlopen` silently return the old library.
-pub(crate) fn memfd_with(name: &CStr, bytes: &[u8]) -> io::Result<CString> {
+pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<CString> {
     // SAFETY: `name` is NUL-terminated; MFD_CLOEXEC keeps the descriptor out of children
     // started with exec (os.system, subprocess).
     let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
@@ -47,9 +65,30 @@ pub(crate) fn memfd_with(name: &CStr, bytes: &[u8]) -> io::Result<CString> {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: `fd` was just created and is owned by nobody else.
-    let mut file = unsafe { File::from_raw_fd(fd) };
-    file.write_all(bytes)?;
-    let fd = file.into_raw_fd();
+    let mut memfd = unsafe { File::from_raw_fd(fd) };
+    match contents {
+        Contents::Bytes(bytes) => memfd.write_all(bytes)?,
+        Contents::FileRange { file, offset, len } => {
+            let mut offset = libc::off_t::try_from(offset)
+                .map_err(|_| io::Error::other("offset beyond off_t"))?;
+            let mut left = len;
+            while left > 0 {
+                let chunk = usize::try_from(left).unwrap_or(usize::MAX).min(1 << 30);
+                // SAFETY: both descriptors are open; sendfile advances `offset` itself.
+                let sent = unsafe {
+                    libc::sendfile(memfd.as_raw_fd(), file.as_raw_fd(), &mut offset, chunk)
+                };
+                if sent < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                if sent == 0 {
+                    return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+                }
+                left -= sent as u64;
+            }
+        }
+    }
+    let fd = memfd.into_raw_fd();
     Ok(CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL in a formatted path"))
 }
 
