@@ -6,7 +6,6 @@
 mod bundle;
 mod error;
 mod ffi;
-mod frozen;
 mod importer;
 mod libpython;
 mod native;

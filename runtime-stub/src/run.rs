@@ -6,8 +6,8 @@ use std::os::unix::ffi::OsStringExt;
 use pyfreeze_archive::{Bundle, Compression, EntryPointKind, Kind};
 
 use crate::error::StubError;
+use crate::ffi::frozen::{self, FrozenModule};
 use crate::ffi::python::{Exit, Interpreter, Obj, Options, PyErr};
-use crate::frozen::{self, FrozenModule};
 use crate::importer::{self, State};
 use crate::{bundle, libpython};
 

@@ -19,6 +19,7 @@ sys.stdout = sys.stderr
 import importlib.machinery
 import importlib.util
 import json
+import _imp
 import marshal
 import opcode
 import os
@@ -610,7 +611,9 @@ class Analysis:
             parent = name.rpartition(".")[0]
             if parent:
                 stack.append(parent)
-        return boot
+        # What CPython has frozen itself (codecs, io, abc... from 3.11 on, deep-frozen in
+        # 3.11 and 3.12) it finds without unmarshalling anything; a table entry would shadow it.
+        return {n for n in boot if n in self.extra_names or not _imp.is_frozen(n)}
 
     def manifest(self):
         blobs = []

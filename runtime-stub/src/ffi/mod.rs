@@ -2,5 +2,6 @@
 //! functions that take and return plain Rust values.
 #![allow(unsafe_code)]
 
+pub(crate) mod frozen;
 pub(crate) mod python;
 pub(crate) mod sys;

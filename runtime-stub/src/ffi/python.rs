@@ -525,11 +525,11 @@ impl Interpreter {
     pub(crate) fn default_frozen_entries_before_311(
         &self,
         keep: &[&CStr],
-    ) -> Vec<crate::frozen::Frozen38> {
+    ) -> Vec<crate::ffi::frozen::Frozen38> {
         let mut kept = Vec::new();
         let mut row = self
             .default_frozen_table()
-            .cast::<crate::frozen::Frozen38>();
+            .cast::<crate::ffi::frozen::Frozen38>();
         if row.is_null() {
             return kept;
         }

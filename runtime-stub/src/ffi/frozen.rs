@@ -114,3 +114,64 @@ pub(crate) fn table(
     };
     Ok(ptr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes CPython's headers give `struct _frozen` in each layout (x86-64).
+    #[test]
+    fn layouts_have_cpython_sizes() {
+        assert_eq!(size_of::<Frozen38>(), 24);
+        assert_eq!(size_of::<Frozen311>(), 32);
+        assert_eq!(size_of::<Frozen313>(), 24);
+    }
+
+    static CODE: [u8; 3] = [1, 2, 3];
+
+    fn modules() -> [FrozenModule; 2] {
+        [
+            FrozenModule {
+                name: c"pkg",
+                code: &CODE,
+                is_package: true,
+            },
+            FrozenModule {
+                name: c"mod",
+                code: &CODE[..2],
+                is_package: false,
+            },
+        ]
+    }
+
+    #[test]
+    fn before_311_packages_have_negative_sizes_and_carried_rows_come_first() {
+        let carried = [Frozen38 {
+            name: c"_frozen_importlib".as_ptr(),
+            code: CODE.as_ptr(),
+            size: 3,
+        }];
+        let rows38 = table(10, &modules(), &carried).unwrap().cast::<Frozen38>();
+        // SAFETY: `table` returns a leaked, NULL-terminated array of four Frozen38 rows.
+        let rows = unsafe { std::slice::from_raw_parts(rows38, 4) };
+        assert_eq!(rows[0].size, 3);
+        assert_eq!(rows[1].size, -3);
+        assert_eq!(rows[2].size, 2);
+        assert!(rows[3].name.is_null());
+    }
+
+    #[test]
+    fn from_311_packages_are_flagged() {
+        let rows311 = table(12, &modules(), &[]).unwrap().cast::<Frozen311>();
+        // SAFETY: a leaked, NULL-terminated array of three Frozen311 rows.
+        let rows = unsafe { std::slice::from_raw_parts(rows311, 3) };
+        assert_eq!((rows[0].size, rows[0].is_package), (3, 1));
+        assert_eq!((rows[1].size, rows[1].is_package), (2, 0));
+        assert!(rows[2].name.is_null() && rows[2].get_code.is_null());
+        let rows313 = table(13, &modules(), &[]).unwrap().cast::<Frozen313>();
+        // SAFETY: a leaked, NULL-terminated array of three Frozen313 rows.
+        let rows = unsafe { std::slice::from_raw_parts(rows313, 3) };
+        assert_eq!((rows[0].size, rows[0].is_package), (3, 1));
+        assert!(rows[2].name.is_null());
+    }
+}
