@@ -9,7 +9,9 @@ use crate::analysis::EntrySpec;
 pub struct Project {
     /// Default output name (`dist/<name>`).
     pub name: String,
-    /// Searched first for the app's own modules.
+    /// Searched first for the app's own modules: the script's directory for a script
+    /// entry point (as `python path/to/script.py` puts it first on sys.path), else the
+    /// app directory (as `python -m` from there would).
     pub app_dir: PathBuf,
     pub entry: EntrySpec,
 }
@@ -87,9 +89,13 @@ pub fn resolve(app: &Path, entry: Option<&str>) -> Result<Project, ProjectError>
             .map(|path| EntrySpec::Script { path })
             .ok_or_else(|| ProjectError::NoEntry(app.to_owned()))?,
     };
+    let app_dir = match &entry {
+        EntrySpec::Script { path } => path.parent().map_or(app_path, Path::to_owned),
+        _ => app_path,
+    };
     Ok(Project {
         name,
-        app_dir: app_path,
+        app_dir,
         entry,
     })
 }
@@ -173,6 +179,21 @@ mod tests {
             resolve(dir.path(), Some("nope.py")),
             Err(ProjectError::MissingEntryFile(_))
         ));
+    }
+
+    #[test]
+    fn a_script_in_a_subdirectory_searches_its_own_directory() {
+        let dir = app(&[]);
+        fs_err::create_dir(dir.path().join("scripts")).unwrap();
+        fs_err::write(dir.path().join("scripts/run.py"), "").unwrap();
+        let p = resolve(dir.path(), Some("scripts/run.py")).unwrap();
+        assert_eq!(
+            p.app_dir,
+            fs_err::canonicalize(dir.path().join("scripts")).unwrap()
+        );
+        assert_eq!(p.name, name_of(&fs_err::canonicalize(dir.path()).unwrap()));
+        let p = resolve(dir.path(), Some("scripts.run")).unwrap();
+        assert_eq!(p.app_dir, fs_err::canonicalize(dir.path()).unwrap());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! libpython; the human output names the Python version.
 
 use std::ffi::OsStr;
+use std::path::Path;
 
 use pyfreeze_tests::{pyfreeze, Status};
 use serde_json::Value;
@@ -23,6 +24,28 @@ fn entries(value: &Value, out: &mut Vec<(String, String)>) {
         Value::Array(items) => items.iter().for_each(|v| entries(v, out)),
         _ => {}
     }
+}
+
+/// `(kind, name)` of every entry that `pyfreeze ls --json` lists for the bundle `exe`, or
+/// why they could not be had.
+pub(crate) fn listed_entries(exe: &Path) -> Result<Vec<(String, String)>, String> {
+    let dir = exe.parent().expect("exe in a directory");
+    let json = pyfreeze(
+        &[OsStr::new("ls"), exe.as_os_str(), OsStr::new("--json")],
+        dir,
+    );
+    if json.status != Status::Code(0) {
+        return Err(format!("pyfreeze ls --json failed\n{json}"));
+    }
+    let value = serde_json::from_str::<Value>(&json.stdout).map_err(|e| {
+        format!(
+            "pyfreeze ls --json printed invalid JSON ({e}):\n{}",
+            json.stdout
+        )
+    })?;
+    let mut found = Vec::new();
+    entries(&value, &mut found);
+    Ok(found)
 }
 
 fn strings(value: &Value, out: &mut Vec<String>) {

@@ -9,15 +9,17 @@ use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use pyfreeze_tests::{
-    copy_example, freeze, interpreters, mask_frozen, mask_reference, run_frozen_in,
-    run_reference_env, AppDir, Env, Frozen, Interpreter, Output, Status,
+    copy_example, freeze, interpreters, mask_frozen, mask_reference, run_frozen_in, run_python,
+    AppDir, Env, Frozen, Interpreter, Output, Status,
 };
 
 mod bad_input;
 mod differential;
 mod isolation;
 mod ls;
+mod options;
 mod runtime;
+mod stub_errors;
 
 type Slot = OnceLock<Result<Frozen, String>>;
 
@@ -33,19 +35,42 @@ fn bundle_of(
     python: &Interpreter,
     make: impl FnOnce() -> AppDir,
 ) -> Result<&'static Frozen, String> {
-    static BUNDLES: OnceLock<Mutex<HashMap<(String, String), &'static Slot>>> = OnceLock::new();
+    bundle_with(key, python, &[], make)
+}
+
+/// The app that `make` writes, frozen for `python` with the extra `pyfreeze build` arguments
+/// `args` (`--entry`, `-O`, ...), built once per test process per `(key, args)`.
+fn bundle_with(
+    key: &str,
+    python: &Interpreter,
+    args: &[&str],
+    make: impl FnOnce() -> AppDir,
+) -> Result<&'static Frozen, String> {
+    type Key = (String, Vec<String>, String);
+    static BUNDLES: OnceLock<Mutex<HashMap<Key, &'static Slot>>> = OnceLock::new();
+    let id = (
+        key.to_owned(),
+        args.iter().map(|a| (*a).to_owned()).collect(),
+        python.version.clone(),
+    );
     let slot: &'static Slot = BUNDLES
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .entry((key.to_owned(), python.version.clone()))
+        .entry(id)
         .or_insert_with(|| Box::leak(Box::default()));
     slot.get_or_init(|| {
         let app = make();
-        freeze(&app.path, python, &[]).map_err(|e| e.to_string())
+        freeze(&app.path, python, args).map_err(|e| e.to_string())
     })
     .as_ref()
-    .map_err(|e| format!("{python}: build of {key} failed: {e}"))
+    .map_err(|e| {
+        if args.is_empty() {
+            format!("{python}: build of {key} failed: {e}")
+        } else {
+            format!("{python}: build of {key} with {args:?} failed: {e}")
+        }
+    })
 }
 
 /// One run of an app: arguments, stdin, environment, and the status CPython is expected to
@@ -82,14 +107,31 @@ impl<'a> Case<'a> {
 /// Runs `case` on the frozen `exe` and on `python main.py` in `app` (a copy of the app's
 /// sources); returns a description of every difference (empty if none).
 fn compare(python: &Interpreter, exe: &Path, app: &AppDir, case: &Case<'_>) -> Vec<String> {
+    compare_to(python, &["main.py"], exe, app, case)
+}
+
+/// [`compare`] with the reference started as `python -E -s -S <start> <case args>` in `app`:
+/// `start` is how CPython runs what the bundle's entry point runs (`["main.py"]`,
+/// `["-m", "pkg.cli"]`, `["-O", "main.py"]`, `["-c", "..."]`).
+fn compare_to(
+    python: &Interpreter,
+    start: &[&str],
+    exe: &Path,
+    app: &AppDir,
+    case: &Case<'_>,
+) -> Vec<String> {
     let stdin = case.stdin.map(str::as_bytes);
-    let reference = run_reference_env(python, &app.path, "main.py", case.args, stdin, case.env);
+    let mut reference_args = start.to_vec();
+    reference_args.extend_from_slice(case.args);
+    let reference = run_python(python, &app.path, &reference_args, stdin, case.env);
     let frozen = run_frozen_in(exe, &app.path, case.args, stdin, case.env);
-    let what = if case.env.is_empty() {
-        format!("{python}, args {:?}", case.args)
-    } else {
-        format!("{python}, args {:?}, env {:?}", case.args, case.env)
-    };
+    let mut what = format!("{python}, args {:?}", case.args);
+    if start != ["main.py"] {
+        what += &format!(", reference `python -E -s -S {}`", start.join(" "));
+    }
+    if !case.env.is_empty() {
+        what += &format!(", env {:?}", case.env);
+    }
     let mut problems = Vec::new();
     if reference.status != case.expect {
         problems.push(format!(

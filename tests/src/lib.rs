@@ -667,10 +667,23 @@ pub fn run_reference_env(
     stdin: Option<&[u8]>,
     env: &Env<'_>,
 ) -> Output {
+    let mut all = vec![script];
+    all.extend_from_slice(args);
+    run_python(python, app_dir, &all, stdin, env)
+}
+
+/// `python -E -s -S <args>` in `cwd` (with `env` changes): the reference run of an app started
+/// some other way than as `main.py`, e.g. `args` = `["-m", "pkg.cli", "x"]` or
+/// `["-O", "main.py"]`.
+pub fn run_python(
+    python: &Interpreter,
+    cwd: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    env: &Env<'_>,
+) -> Output {
     let mut cmd = Command::new(&python.path);
-    cmd.args(["-E", "-s", "-S", script])
-        .args(args)
-        .current_dir(app_dir);
+    cmd.args(["-E", "-s", "-S"]).args(args).current_dir(cwd);
     apply_env(&mut cmd, env);
     run(cmd, stdin)
 }

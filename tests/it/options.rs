@@ -1,0 +1,691 @@
+//! The options of `pyfreeze build`, end to end: `--entry FILE|MODULE|MODULE:FUNC`, the
+//! default output of a single-file app, `-O` / `-OO`, `--no-source`, `--exclude` and
+//! `--include`; and the interpreter settings every frozen app runs with (empty `sys.path`,
+//! `-I -S`, no bytecode writing). Each is compared with the same interpreter running the same
+//! app the way the option says (`python -m tool.cli`, `python -O main.py`, ...), and what
+//! the comparison stands on is checked on the frozen app itself.
+//!
+//! The apps are tiny and each build is shared (see [`bundle_with`]): the `probe` app serves
+//! the optimisation, `--no-source` and isolation tests (and the stub error tests), the `tool`
+//! app every `--entry` test.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use pyfreeze_tests::{
+    list_tree, mask_frozen, mask_reference, pyfreeze, run_frozen, run_python, scratch_root,
+    tempdir, write_app, AppDir, Frozen, Interpreter, Output, Status,
+};
+
+use crate::ls::listed_entries;
+use crate::{bundle_with, compare_to, for_each_interpreter, Case};
+
+/// Checks one run of the frozen `exe` against exactly the status, stdout and stderr expected
+/// of it; returns the problem, if any.
+fn expect_run(
+    python: &Interpreter,
+    exe: &Path,
+    args: &[&str],
+    status: Status,
+    stdout: &str,
+    stderr: &str,
+) -> Option<String> {
+    let out = run_frozen(exe, args, None, &[]);
+    (out.status != status || out.stdout != stdout || out.stderr != stderr).then(|| {
+        format!(
+            "{python}: frozen {} {args:?}: expected {status}\n--- expected stdout ---\n{stdout}\n\
+             --- expected stderr ---\n{stderr}\n--- got ---\n{out}",
+            exe.display()
+        )
+    })
+}
+
+/// Whether `out` is exactly an uncaught `ModuleNotFoundError` for `module`: exit status 1,
+/// nothing on stdout, a traceback ending with CPython's message.
+fn module_not_found(out: &Output, module: &str) -> bool {
+    out.status == Status::Code(1)
+        && out.stdout.is_empty()
+        && out
+            .stderr
+            .starts_with("Traceback (most recent call last):\n")
+        && out.stderr.ends_with(&format!(
+            "ModuleNotFoundError: No module named '{module}'\n"
+        ))
+}
+
+// ---------------------------------------------------------------------------------------
+// --entry
+// ---------------------------------------------------------------------------------------
+
+const TOOL_CLI: &str = r#"import sys
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "code"
+    print("main() called in", __name__, sys.argv[1:])
+    if mode == "code":
+        return 5
+    if mode == "none":
+        return None
+    return "main() failed: " + mode
+
+
+if __name__ == "__main__":
+    print("tool/cli.py ran as", __name__, __spec__.name, sys.argv[1:])
+    sys.exit(4)
+"#;
+
+/// An app with a package `tool` (runnable as `-m tool` and `-m tool.cli`, with a
+/// console-script `main`), a default `main.py` that no `--entry` build may run, and two
+/// other scripts that import a module next to them.
+fn tool_app() -> AppDir {
+    write_app(
+        "tool",
+        &[
+            (
+                "tool/__init__.py",
+                "print('tool/__init__.py ran as', __name__)\n",
+            ),
+            ("tool/cli.py", TOOL_CLI),
+            (
+                "tool/__main__.py",
+                "import sys\n\
+                 print('tool/__main__.py ran as', __name__, __spec__.name, sys.argv[1:])\n\
+                 sys.exit(3)\n",
+            ),
+            (
+                "main.py",
+                "print('main.py, the default entry point, ran')\n",
+            ),
+            (
+                "other.py",
+                "import sys\n\
+                 import helper\n\
+                 print('other.py ran as', __name__, helper.WHERE, sys.argv[1:])\n\
+                 sys.exit(6)\n",
+            ),
+            ("helper.py", "WHERE = 'helper.py, next to other.py'\n"),
+            (
+                "scripts/run.py",
+                "import sys\n\
+                 import util\n\
+                 print('scripts/run.py ran as', __name__, util.WHERE, sys.argv[1:])\n\
+                 sys.exit(7)\n",
+            ),
+            (
+                "scripts/util.py",
+                "WHERE = 'scripts/util.py, next to run.py'\n",
+            ),
+        ],
+    )
+}
+
+/// Freezes the tool app with `--entry <entry>` for every interpreter; each case must match
+/// `python -E -s -S <start> <args>` run in the app's directory, and the frozen app must
+/// print exactly `expected` (stdout, stderr) for the first case.
+fn entry_matches_cpython(
+    test: &str,
+    entry: &str,
+    start: &[&str],
+    cases: &[Case<'_>],
+    expected: (&str, &str),
+) {
+    for_each_interpreter(test, |python| {
+        let frozen = match bundle_with("tool", python, &["--entry", entry], tool_app) {
+            Ok(f) => f,
+            Err(e) => return vec![e],
+        };
+        let app = tool_app();
+        let mut problems: Vec<String> = cases
+            .iter()
+            .flat_map(|case| compare_to(python, start, &frozen.exe, &app, case))
+            .collect();
+        let first = &cases[0];
+        problems.extend(expect_run(
+            python,
+            &frozen.exe,
+            first.args,
+            first.expect,
+            expected.0,
+            expected.1,
+        ));
+        problems
+    });
+}
+
+#[test]
+fn entry_module_runs_like_python_m() {
+    entry_matches_cpython(
+        "entry_module_runs_like_python_m",
+        "tool.cli",
+        &["-m", "tool.cli"],
+        &[
+            Case::new(&["a", "b c"], Status::Code(4)),
+            Case::new(&[], Status::Code(4)),
+        ],
+        (
+            "tool/__init__.py ran as tool\n\
+             tool/cli.py ran as __main__ tool.cli ['a', 'b c']\n",
+            "",
+        ),
+    );
+}
+
+#[test]
+fn entry_package_runs_its_dunder_main_like_python_m() {
+    entry_matches_cpython(
+        "entry_package_runs_its_dunder_main_like_python_m",
+        "tool",
+        &["-m", "tool"],
+        &[
+            Case::new(&["x", "--flag"], Status::Code(3)),
+            Case::new(&[], Status::Code(3)),
+        ],
+        (
+            "tool/__init__.py ran as tool\n\
+             tool/__main__.py ran as __main__ tool.__main__ ['x', '--flag']\n",
+            "",
+        ),
+    );
+}
+
+/// What a console-script wrapper (as pip writes them) does.
+const CONSOLE_SCRIPT: &str = "import sys; from tool.cli import main; sys.exit(main())";
+
+#[test]
+fn entry_function_exits_with_its_result() {
+    for_each_interpreter("entry_function_exits_with_its_result", |python| {
+        let frozen = match bundle_with("tool", python, &["--entry", "tool.cli:main"], tool_app) {
+            Ok(f) => f,
+            Err(e) => return vec![e],
+        };
+        let app = tool_app();
+        let mut problems = Vec::new();
+        for case in [
+            // an int: the exit status
+            Case::new(&["code"], Status::Code(5)),
+            // None: exit status 0
+            Case::new(&["none"], Status::Code(0)),
+            // a string: printed to stderr, exit status 1
+            Case::new(&["text"], Status::Code(1)),
+        ] {
+            problems.extend(compare_to(
+                python,
+                &["-c", CONSOLE_SCRIPT],
+                &frozen.exe,
+                &app,
+                &case,
+            ));
+        }
+        let init = "tool/__init__.py ran as tool\n";
+        for (mode, status, stderr) in [
+            ("code", Status::Code(5), ""),
+            ("none", Status::Code(0), ""),
+            ("text", Status::Code(1), "main() failed: text\n"),
+        ] {
+            let stdout = format!("{init}main() called in tool.cli ['{mode}']\n");
+            problems.extend(expect_run(
+                python,
+                &frozen.exe,
+                &[mode],
+                status,
+                &stdout,
+                stderr,
+            ));
+        }
+        problems
+    });
+}
+
+#[test]
+fn entry_file_runs_that_script() {
+    entry_matches_cpython(
+        "entry_file_runs_that_script",
+        "other.py",
+        &["other.py"],
+        &[
+            Case::new(&["one", "two"], Status::Code(6)),
+            Case::new(&[], Status::Code(6)),
+        ],
+        (
+            "other.py ran as __main__ helper.py, next to other.py ['one', 'two']\n",
+            "",
+        ),
+    );
+}
+
+/// `python scripts/run.py` puts `scripts/` first on `sys.path`, so the script imports the
+/// modules next to it; "run like `python main.py`" means the frozen one does too.
+#[test]
+fn entry_file_in_a_subdirectory_imports_its_siblings() {
+    entry_matches_cpython(
+        "entry_file_in_a_subdirectory_imports_its_siblings",
+        "scripts/run.py",
+        &["scripts/run.py"],
+        &[Case::new(&["z"], Status::Code(7))],
+        (
+            "scripts/run.py ran as __main__ scripts/util.py, next to run.py ['z']\n",
+            "",
+        ),
+    );
+}
+
+#[test]
+fn single_file_app_is_written_to_dist_in_the_current_directory() {
+    for_each_interpreter(
+        "single_file_app_is_written_to_dist_in_the_current_directory",
+        |python| {
+            let app = write_app(
+                "single",
+                &[(
+                    "tool.py",
+                    "import sys\nprint('tool.py ran as', __name__, sys.argv[1:])\nsys.exit(8)\n",
+                )],
+            );
+            let cwd = tempdir("cwd");
+            // the app given relative to the current directory, as a user types it
+            let relative = Path::new("..").join(
+                app.path
+                    .join("tool.py")
+                    .strip_prefix(scratch_root())
+                    .expect("apps are written under the scratch root"),
+            );
+            let build = pyfreeze(
+                &[
+                    OsStr::new("build"),
+                    relative.as_os_str(),
+                    OsStr::new("--python"),
+                    python.path.as_os_str(),
+                ],
+                cwd.path(),
+            );
+            let listing = list_tree(cwd.path());
+            let expected = vec![PathBuf::from("dist"), PathBuf::from("dist/tool")];
+            if build.status != Status::Code(0) || listing != expected {
+                return vec![format!(
+                    "{python}: `pyfreeze build {} --python ...` in {} should write exactly \
+                     dist/tool there; it wrote {listing:?}\n{build}",
+                    relative.display(),
+                    cwd.path().display()
+                )];
+            }
+            let exe = cwd.path().join("dist/tool");
+            let mut problems = compare_to(
+                python,
+                &["tool.py"],
+                &exe,
+                &app,
+                &Case::new(&["q"], Status::Code(8)),
+            );
+            problems.extend(expect_run(
+                python,
+                &exe,
+                &["q"],
+                Status::Code(8),
+                "tool.py ran as __main__ ['q']\n",
+                "",
+            ));
+            problems
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// -O, -OO, --no-source, and the interpreter settings of every frozen app
+// ---------------------------------------------------------------------------------------
+
+const PROBE_MAIN: &str = r#"import sys
+
+mode = sys.argv[1] if len(sys.argv) > 1 else "optimize"
+if mode == "optimize":
+    def documented():
+        """The docstring."""
+    print("__debug__", __debug__)
+    print("optimize", sys.flags.optimize)
+    try:
+        assert False, "the assert ran"
+    except AssertionError:
+        print("assert raises")
+    else:
+        print("assert skipped")
+    print("doc", repr(documented.__doc__))
+elif mode == "raise":
+    import failing
+    failing.fail()
+elif mode == "getsource":
+    import inspect
+    import failing
+    try:
+        inspect.getsource(failing.fail)
+    except Exception as e:
+        print(type(e).__name__)
+    else:
+        print("source found")
+elif mode == "isolation":
+    print("path", sys.path)
+    print("no_site", sys.flags.no_site)
+    print("isolated", sys.flags.isolated)
+    print("dont_write_bytecode", sys.flags.dont_write_bytecode)
+"#;
+
+/// An app that reports the optimisation level it runs at, raises from a module function,
+/// looks for that function's source, or reports its `sys.path` and flags.
+pub(crate) fn probe_app() -> AppDir {
+    write_app(
+        "probe",
+        &[
+            ("main.py", PROBE_MAIN),
+            (
+                "failing.py",
+                "def fail():\n    raise ValueError(\"failing on purpose\")\n",
+            ),
+        ],
+    )
+}
+
+/// The probe app frozen for `python` with the extra build arguments `args`.
+pub(crate) fn probe_bundle(python: &Interpreter, args: &[&str]) -> Result<&'static Frozen, String> {
+    bundle_with("probe", python, args, probe_app)
+}
+
+#[test]
+fn optimization_levels_match_cpython() {
+    for_each_interpreter("optimization_levels_match_cpython", |python| {
+        let mut problems = Vec::new();
+        for (flags, stdout) in [
+            (
+                &[][..],
+                "__debug__ True\noptimize 0\nassert raises\ndoc 'The docstring.'\n",
+            ),
+            (
+                &["-O"][..],
+                "__debug__ False\noptimize 1\nassert skipped\ndoc 'The docstring.'\n",
+            ),
+            (
+                &["-OO"][..],
+                "__debug__ False\noptimize 2\nassert skipped\ndoc None\n",
+            ),
+        ] {
+            let frozen = match probe_bundle(python, flags) {
+                Ok(f) => f,
+                Err(e) => {
+                    problems.push(e);
+                    continue;
+                }
+            };
+            let app = probe_app();
+            let mut start = flags.to_vec();
+            start.push("main.py");
+            problems.extend(compare_to(
+                python,
+                &start,
+                &frozen.exe,
+                &app,
+                &Case::new(&[], Status::Code(0)),
+            ));
+            problems.extend(expect_run(
+                python,
+                &frozen.exe,
+                &[],
+                Status::Code(0),
+                stdout,
+                "",
+            ));
+        }
+        problems
+    });
+}
+
+/// `text` without the source lines of its traceback frames (the lines indented by four
+/// spaces: the source line and, from 3.11 on, the carets under it).
+fn without_source_lines(text: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|line| !line.starts_with("    "))
+        .collect()
+}
+
+#[test]
+fn no_source_leaves_sources_out() {
+    for_each_interpreter("no_source_leaves_sources_out", |python| {
+        let (with, without) = match (
+            probe_bundle(python, &[]),
+            probe_bundle(python, &["--no-source"]),
+        ) {
+            (Ok(w), Ok(wo)) => (w, wo),
+            (w, wo) => return [w.err(), wo.err()].into_iter().flatten().collect(),
+        };
+        let app = probe_app();
+        let mut problems = Vec::new();
+
+        // Built with its sources, the app shows them as CPython does.
+        problems.extend(compare_to(
+            python,
+            &["main.py"],
+            &with.exe,
+            &app,
+            &Case::new(&["raise"], Status::Code(1)),
+        ));
+        problems.extend(compare_to(
+            python,
+            &["main.py"],
+            &with.exe,
+            &app,
+            &Case::new(&["getsource"], Status::Code(0)),
+        ));
+        problems.extend(expect_run(
+            python,
+            &with.exe,
+            &["getsource"],
+            Status::Code(0),
+            "source found\n",
+            "",
+        ));
+
+        // Without: the same traceback with no source line under any frame.
+        let reference = run_python(python, &app.path, &["main.py", "raise"], None, &[]);
+        let frozen = run_frozen(&without.exe, &["raise"], None, &[]);
+        let expected = without_source_lines(&mask_reference(&reference.stderr, &app.path, python));
+        let masked = mask_frozen(&frozen.stderr, &without.exe);
+        let frames = masked
+            .lines()
+            .filter(|l| l.starts_with("  File \""))
+            .count();
+        if reference.status != Status::Code(1)
+            || frozen.status != Status::Code(1)
+            || !frozen.stdout.is_empty()
+            || masked != expected
+            || frames != 2
+        {
+            problems.push(format!(
+                "{python}: built with --no-source, the traceback should be CPython's without \
+                 its source lines (2 frames, exit status 1)\n--- expected (masked) ---\n\
+                 {expected}\n--- got (masked) ---\n{masked}\n--- frozen ---\n{frozen}"
+            ));
+        }
+        problems.extend(expect_run(
+            python,
+            &without.exe,
+            &["getsource"],
+            Status::Code(0),
+            "OSError\n",
+            "",
+        ));
+
+        // And the listing has no source entry, where the other build has one per module.
+        match (listed_entries(&with.exe), listed_entries(&without.exe)) {
+            (Ok(with_entries), Ok(without_entries)) => {
+                if !with_entries
+                    .iter()
+                    .any(|(k, n)| k == "source" && n == "failing")
+                {
+                    problems.push(format!(
+                        "{python}: built without --no-source, pyfreeze ls --json lists no \
+                         source of `failing`: {with_entries:?}"
+                    ));
+                }
+                let sources: Vec<_> = without_entries
+                    .iter()
+                    .filter(|(k, _)| k == "source")
+                    .collect();
+                if !sources.is_empty() {
+                    problems.push(format!(
+                        "{python}: built with --no-source, pyfreeze ls --json still lists \
+                         sources: {sources:?}"
+                    ));
+                }
+            }
+            (a, b) => problems.extend(
+                [a.err(), b.err()]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| format!("{python}: {e}")),
+            ),
+        }
+        problems
+    });
+}
+
+#[test]
+fn frozen_app_runs_isolated_without_site_or_bytecode_writing() {
+    for_each_interpreter(
+        "frozen_app_runs_isolated_without_site_or_bytecode_writing",
+        |python| {
+            let frozen = match probe_bundle(python, &[]) {
+                Ok(f) => f,
+                Err(e) => return vec![e],
+            };
+            expect_run(
+                python,
+                &frozen.exe,
+                &["isolation"],
+                Status::Code(0),
+                "path []\nno_site 1\nisolated 1\ndont_write_bytecode 1\n",
+                "",
+            )
+            .into_iter()
+            .collect()
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// --exclude, --include
+// ---------------------------------------------------------------------------------------
+
+/// `json` imported by an import statement; `colorsys` by a name only known at run time
+/// (`"color" + "sys"` would not do: the compiler folds it into a constant, which the
+/// analysis sees).
+const MODS_MAIN: &str = r#"import sys
+
+if sys.argv[1] == "json":
+    import json
+    print(json.dumps({"a": [1, 2]}))
+else:
+    colorsys = __import__("".join(["color", "sys"]))
+    print(colorsys.rgb_to_hsv(1.0, 0.0, 0.0))
+"#;
+
+fn mods_app() -> AppDir {
+    write_app("mods", &[("main.py", MODS_MAIN)])
+}
+
+/// The mods app built without flags and with `--exclude json --include colorsys`.
+fn mods_bundles(python: &Interpreter) -> Result<(&'static Frozen, &'static Frozen), Vec<String>> {
+    let plain = bundle_with("mods", python, &[], mods_app);
+    let flagged = bundle_with(
+        "mods",
+        python,
+        &["--exclude", "json", "--include", "colorsys"],
+        mods_app,
+    );
+    match (plain, flagged) {
+        (Ok(p), Ok(f)) => Ok((p, f)),
+        (p, f) => Err([p.err(), f.err()].into_iter().flatten().collect()),
+    }
+}
+
+#[test]
+fn exclude_leaves_a_module_out() {
+    for_each_interpreter("exclude_leaves_a_module_out", |python| {
+        let (plain, flagged) = match mods_bundles(python) {
+            Ok(b) => b,
+            Err(e) => return e,
+        };
+        let app = mods_app();
+        // without --exclude, json is bundled and works
+        let mut problems = compare_to(
+            python,
+            &["main.py"],
+            &plain.exe,
+            &app,
+            &Case::new(&["json"], Status::Code(0)),
+        );
+        let out = run_frozen(&flagged.exe, &["json"], None, &[]);
+        if !module_not_found(&out, "json") {
+            problems.push(format!(
+                "{python}: built with --exclude json, `import json` should fail with \
+                 ModuleNotFoundError: No module named 'json' (exit status 1)\n{out}"
+            ));
+        }
+        match listed_entries(&flagged.exe) {
+            Ok(entries) => {
+                let json: Vec<_> = entries
+                    .iter()
+                    .filter(|(_, n)| n == "json" || n.starts_with("json."))
+                    .collect();
+                if !json.is_empty() {
+                    problems.push(format!(
+                        "{python}: built with --exclude json, pyfreeze ls --json lists {json:?}"
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("{python}: {e}")),
+        }
+        match listed_entries(&plain.exe) {
+            Ok(entries) if !entries.iter().any(|(k, n)| k == "module" && n == "json") => {
+                problems.push(format!(
+                    "{python}: built without --exclude, pyfreeze ls --json lists no module \
+                     json: {entries:?}"
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{python}: {e}")),
+        }
+        problems
+    });
+}
+
+#[test]
+fn include_adds_a_module_no_import_shows() {
+    for_each_interpreter("include_adds_a_module_no_import_shows", |python| {
+        let (plain, flagged) = match mods_bundles(python) {
+            Ok(b) => b,
+            Err(e) => return e,
+        };
+        let app = mods_app();
+        let mut problems = compare_to(
+            python,
+            &["main.py"],
+            &flagged.exe,
+            &app,
+            &Case::new(&["colorsys"], Status::Code(0)),
+        );
+        problems.extend(expect_run(
+            python,
+            &flagged.exe,
+            &["colorsys"],
+            Status::Code(0),
+            "(0.0, 1.0, 1.0)\n",
+            "",
+        ));
+        let out = run_frozen(&plain.exe, &["colorsys"], None, &[]);
+        if !module_not_found(&out, "colorsys") {
+            problems.push(format!(
+                "{python}: built without --include colorsys, importing it by a run-time name \
+                 should fail with ModuleNotFoundError: No module named 'colorsys' (exit \
+                 status 1)\n{out}"
+            ));
+        }
+        problems
+    });
+}

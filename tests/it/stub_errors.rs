@@ -1,0 +1,153 @@
+//! The stub's own errors: run bare, or on a bundle it cannot use, it exits with a non-zero
+//! status and a message that says why, and does not crash (no signal, no panic).
+//!
+//! The bad bundles are real ones (the `probe` app of `options.rs`) rewritten with the
+//! archive crate's own types, and checked with its reader to be what the test says they are.
+
+use std::fs;
+use std::ops::Range;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use pyfreeze_archive::{Bundle, IndexHeader, Trailer};
+use pyfreeze_tests::{binaries, run_frozen, tempdir, Interpreter, Output, TempDir};
+use zerocopy::FromBytes;
+
+use crate::for_each_interpreter;
+use crate::options::probe_bundle;
+
+/// Whether `out` is the stub refusing to start: an exit code other than 0 (not a signal),
+/// nothing on stdout, no panic, and a message on stderr containing `message`.
+fn refused(out: &Output, message: &str) -> bool {
+    matches!(out.status, pyfreeze_tests::Status::Code(c) if c != 0)
+        && out.stdout.is_empty()
+        && out.stderr.contains(message)
+        && !out.stderr.contains("panicked")
+}
+
+#[test]
+fn bare_stub_says_to_use_pyfreeze_build() {
+    let stub = &binaries().stub;
+    let out = run_frozen(stub, &[], None, &[]);
+    assert!(
+        refused(&out, "pyfreeze build"),
+        "the bare stub {} should exit non-zero with a message mentioning `pyfreeze build`\n{out}",
+        stub.display()
+    );
+}
+
+/// Where the index of the bundle `file` lies in it (just before the trailer).
+fn index_range(file: &[u8]) -> Result<Range<usize>, String> {
+    let bundle = Bundle::parse(file).map_err(|e| format!("the bundle does not parse: {e}"))?;
+    let trailer_at = file.len() - size_of::<Trailer>();
+    let trailer = Trailer::ref_from_bytes(&file[trailer_at..])
+        .map_err(|e| format!("cannot read the trailer: {e}"))?;
+    let start = bundle.archive_start() + trailer.index_offset.get();
+    let end = start + trailer.index_len.get();
+    if end != trailer_at as u64 {
+        return Err(format!(
+            "the index ({start}..{end}) does not end where the trailer starts ({trailer_at})"
+        ));
+    }
+    Ok(start as usize..end as usize)
+}
+
+/// The bytes of `python`'s probe bundle and where its index lies.
+fn probe_bytes(python: &Interpreter) -> Result<(Vec<u8>, Range<usize>), String> {
+    let frozen = probe_bundle(python, &[])?;
+    let bytes = fs::read(&frozen.exe)
+        .map_err(|e| format!("{python}: read {}: {e}", frozen.exe.display()))?;
+    let index = index_range(&bytes).map_err(|e| format!("{python}: {e}"))?;
+    Ok((bytes, index))
+}
+
+/// Writes `bytes` as the executable `<tmp>/<name>`.
+fn write_executable(name: &str, bytes: &[u8]) -> (TempDir, PathBuf) {
+    let dir = tempdir(name);
+    let exe = dir.path().join(name);
+    fs::write(&exe, bytes).unwrap_or_else(|e| panic!("write {}: {e}", exe.display()));
+    fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).expect("chmod");
+    (dir, exe)
+}
+
+fn run_bad_bundle(python: &Interpreter, exe: &Path, message: &str, what: &str) -> Vec<String> {
+    let out = run_frozen(exe, &["optimize"], None, &[]);
+    if refused(&out, message) {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{python}: a bundle {what} should make the stub exit non-zero (no signal, no panic) \
+             with a message containing {message:?}\n{out}"
+        )]
+    }
+}
+
+#[test]
+fn damaged_index_is_reported() {
+    for_each_interpreter("damaged_index_is_reported", |python| {
+        let (mut bytes, index) = match probe_bytes(python) {
+            Ok(b) => b,
+            Err(e) => return vec![e],
+        };
+        let at = index.start + index.len() / 2;
+        bytes[at] ^= 0xff;
+        match Bundle::parse(&bytes) {
+            Err(e) if e.to_string().contains("damaged bundle") => {}
+            other => {
+                return vec![format!(
+                    "{python}: flipping byte {at} of the index should damage the bundle; the \
+                     archive reader says {other:?}"
+                )]
+            }
+        }
+        let (_dir, exe) = write_executable("damaged", &bytes);
+        run_bad_bundle(
+            python,
+            &exe,
+            "damaged bundle",
+            &format!("with byte {at} of its index flipped"),
+        )
+    });
+}
+
+#[test]
+fn bundle_for_an_unsupported_python_is_refused() {
+    for_each_interpreter("bundle_for_an_unsupported_python_is_refused", |python| {
+        let (mut bytes, index) = match probe_bytes(python) {
+            Ok(b) => b,
+            Err(e) => return vec![e],
+        };
+        match IndexHeader::mut_from_prefix(&mut bytes[index.clone()]) {
+            Ok((header, _)) => header.python_minor = 14,
+            Err(e) => return vec![format!("{python}: cannot read the index header: {e}")],
+        }
+        let crc = crc32fast::hash(&bytes[index.clone()]);
+        let trailer_at = bytes.len() - size_of::<Trailer>();
+        match Trailer::mut_from_bytes(&mut bytes[trailer_at..]) {
+            Ok(trailer) => trailer.index_crc32.set(crc),
+            Err(e) => return vec![format!("{python}: cannot read the trailer: {e}")],
+        }
+        // a well-formed bundle, only for Python 3.14
+        match Bundle::parse(&bytes) {
+            Ok(bundle) if bundle.python_major_minor() == (3, 14) => {}
+            Ok(bundle) => {
+                return vec![format!(
+                    "{python}: the rewritten bundle says Python {:?}, not (3, 14)",
+                    bundle.python_major_minor()
+                )]
+            }
+            Err(e) => {
+                return vec![format!(
+                    "{python}: the rewritten bundle does not parse: {e}"
+                )]
+            }
+        }
+        let (_dir, exe) = write_executable("py314", &bytes);
+        run_bad_bundle(
+            python,
+            &exe,
+            "made for Python 3.14",
+            "whose index says Python 3.14",
+        )
+    });
+}
