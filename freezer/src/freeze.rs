@@ -58,6 +58,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("dist").join(&project.name));
+    // Checked again when writing; checked here too so the mistake costs no analysis.
     if output.is_dir() {
         return Err(output::OutputError::OutputIsDirectory(output).into());
     }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use pyfreeze::freeze::{self, BuildOptions, BuildReport};
 use pyfreeze::ls;
 
@@ -22,34 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build a standalone executable from a Python app.
-    Build {
-        /// The app: a project directory (entry __main__.py, else main.py) or a .py file.
-        app: PathBuf,
-        /// Where to write the executable [default: dist/<name>].
-        #[arg(short, long, value_name = "OUT")]
-        output: Option<PathBuf>,
-        /// The interpreter to build with [default: the active virtualenv's, else python3].
-        #[arg(long, value_name = "INTERP")]
-        python: Option<PathBuf>,
-        /// The entry point: FILE inside the app, MODULE (run as -m), or MODULE:FUNCTION.
-        #[arg(long, value_name = "FILE|MODULE|MODULE:FUNC")]
-        entry: Option<String>,
-        /// Bundle a module no import statement shows (repeatable).
-        #[arg(long = "include", value_name = "MOD")]
-        includes: Vec<String>,
-        /// Leave a module and its submodules out (repeatable).
-        #[arg(long = "exclude", value_name = "MOD")]
-        excludes: Vec<String>,
-        /// Compile with optimisation, like python -O; twice (-OO) also drops docstrings.
-        #[arg(short = 'O', action = clap::ArgAction::Count)]
-        optimize: u8,
-        /// Leave module sources out (tracebacks then show no source lines).
-        #[arg(long)]
-        no_source: bool,
-        /// The runtime stub to build on [default: pyfreeze-stub next to pyfreeze].
-        #[arg(long, value_name = "PATH")]
-        stub: Option<PathBuf>,
-    },
+    Build(BuildArgs),
     /// List what a bundle contains.
     Ls {
         /// A bundle made by `pyfreeze build`.
@@ -58,6 +31,52 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// The app: a project directory (entry __main__.py, else main.py) or a .py file.
+    app: PathBuf,
+    /// Where to write the executable [default: dist/<name>].
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// The interpreter to build with [default: the active virtualenv's, else python3].
+    #[arg(long, value_name = "INTERP")]
+    python: Option<PathBuf>,
+    /// The entry point: FILE inside the app, MODULE (run as -m), or MODULE:FUNCTION.
+    #[arg(long, value_name = "FILE|MODULE|MODULE:FUNC")]
+    entry: Option<String>,
+    /// Bundle a module no import statement shows (repeatable).
+    #[arg(long = "include", value_name = "MOD")]
+    includes: Vec<String>,
+    /// Leave a module and its submodules out (repeatable).
+    #[arg(long = "exclude", value_name = "MOD")]
+    excludes: Vec<String>,
+    /// Compile with optimisation, like python -O; twice (-OO) also drops docstrings.
+    #[arg(short = 'O', action = clap::ArgAction::Count)]
+    optimize: u8,
+    /// Leave module sources out (tracebacks then show no source lines).
+    #[arg(long)]
+    no_source: bool,
+    /// The runtime stub to build on [default: pyfreeze-stub next to pyfreeze].
+    #[arg(long, value_name = "PATH")]
+    stub: Option<PathBuf>,
+}
+
+impl From<BuildArgs> for BuildOptions {
+    fn from(args: BuildArgs) -> Self {
+        BuildOptions {
+            app: args.app,
+            output: args.output,
+            python: args.python,
+            entry: args.entry,
+            includes: args.includes,
+            excludes: args.excludes,
+            optimize: args.optimize.min(2),
+            sources: !args.no_source,
+            stub: args.stub,
+        }
+    }
 }
 
 fn report(report: &BuildReport) -> String {
@@ -121,29 +140,8 @@ fn report(report: &BuildReport) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Build {
-            app,
-            output,
-            python,
-            entry,
-            includes,
-            excludes,
-            optimize,
-            no_source,
-            stub,
-        } => {
-            let options = BuildOptions {
-                app,
-                output,
-                python,
-                entry,
-                includes,
-                excludes,
-                optimize: optimize.min(2),
-                sources: !no_source,
-                stub,
-            };
-            let built = freeze::build(&options)?;
+        Command::Build(args) => {
+            let built = freeze::build(&args.into())?;
             eprint!("{}", report(&built));
         }
         Command::Ls { binary, json } => {

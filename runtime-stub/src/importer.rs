@@ -3,7 +3,7 @@
 //! binary search over the mapped index and code is unmarshalled straight from the
 //! mapping, so an import costs the same whatever the bundle's size.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::{c_long, CString};
 use std::fs::File;
 use std::sync::{Mutex, OnceLock};
@@ -31,7 +31,7 @@ static STATE: OnceLock<State> = OnceLock::new();
 /// Extension modules already copied into memfds, by module name: a module imported again
 /// (after removal from sys.modules) must get the same path, or glibc would load a second
 /// copy of it.
-static EXTENSIONS: Mutex<Option<HashMap<String, CString>>> = Mutex::new(None);
+static EXTENSIONS: Mutex<BTreeMap<String, CString>> = Mutex::new(BTreeMap::new());
 
 /// Bits of the answer of `find`; the Python half has the same constants.
 const FOUND: c_long = 1;
@@ -120,7 +120,6 @@ extern "C" fn get_source(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyO
 extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
     with_name(arg, |name| {
         let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        let cache = cache.get_or_insert_with(HashMap::new);
         if let Some(path) = cache.get(name) {
             return callback::str(&path.to_string_lossy());
         }
