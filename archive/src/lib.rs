@@ -161,6 +161,10 @@ byte_enum! {
         Library = 4 => "library",
         /// The interpreter's shared libpython; name is its soname.
         LibPython = 5 => "libpython",
+        /// What must be loaded before an extension module or library: the sonames of the
+        /// bundled libraries it needs, transitively, dependencies first, one per line.
+        /// Name is the extension module's name or the library's soname.
+        Needs = 6 => "needs",
     }
 }
 
@@ -184,6 +188,24 @@ byte_enum! {
     }
 }
 
+/// The sonames listed in a [`Kind::Needs`] entry's contents.
+pub fn needs_list(contents: &[u8]) -> impl Iterator<Item = &str> {
+    std::str::from_utf8(contents)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.is_empty())
+}
+
+/// The contents of a [`Kind::Needs`] entry for `sonames`.
+pub fn needs_contents<S: AsRef<str>>(sonames: &[S]) -> Vec<u8> {
+    let mut out = String::new();
+    for soname in sonames {
+        out.push_str(soname.as_ref());
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
 /// The module name a script entry point is stored under.
 pub const MAIN_MODULE: &str = "__main__";
 
@@ -196,6 +218,16 @@ mod tests {
         assert_eq!(size_of::<Trailer>(), 40);
         assert_eq!(size_of::<RawEntry>(), 40);
         assert_eq!(size_of::<IndexHeader>(), 64);
+    }
+
+    #[test]
+    fn needs_lists_round_trip() {
+        let contents = needs_contents(&["libcrypto.so.3", "libssl.so.3"]);
+        assert_eq!(
+            needs_list(&contents).collect::<Vec<_>>(),
+            ["libcrypto.so.3", "libssl.so.3"]
+        );
+        assert_eq!(needs_list(b"\xff\xfe").count(), 0);
     }
 
     #[test]

@@ -33,28 +33,32 @@ pub fn is_system_library(soname: &str) -> bool {
     SYSTEM_LIBRARIES.contains(&soname)
 }
 
+/// What makes rewriting worth it: debug information and the static symbol table.
+fn is_bulky(name: &[u8]) -> bool {
+    name.starts_with(b".debug_") || name.starts_with(b".zdebug_") || name == b".symtab"
+}
+
+/// Removed along with them when the file is rewritten anyway.
 fn is_removable(name: &[u8]) -> bool {
-    name.starts_with(b".debug_")
-        || name.starts_with(b".zdebug_")
-        || matches!(
-            name,
-            b".symtab" | b".strtab" | b".comment" | b".gnu_debuglink"
-        )
+    is_bulky(name) || matches!(name, b".strtab" | b".comment" | b".gnu_debuglink")
 }
 
 /// Rewrites an ELF shared object without its debug sections and static symbol table, as
 /// `strip --strip-unneeded` would. The dynamic symbol table, which the loader uses, stays.
+/// A file with neither (a distribution's libraries are stripped already) is left as it is.
 pub fn strip(data: &[u8]) -> Result<Vec<u8>, ElfError> {
     let mut builder = Builder::read(data).map_err(|e| ElfError(e.to_string()))?;
-    let mut removed = false;
+    if !builder
+        .sections
+        .iter()
+        .any(|section| is_bulky(section.name.as_slice()))
+    {
+        return Ok(data.to_vec());
+    }
     for section in builder.sections.iter_mut() {
         if is_removable(section.name.as_slice()) {
             section.delete = true;
-            removed = true;
         }
-    }
-    if !removed {
-        return Ok(data.to_vec());
     }
     for symbol in builder.symbols.iter_mut() {
         symbol.delete = true;

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod elf;
 pub mod freeze;
 pub mod interpreter;
+pub mod libraries;
 pub mod ls;
 pub mod native;
 pub mod output;

@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pyfreeze_archive::{Bundle, Entry, Kind};
+use std::collections::BTreeMap;
+
+use pyfreeze_archive::{needs_list, Bundle, Entry, Kind};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +71,9 @@ struct Item<'a> {
     compression: &'static str,
     stored: u64,
     original: u64,
+    /// For a library: the extension modules and libraries that need it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    needed_by: Vec<String>,
 }
 
 impl<'a> From<Entry<'a>> for Item<'a> {
@@ -81,14 +86,41 @@ impl<'a> From<Entry<'a>> for Item<'a> {
             compression: entry.compression.label(),
             stored: entry.stored.len() as u64,
             original: entry.original_len,
+            needed_by: Vec::new(),
         }
     }
 }
 
+/// Who needs each library, from the bundle's `needs` entries.
+fn needed_by(
+    bundle: &Bundle<'_>,
+) -> Result<BTreeMap<String, Vec<String>>, pyfreeze_archive::Error> {
+    let mut needed_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for index in bundle.kind_range(Kind::Needs) {
+        let entry = bundle.entry(index)?;
+        for soname in needs_list(&entry.contents()?) {
+            needed_by
+                .entry(soname.to_owned())
+                .or_default()
+                .push(entry.name.to_owned());
+        }
+    }
+    Ok(needed_by)
+}
+
 fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze_archive::Error> {
+    let mut needed_by = needed_by(bundle)?;
     let entries = bundle
         .entries()
-        .map(|e| e.map(Item::from))
+        .map(|e| {
+            e.map(|entry| {
+                let mut item = Item::from(entry);
+                if entry.kind == Kind::Library {
+                    item.needed_by = needed_by.remove(entry.name).unwrap_or_default();
+                }
+                item
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut totals = Totals {
         entries: entries.len(),
@@ -174,6 +206,10 @@ fn human(listing: &Listing<'_>) -> String {
         if e.bootstrap {
             marks.push("bootstrap");
         }
+        let needed_by = format!("needed by {}", e.needed_by.join(", "));
+        if !e.needed_by.is_empty() {
+            marks.push(&needed_by);
+        }
         let marks = if marks.is_empty() {
             String::new()
         } else {
@@ -226,7 +262,7 @@ mod tests {
             entry_function: "main.py".into(),
             libpython: "libpython3.11.so.1.0".into(),
         });
-        let entries: [(Kind, &str, u8, Compression, &[u8]); 6] = [
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 11] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
             (
                 Kind::Module,
@@ -256,6 +292,41 @@ mod tests {
                 0,
                 Compression::None,
                 b"\x7fELF libpython",
+            ),
+            (
+                Kind::Extension,
+                "_ssl",
+                0,
+                Compression::None,
+                b"\x7fELF ssl",
+            ),
+            (
+                Kind::Library,
+                "libcrypto.so.3",
+                0,
+                Compression::None,
+                b"\x7fELF crypto",
+            ),
+            (
+                Kind::Library,
+                "libssl.so.3",
+                0,
+                Compression::None,
+                b"\x7fELF libssl",
+            ),
+            (
+                Kind::Needs,
+                "_ssl",
+                0,
+                Compression::None,
+                b"libcrypto.so.3\nlibssl.so.3\n",
+            ),
+            (
+                Kind::Needs,
+                "libssl.so.3",
+                0,
+                Compression::None,
+                b"libcrypto.so.3\n",
             ),
         ];
         for (kind, name, flags, compression, data) in entries {
@@ -308,7 +379,17 @@ mod tests {
         let text = list(&path, true).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["python"]["version"], "3.11.7");
-        assert_eq!(value["entries"].as_array().unwrap().len(), 6);
+        assert_eq!(value["entries"].as_array().unwrap().len(), 11);
+        let crypto = value["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "libcrypto.so.3")
+            .unwrap();
+        assert_eq!(
+            crypto["needed_by"],
+            serde_json::json!(["_ssl", "libssl.so.3"])
+        );
         settings(dir.path()).bind(|| insta::assert_snapshot!(text));
     }
 

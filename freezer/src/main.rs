@@ -83,12 +83,13 @@ fn report(report: &BuildReport) -> String {
     let mut out = String::new();
     let c = report.contents;
     out.push_str(&format!(
-        "Built {} ({:.1} MB) with Python {}: {} modules, {} extension modules, in {:.2}s\n",
+        "Built {} ({:.1} MB) with Python {}: {} modules, {} extension modules, {} shared libraries, in {:.2}s\n",
         report.output.display(),
         report.size as f64 / 1e6,
         report.python_version,
         c.modules,
         c.extensions,
+        c.libraries,
         report.elapsed.as_secs_f64(),
     ));
     for missing in &report.missing_in_app {
@@ -121,7 +122,7 @@ fn report(report: &BuildReport) -> String {
             .map(|m| format!("{} ({})", m.module, m.needs.join(", ")))
             .collect();
         out.push_str(&format!(
-            "warning: {} extension modules are not bundled because they need shared libraries pyfreeze does not bundle yet; importing them will raise ImportError: {}\n",
+            "warning: {} extension modules are not bundled because shared libraries they need are not on this machine; importing them will raise ImportError: {}\n",
             modules.len(),
             modules.join(", ")
         ));

@@ -1,21 +1,25 @@
-//! Step 3: the native code the closure needs: libpython and the extension modules it
-//! reaches, each stripped. An extension that needs a shared library beyond glibc cannot be
-//! loaded without it, so until such libraries are bundled it is left out and reported.
+//! Step 3: the native code the closure needs: libpython, the extension modules it
+//! reaches, and the shared libraries those need beyond what every Linux system has, found
+//! as the dynamic loader would find them here; each stripped. An extension module whose
+//! libraries cannot be found is left out and reported.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{Analysis, ModuleKind};
 use crate::elf;
+use crate::libraries::{self, LibraryError};
 
 /// A stripped shared object ready to be packed.
 #[derive(Debug, Clone)]
 pub struct SharedObject {
-    /// Module name for an extension, soname for libpython.
+    /// Module name for an extension, soname for a library or libpython.
     pub name: String,
     pub bytes: Vec<u8>,
 }
 
-/// An extension module of the closure that was not bundled, and why.
+/// An extension module of the closure that was not bundled: the libraries it needs that
+/// are nowhere on this machine.
 #[derive(Debug, Clone)]
 pub struct NotBundled {
     pub module: String,
@@ -26,6 +30,10 @@ pub struct NotBundled {
 pub struct Native {
     pub libpython: SharedObject,
     pub extensions: Vec<SharedObject>,
+    pub libraries: Vec<SharedObject>,
+    /// For each bundled extension module and library, the bundled libraries to load
+    /// before it, dependencies first.
+    pub needs: BTreeMap<String, Vec<String>>,
     pub not_bundled: Vec<NotBundled>,
 }
 
@@ -45,6 +53,8 @@ pub enum NativeError {
         #[source]
         source: elf::ElfError,
     },
+    #[error(transparent)]
+    Libraries(#[from] LibraryError),
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, NativeError> {
@@ -61,8 +71,8 @@ fn stripped(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, NativeError> {
     })
 }
 
-/// Collects and strips libpython and the closure's extension modules. `interpreter` is
-/// the interpreter as the user named it, for messages.
+/// Collects and strips libpython, the closure's extension modules and their libraries.
+/// `interpreter` is the interpreter as the user named it, for messages.
 pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, NativeError> {
     let python = &analysis.python;
     let libpython_path = python
@@ -79,35 +89,105 @@ pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, Native
         bytes: stripped(libpython_path, &libpython_bytes)?,
     };
 
-    let mut extensions = Vec::new();
-    let mut not_bundled = Vec::new();
-    for module in &analysis.modules {
-        if module.kind != ModuleKind::Extension {
-            continue;
-        }
-        let Some(origin) = module.origin.as_deref() else {
-            continue;
-        };
-        let bytes = read(origin)?;
-        let needs = elf::foreign_needed(&bytes).map_err(|source| NativeError::Elf {
-            path: origin.to_owned(),
-            source,
-        })?;
-        if needs.is_empty() {
-            extensions.push(SharedObject {
-                name: module.name.clone(),
-                bytes: stripped(origin, &bytes)?,
-            });
-        } else {
-            not_bundled.push(NotBundled {
-                module: module.name.clone(),
-                needs,
-            });
+    let objects: Vec<(String, PathBuf)> = analysis
+        .modules
+        .iter()
+        .filter(|m| m.kind == ModuleKind::Extension)
+        .filter_map(|m| Some((m.name.clone(), m.origin.clone()?)))
+        .collect();
+    let closure = libraries::closure(&objects)?;
+
+    // What cannot be found, and every library that needs it, directly or not.
+    let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (object, soname) in &closure.unresolved {
+        missing
+            .entry(object.clone())
+            .or_default()
+            .insert(soname.clone());
+    }
+    for library in &closure.libraries {
+        let inherited: BTreeSet<String> = library
+            .needs
+            .iter()
+            .filter_map(|need| missing.get(need))
+            .flatten()
+            .cloned()
+            .collect();
+        if !inherited.is_empty() {
+            missing
+                .entry(library.soname.clone())
+                .or_default()
+                .extend(inherited);
         }
     }
+
+    let mut extensions = Vec::new();
+    let mut not_bundled = Vec::new();
+    let mut needs = BTreeMap::new();
+    let mut used = BTreeSet::new();
+    for (name, origin) in &objects {
+        let object_needs = closure.needs.get(name).cloned().unwrap_or_default();
+        let lacking: BTreeSet<String> = std::iter::once(name)
+            .chain(&object_needs)
+            .filter_map(|n| missing.get(n))
+            .flatten()
+            .cloned()
+            .collect();
+        if !lacking.is_empty() {
+            not_bundled.push(NotBundled {
+                module: name.clone(),
+                needs: lacking.into_iter().collect(),
+            });
+            continue;
+        }
+        extensions.push(SharedObject {
+            name: name.clone(),
+            bytes: stripped(origin, &read(origin)?)?,
+        });
+        if !object_needs.is_empty() {
+            used.extend(object_needs.iter().cloned());
+            needs.insert(name.clone(), object_needs);
+        }
+    }
+
+    // `closure.libraries` is in load order, so a library's own needs, in that order, are
+    // the libraries before it that it reaches.
+    let mut libraries = Vec::new();
+    let mut reach: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for library in &closure.libraries {
+        let mut reached = BTreeSet::new();
+        for need in &library.needs {
+            reached.insert(need.as_str());
+            reached.extend(reach.get(need.as_str()).into_iter().flatten().copied());
+        }
+        reach.insert(&library.soname, reached);
+    }
+    for library in closure
+        .libraries
+        .iter()
+        .filter(|l| used.contains(&l.soname))
+    {
+        let reached = &reach[library.soname.as_str()];
+        let library_needs: Vec<String> = closure
+            .libraries
+            .iter()
+            .map(|l| l.soname.clone())
+            .filter(|soname| reached.contains(soname.as_str()))
+            .collect();
+        if !library_needs.is_empty() {
+            needs.insert(library.soname.clone(), library_needs);
+        }
+        libraries.push(SharedObject {
+            name: library.soname.clone(),
+            bytes: stripped(&library.path, &read(&library.path)?)?,
+        });
+    }
+
     Ok(Native {
         libpython,
         extensions,
+        libraries,
+        needs,
         not_bundled,
     })
 }

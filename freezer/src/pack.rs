@@ -3,7 +3,8 @@
 //! `inspect`, are compressed.
 
 use pyfreeze_archive::{
-    flags, ArchiveWriter, BundleInfo, Compression, EntryPointKind, Kind, NewEntry, MAIN_MODULE,
+    flags, needs_contents, ArchiveWriter, BundleInfo, Compression, EntryPointKind, Kind, NewEntry,
+    MAIN_MODULE,
 };
 
 use crate::analysis::{Analysis, EntrySpec, ModuleKind};
@@ -35,6 +36,7 @@ pub struct Contents {
     pub modules: usize,
     pub sources: usize,
     pub extensions: usize,
+    pub libraries: usize,
 }
 
 /// Lays out every entry of the bundle.
@@ -111,6 +113,25 @@ pub fn pack(
             data: extension.bytes,
         })?;
         contents.extensions += 1;
+    }
+    for library in native.libraries {
+        writer.add(NewEntry {
+            kind: Kind::Library,
+            name: library.name,
+            flags: 0,
+            compression: Compression::None,
+            data: library.bytes,
+        })?;
+        contents.libraries += 1;
+    }
+    for (name, sonames) in &native.needs {
+        writer.add(NewEntry {
+            kind: Kind::Needs,
+            name: name.clone(),
+            flags: 0,
+            compression: Compression::None,
+            data: needs_contents(sonames),
+        })?;
     }
     writer.add(NewEntry {
         kind: Kind::LibPython,

@@ -132,6 +132,9 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
             }
             Ok(Some(extension)) => extension,
         };
+        if let Err(message) = native::load_needs(&state().bundle, state().file, name) {
+            return callback::import_error(&message);
+        }
         match native::memfd_for(&extension, state().file) {
             Ok(path) => {
                 let result = callback::str(&path.to_string_lossy());
@@ -140,6 +143,44 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
             }
             Err(message) => callback::import_error(&message),
         }
+    })
+}
+
+/// `load_library(soname) -> bool`: loads a bundled library (and what it needs) so that a
+/// later `dlopen(soname)`, as `ctypes.CDLL` does, finds it; false if it is not bundled.
+extern "C" fn load_library(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |soname| {
+        let state = state();
+        match entry(Kind::Library, soname) {
+            Err(err) => err,
+            Ok(None) => callback::long(0),
+            Ok(Some(_)) => match native::load_needs(&state.bundle, state.file, soname) {
+                Ok(()) => callback::long(1),
+                Err(message) => callback::import_error(&message),
+            },
+        }
+    })
+}
+
+/// `find_library(name) -> str | None`: the soname of a bundled library `lib<name>.so...`,
+/// as `ctypes.util.find_library(name)` would find it on the build machine.
+extern "C" fn find_library(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| {
+        let bundle = &state().bundle;
+        let prefix = format!("lib{name}.so");
+        for index in bundle.kind_range(Kind::Library) {
+            match bundle.entry(index) {
+                Err(e) => return callback::import_error(&e.to_string()),
+                Ok(library)
+                    if library.name == prefix
+                        || library.name.starts_with(&format!("{prefix}.")) =>
+                {
+                    return callback::str(library.name)
+                }
+                Ok(_) => {}
+            }
+        }
+        callback::none()
     })
 }
 
@@ -164,6 +205,16 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"extension_path",
                 extension_path,
                 c"extension_path(name) -> path to dlopen",
+            ),
+            (
+                c"load_library",
+                load_library,
+                c"load_library(soname) -> 1 if bundled and now loaded, else 0",
+            ),
+            (
+                c"find_library",
+                find_library,
+                c"find_library(name) -> the bundled soname lib<name>.so... or None",
             ),
         ],
     );

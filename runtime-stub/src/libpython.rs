@@ -21,7 +21,7 @@ pub(crate) fn load(bundle: &Bundle<'static>, file: &File) -> Result<Interpreter,
         what: name.to_owned(),
         message,
     };
-    let library = Library::open(&path).map_err(load_error)?;
+    let library = Library::open_global(&path).map_err(load_error)?;
     let interpreter = Interpreter::new(python::load(library).map_err(load_error)?);
 
     let (major, minor) = bundle.python_major_minor();

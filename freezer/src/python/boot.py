@@ -84,6 +84,9 @@ class BundleImporter:
             return
         code = self.get_code(spec.name)
         _bootstrap._call_with_frames_removed(exec, code, module.__dict__)
+        adapt = _ADAPTERS.get(spec.name)
+        if adapt is not None:
+            adapt(module)
 
     def get_filename(self, fullname):
         return self._filename(fullname, self._bits(fullname))
@@ -105,6 +108,36 @@ class BundleImporter:
 
     def is_package(self, fullname):
         return bool(self._bits(fullname) & _PACKAGE)
+
+
+def _adapt_ctypes(ctypes):
+    """``ctypes.CDLL("libz.so.1")`` must get the bundled copy of a library: load it first,
+    and the dynamic loader finds it, already loaded, by its soname."""
+    cdll_init = ctypes.CDLL.__init__
+
+    def __init__(self, name, *args, **kwargs):
+        if isinstance(name, str) and "/" not in name:
+            _pyfreeze.load_library(name)
+        cdll_init(self, name, *args, **kwargs)
+
+    __init__.__doc__ = cdll_init.__doc__
+    ctypes.CDLL.__init__ = __init__
+
+
+def _adapt_ctypes_util(util):
+    """``ctypes.util.find_library(name)`` finds bundled libraries first, as it would have
+    found them on the machine the bundle was built on."""
+    find_on_system = util.find_library
+
+    def find_library(name):
+        return _pyfreeze.find_library(name) or find_on_system(name)
+
+    find_library.__doc__ = find_on_system.__doc__
+    util.find_library = find_library
+
+
+# Run after these modules execute, to make them aware of the bundle.
+_ADAPTERS = {"ctypes": _adapt_ctypes, "ctypes.util": _adapt_ctypes_util}
 
 
 def _adopt_frozen_modules(importer):

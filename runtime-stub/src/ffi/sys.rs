@@ -97,12 +97,23 @@ pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<CStr
 pub(crate) struct Library(*mut libc::c_void);
 
 impl Library {
-    /// `dlopen(path, RTLD_NOW | RTLD_GLOBAL)`: global so that extension modules loaded
-    /// later resolve the C API against this copy of libpython.
-    pub(crate) fn open(path: &CStr) -> Result<Library, String> {
+    /// `dlopen(path, RTLD_NOW | RTLD_GLOBAL)`, for libpython: global so that extension
+    /// modules loaded later resolve the C API against this copy of it.
+    pub(crate) fn open_global(path: &CStr) -> Result<Library, String> {
+        Library::open(path, libc::RTLD_NOW | libc::RTLD_GLOBAL)
+    }
+
+    /// `dlopen(path, RTLD_NOW | RTLD_LOCAL)`, for the libraries extension modules need:
+    /// the loader matches their sonames all the same, without mixing their symbols into
+    /// the global scope (as CPython loads extension modules).
+    pub(crate) fn open_local(path: &CStr) -> Result<Library, String> {
+        Library::open(path, libc::RTLD_NOW | libc::RTLD_LOCAL)
+    }
+
+    fn open(path: &CStr, flags: libc::c_int) -> Result<Library, String> {
         // SAFETY: `path` is NUL-terminated; dlopen runs the library's constructors, which
         // for libpython and its dependencies have no preconditions.
-        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+        let handle = unsafe { libc::dlopen(path.as_ptr(), flags) };
         if handle.is_null() {
             return Err(dlerror());
         }
