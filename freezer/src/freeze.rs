@@ -17,6 +17,10 @@ const BOOT_SOURCE: &str = include_str!("python/boot.py");
 pub const BOOT_MODULE: &str = "_pyfreeze_boot";
 /// The builtin module the stub itself provides to the boot module.
 const STUB_MODULE: &str = "_pyfreeze";
+/// CPython's regression-test package, "meant for internal use by Python only": stdlib
+/// helpers import it lazily (`multiprocessing.util` does), and through it `tkinter` and
+/// an X11 stack would land in every bundle. `--include test` brings it back.
+const INTERNAL_TEST_PACKAGE: &str = "test";
 /// The file name importlib gives its own frames: CPython trims frames with it from
 /// tracebacks, so the loader's frames vanish exactly like importlib's.
 pub const BOOT_FILENAME: &str = "<frozen importlib._bootstrap_external>";
@@ -51,6 +55,17 @@ pub struct BuildReport {
     pub skipped: Vec<analysis::CompileError>,
 }
 
+/// What is left out unless asked for.
+fn default_excludes(options: &BuildOptions) -> impl Iterator<Item = String> {
+    let test_included = options
+        .includes
+        .iter()
+        .any(|m| m == INTERNAL_TEST_PACKAGE || m.starts_with("test."));
+    std::iter::once(STUB_MODULE)
+        .chain((!test_included).then_some(INTERNAL_TEST_PACKAGE))
+        .map(str::to_owned)
+}
+
 pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let project = project::resolve(&options.app, options.entry.as_deref())?;
@@ -73,11 +88,8 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         app_dir: project.app_dir.clone(),
         entry: project.entry.clone(),
         includes: options.includes.clone(),
-        excludes: options
-            .excludes
-            .iter()
-            .cloned()
-            .chain([STUB_MODULE.to_owned()])
+        excludes: default_excludes(options)
+            .chain(options.excludes.iter().cloned())
             .collect(),
         optimize: options.optimize,
         sources: options.sources,
@@ -123,4 +135,24 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         not_bundled,
         skipped: analysis.skipped,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excludes(includes: &[&str]) -> Vec<String> {
+        default_excludes(&BuildOptions {
+            includes: includes.iter().map(|s| s.to_string()).collect(),
+            ..BuildOptions::default()
+        })
+        .collect()
+    }
+
+    #[test]
+    fn cpythons_test_package_is_left_out_unless_included() {
+        assert_eq!(excludes(&[]), ["_pyfreeze", "test"]);
+        assert_eq!(excludes(&["test.support"]), ["_pyfreeze"]);
+        assert_eq!(excludes(&["testing"]), ["_pyfreeze", "test"]);
+    }
 }

@@ -17,6 +17,7 @@ mod bad_input;
 mod differential;
 mod isolation;
 mod ls;
+mod native;
 mod options;
 mod runtime;
 mod stub_errors;
