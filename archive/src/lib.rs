@@ -165,6 +165,9 @@ byte_enum! {
         /// bundled libraries it needs, transitively, dependencies first, one per line.
         /// Name is the extension module's name or the library's soname.
         Needs = 6 => "needs",
+        /// A file of the bundle's virtual tree that is not code: a distribution's
+        /// `*.dist-info` files, package data. Name is its path inside the bundle, with `/`.
+        Data = 7 => "data",
     }
 }
 

@@ -243,6 +243,23 @@ impl<'a> Bundle<'a> {
         }
     }
 
+    /// The entries of `kind` whose names start with `prefix`, in name order: a binary
+    /// search to the first, then as many as there are.
+    pub fn with_prefix<'s>(
+        &'s self,
+        kind: Kind,
+        prefix: &'s str,
+    ) -> impl Iterator<Item = Result<Entry<'a>, Error>> + 's {
+        let key = (kind as u8, prefix.as_bytes());
+        let start = self.entries.partition_point(|raw| self.raw_key(raw) < key);
+        (start..self.entries.len())
+            .take_while(move |&i| {
+                let (k, name) = self.raw_key(&self.entries[i]);
+                k == kind as u8 && name.starts_with(prefix.as_bytes())
+            })
+            .map(move |i| self.entry(i))
+    }
+
     /// The indices of all entries of `kind` (they are contiguous).
     pub fn kind_range(&self, kind: Kind) -> std::ops::Range<usize> {
         let k = kind as u8;

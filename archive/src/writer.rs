@@ -265,6 +265,16 @@ mod tests {
         assert!(bundle.find(Kind::Module, "missing").unwrap().is_none());
         assert!(bundle.find(Kind::Extension, "pkg").unwrap().is_none());
         assert_eq!(bundle.kind_range(Kind::Module), 0..3);
+        let with_prefix = |prefix| {
+            bundle
+                .with_prefix(Kind::Module, prefix)
+                .map(|e| e.unwrap().name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(with_prefix("e"), ["encodings"]);
+        assert_eq!(with_prefix(""), ["__main__", "encodings", "pkg"]);
+        assert!(with_prefix("z").is_empty());
+        assert_eq!(bundle.with_prefix(Kind::Source, "").count(), 1);
         assert_eq!(bundle.kind_range(Kind::Extension), 4..4);
     }
 

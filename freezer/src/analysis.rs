@@ -131,10 +131,20 @@ pub struct CompileError {
     pub in_app: bool,
 }
 
+/// A file of the bundle's tree that is not code (dist-info, package data).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DataFile {
+    /// Its path inside the bundle, with `/`, e.g. `certifi/cacert.pem`.
+    pub name: String,
+    /// The file on this machine.
+    pub origin: PathBuf,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
     pub python: PythonInfo,
     pub modules: Vec<ManifestModule>,
+    pub data: Vec<DataFile>,
     pub missing: Vec<Missing>,
     pub errors: Vec<CompileError>,
 }
@@ -158,6 +168,8 @@ pub struct Analysis {
     pub python: PythonInfo,
     /// Sorted by name.
     pub modules: Vec<Module>,
+    /// Sorted by name.
+    pub data: Vec<DataFile>,
     /// Sorted by name; warnings, as CPython fails only if such an import runs.
     pub missing: Vec<Missing>,
     /// Dependencies that did not compile and were left out.
@@ -324,6 +336,7 @@ fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
     Ok(Analysis {
         python: manifest.python,
         modules,
+        data: manifest.data,
         missing: manifest.missing,
         skipped: manifest.errors,
     })

@@ -83,13 +83,14 @@ fn report(report: &BuildReport) -> String {
     let mut out = String::new();
     let c = report.contents;
     out.push_str(&format!(
-        "Built {} ({:.1} MB) with Python {}: {} modules, {} extension modules, {} shared libraries, in {:.2}s\n",
+        "Built {} ({:.1} MB) with Python {}: {} modules, {} extension modules, {} shared libraries, {} data files, in {:.2}s\n",
         report.output.display(),
         report.size as f64 / 1e6,
         report.python_version,
         c.modules,
         c.extensions,
         c.libraries,
+        c.data_files,
         report.elapsed.as_secs_f64(),
     ));
     for missing in &report.missing_in_app {

@@ -16,6 +16,8 @@ pub enum PackError {
     Magic(String),
     #[error(transparent)]
     Archive(#[from] pyfreeze_archive::Error),
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
 }
 
 fn magic(hex: &str) -> Result<[u8; 4], PackError> {
@@ -37,6 +39,7 @@ pub struct Contents {
     pub sources: usize,
     pub extensions: usize,
     pub libraries: usize,
+    pub data_files: usize,
 }
 
 /// Lays out every entry of the bundle.
@@ -103,6 +106,17 @@ pub fn pack(
             })?;
             contents.sources += 1;
         }
+    }
+    for file in &analysis.data {
+        let data = fs_err::read(&file.origin)?;
+        writer.add(NewEntry {
+            kind: Kind::Data,
+            name: file.name.clone(),
+            flags: 0,
+            compression: Compression::Deflate,
+            data,
+        })?;
+        contents.data_files += 1;
     }
     for extension in native.extensions {
         writer.add(NewEntry {

@@ -184,6 +184,42 @@ extern "C" fn find_library(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
     })
 }
 
+/// `get_data(path) -> bytes | None`: a data file by its path inside the bundle.
+extern "C" fn get_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |path| match entry(Kind::Data, path) {
+        Err(err) => err,
+        Ok(None) => callback::none(),
+        Ok(Some(file)) => match file.contents() {
+            Ok(bytes) => callback::bytes(&bytes),
+            Err(e) => callback::import_error(&e.to_string()),
+        },
+    })
+}
+
+/// `list_data(directory) -> list[str]`: the names directly inside `directory` (a path
+/// inside the bundle ending in `/`, or `""` for the top), directories with a trailing `/`.
+extern "C" fn list_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |directory| {
+        let mut children: Vec<&str> = Vec::new();
+        for file in state().bundle.with_prefix(Kind::Data, directory) {
+            let file = match file {
+                Ok(file) => file,
+                Err(e) => return callback::import_error(&e.to_string()),
+            };
+            let rest = &file.name[directory.len()..];
+            let child = match rest.find('/') {
+                Some(slash) => &rest[..=slash],
+                None => rest,
+            };
+            if children.last() != Some(&child) {
+                children.push(child);
+            }
+        }
+        let children: Vec<Vec<u8>> = children.iter().map(|c| c.as_bytes().to_vec()).collect();
+        callback::fs_str_list(&children)
+    })
+}
+
 /// The module's init function, registered with `PyImport_AppendInittab`.
 pub(crate) extern "C" fn init_module() -> *mut PyObject {
     let module = callback::create_module(
@@ -210,6 +246,16 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"load_library",
                 load_library,
                 c"load_library(soname) -> 1 if bundled and now loaded, else 0",
+            ),
+            (
+                c"get_data",
+                get_data,
+                c"get_data(path) -> the data file's bytes, or None",
+            ),
+            (
+                c"list_data",
+                list_data,
+                c"list_data(directory/) -> names inside it, directories ending in /",
             ),
             (
                 c"find_library",

@@ -5,8 +5,9 @@
 //!   extension module that needs such a library, plus `ctypes` loading `libz.so.1` by name.
 //!   It is compared with CPython as it is, then run again with Python **and** those system
 //!   libraries hidden (`unshare -mr`, a tmpfs over the Python directories and `/dev/null`
-//!   bind-mounted over each library file), so only the bundle's copies can serve it; its
-//!   `tls` mode does a real TLS handshake with a certificate made at test time.
+//!   bind-mounted over each library file and over `/etc/ld.so.cache`), so only the
+//!   bundle's copies can serve it; its `tls` mode does a real TLS handshake with a
+//!   certificate made at test time.
 //! * `pyfreeze ls --json` of that bundle shows the libraries with what needs them.
 //! * A C extension module built here, linked to a library built here: left out (and said
 //!   so) when the library is gone at build time; bundled with its library otherwise, and

@@ -615,6 +615,42 @@ class Analysis:
         # 3.11 and 3.12) it finds without unmarshalling anything; a table entry would shadow it.
         return {n for n in boot if n in self.extra_names or not _imp.is_frozen(n)}
 
+    def data_files(self, names):
+        """Files of the bundle's tree that are not code, as (path inside the bundle, file):
+        the *.dist-info of every distribution that provides a bundled top-level name
+        (importlib.metadata needs them whatever the code asks for), and the data files of
+        every bundled package."""
+        files = {}
+        tops = {name.partition(".")[0] for name in names}
+        for entry in self.search_path:
+            try:
+                listing = sorted(os.listdir(entry))
+            except OSError:
+                continue
+            for item in listing:
+                info = os.path.join(entry, item)
+                if not item.endswith(".dist-info") or not os.path.isdir(info):
+                    continue
+                if distribution_tops(info) & tops:
+                    for path, rel in walk_files(info, lambda d: True):
+                        files.setdefault(item + "/" + rel, path)
+        for name in sorted(names):
+            module = self.reached[name]
+            origin = module.origin or ""
+            if not module.is_package or not origin.endswith("__init__.py"):
+                continue
+            package_dir = os.path.dirname(origin)
+            prefix = name.replace(".", "/") + "/"
+
+            def is_data_dir(directory):
+                # A subpackage's files are its own, collected if it is bundled.
+                return not os.path.isfile(os.path.join(directory, "__init__.py"))
+
+            for path, rel in walk_files(package_dir, is_data_dir):
+                if not rel.endswith(CODE_SUFFIXES):
+                    files.setdefault(prefix + rel, path)
+        return [{"name": name, "origin": files[name]} for name in sorted(files)]
+
     def manifest(self):
         blobs = []
         size = 0
@@ -653,6 +689,7 @@ class Analysis:
         manifest = {
             "python": python_info(),
             "modules": modules,
+            "data": self.data_files(names),
             "missing": [
                 {"name": name, "imported_by": sorted(self.missing[name])}
                 for name in sorted(self.missing)
@@ -660,6 +697,41 @@ class Analysis:
             "errors": sorted(self.errors, key=lambda e: e["module"]),
         }
         return json.dumps(manifest, separators=(",", ":")).encode("utf-8"), blobs
+
+
+# Files that are modules, not data.
+CODE_SUFFIXES = tuple(importlib.machinery.all_suffixes()) + (".pyc", ".pyo")
+
+
+def walk_files(top, keep_dir):
+    """(path, path relative to `top` with '/') of the files below `top`, sorted, entering
+    only the directories `keep_dir(path)` accepts."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(
+            d for d in dirnames if d != "__pycache__" and keep_dir(os.path.join(dirpath, d))
+        )
+        for filename in sorted(filenames):
+            path = os.path.join(dirpath, filename)
+            yield path, os.path.relpath(path, top).replace(os.sep, "/")
+
+
+def distribution_tops(info):
+    """The top-level names a distribution's *.dist-info says it installs."""
+    try:
+        with open(os.path.join(info, "top_level.txt"), encoding="utf-8") as f:
+            return {line.strip() for line in f if line.strip()}
+    except OSError:
+        pass
+    tops = set()
+    try:
+        with open(os.path.join(info, "RECORD"), encoding="utf-8") as f:
+            for line in f:
+                first = line.split(",", 1)[0].split("/", 1)[0]
+                if first and not first.endswith((".dist-info", ".data")) and first != "..":
+                    tops.add(first[: -len(".py")] if first.endswith(".py") else first.split(".")[0])
+    except OSError:
+        pass
+    return tops
 
 
 def scan(code):

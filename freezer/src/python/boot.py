@@ -109,6 +109,152 @@ class BundleImporter:
     def is_package(self, fullname):
         return bool(self._bits(fullname) & _PACKAGE)
 
+    def get_data(self, path):
+        """A data file of the bundle by its path under the executable, as ``__file__``
+        gives it: ``pkgutil.get_data`` and ``open(os.path.join(dirname(__file__), x))``
+        users reach their files through here."""
+        prefix = self.root + "/"
+        if path.startswith(prefix):
+            data = _pyfreeze.get_data(path[len(prefix):])
+            if data is not None:
+                return data
+        raise FileNotFoundError(2, "No such file in the bundle", path)
+
+    def get_resource_reader(self, fullname):
+        if not self._bits(fullname) & _PACKAGE:
+            return None
+        return _ResourceReader(_BundlePath(self.root, fullname.replace(".", "/")))
+
+    def find_distributions(self, context=None):
+        """``importlib.metadata``: the bundled distributions, from their *.dist-info."""
+        name = getattr(context, "name", None)
+        wanted = None if name is None else _normalize(name)
+        found = []
+        for entry in _pyfreeze.list_data(""):
+            if not entry.endswith(".dist-info/"):
+                continue
+            info = entry[:-1]
+            project = info[: -len(".dist-info")].rpartition("-")[0]
+            if wanted is None or _normalize(project) == wanted:
+                found.append(_distribution_type()(self.root, info))
+        return iter(found)
+
+
+def _normalize(name):
+    """A project name as PEP 503 compares them, without importing re at start-up."""
+    name = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name
+
+
+class _BundlePath:
+    """A directory or file of the bundle's tree, as ``importlib.resources.files()``
+    hands them out (a Traversable). Nothing exists at its path on disk; ``as_file()``
+    copies a file to a temporary one when real path is asked for."""
+
+    def __init__(self, root, relative):
+        self._root = root
+        self._relative = relative
+
+    def __repr__(self):
+        return "<BundlePath {!r}>".format(self._relative)
+
+    def __str__(self):
+        return self._root + "/" + self._relative
+
+    @property
+    def name(self):
+        return self._relative.rpartition("/")[2]
+
+    def iterdir(self):
+        for child in _pyfreeze.list_data(self._relative + "/"):
+            yield _BundlePath(self._root, self._relative + "/" + child.rstrip("/"))
+
+    def is_dir(self):
+        return bool(_pyfreeze.list_data(self._relative + "/"))
+
+    def is_file(self):
+        return _pyfreeze.get_data(self._relative) is not None
+
+    def joinpath(self, *descendants):
+        relative = self._relative
+        for part in descendants:
+            for piece in str(part).split("/"):
+                if piece and piece != ".":
+                    relative += "/" + piece
+        return _BundlePath(self._root, relative)
+
+    __truediv__ = joinpath
+
+    def read_bytes(self):
+        data = _pyfreeze.get_data(self._relative)
+        if data is None:
+            raise FileNotFoundError(2, "No such file in the bundle", str(self))
+        return data
+
+    def read_text(self, encoding=None, errors=None):
+        return self.read_bytes().decode(encoding or "utf-8", errors or "strict")
+
+    def open(self, mode="r", *args, **kwargs):
+        import io
+
+        stream = io.BytesIO(self.read_bytes())
+        if "b" in mode:
+            return stream
+        return io.TextIOWrapper(stream, *args, **kwargs)
+
+
+class _ResourceReader:
+    """Resources of a package: ``files()`` for 3.9 and later, and the older
+    ``open_resource`` / ``resource_path`` / ``is_resource`` / ``contents`` for 3.8."""
+
+    def __init__(self, package):
+        self._package = package
+
+    def files(self):
+        return self._package
+
+    def open_resource(self, resource):
+        return self._package.joinpath(resource).open("rb")
+
+    def resource_path(self, resource):
+        # No file on disk: importlib.resources then copies the bytes to a temporary file.
+        raise FileNotFoundError(resource)
+
+    def is_resource(self, name):
+        return self._package.joinpath(name).is_file()
+
+    def contents(self):
+        return iter(child.name for child in self._package.iterdir())
+
+
+_distribution = None
+
+
+def _distribution_type():
+    """The Distribution class for bundled *.dist-info, made on first use: importing
+    importlib.metadata at start-up would cost every app that never asks."""
+    global _distribution
+    if _distribution is None:
+        import importlib.metadata
+        import pathlib
+
+        class BundleDistribution(importlib.metadata.Distribution):
+            def __init__(self, root, info):
+                self._root = root
+                self._info = info
+
+            def read_text(self, filename):
+                data = _pyfreeze.get_data(self._info + "/" + filename)
+                return None if data is None else data.decode("utf-8")
+
+            def locate_file(self, path):
+                return pathlib.PurePosixPath(self._root, path)
+
+        _distribution = BundleDistribution
+    return _distribution
+
 
 def _adapt_ctypes(ctypes):
     """``ctypes.CDLL("libz.so.1")`` must get the bundled copy of a library: load it first,
