@@ -930,7 +930,7 @@ mod tests {
         let python = Path::new("python");
         let manifest = |code: &str| {
             format!(
-                r#"{{"python":{PYTHON},"modules":[{{"name":"m","kind":"python","is_package":false,"bootstrap":false,"origin":null,"code":{code},"source":null}}],"missing":[],"errors":[]}}"#
+                r#"{{"python":{PYTHON},"modules":[{{"name":"m","kind":"python","is_package":false,"bootstrap":false,"origin":null,"code":{code},"source":null}}],"data":[],"missing":[],"errors":[]}}"#
             )
         };
         let ok = parse(python, &answer(&manifest("[1,3]"), b"xabc")).unwrap();
@@ -959,8 +959,9 @@ mod tests {
 
         let errors = r#"[{"module":"dep","file":"/d.py","line":1,"message":"m","in_app":false},
                          {"module":"app","file":"/a.py","line":null,"message":"bad","in_app":true}]"#;
-        let with_errors =
-            format!(r#"{{"python":{PYTHON},"modules":[],"missing":[],"errors":{errors}}}"#);
+        let with_errors = format!(
+            r#"{{"python":{PYTHON},"modules":[],"data":[],"missing":[],"errors":{errors}}}"#
+        );
         let error = parse(python, &answer(&with_errors, b"")).unwrap_err();
         assert_eq!(
             error.to_string(),

@@ -14,6 +14,7 @@ use pyfreeze_tests::{
 };
 
 mod bad_input;
+mod data;
 mod differential;
 mod isolation;
 mod ls;

@@ -189,7 +189,7 @@ fn report_problems(python: &Interpreter, reference: &Output) -> Option<String> {
     (reference.status != Status::Code(0) || !missing.is_empty()).then(|| {
         format!(
             "{python}: the REFERENCE run of the native app is not as the test expects \
-             (status 0, lines starting with {missing:?}): a broken interpreter?\n{reference}"
+             (status 0, stdout containing {missing:?}): a broken interpreter?\n{reference}"
         )
     })
 }

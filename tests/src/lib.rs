@@ -527,6 +527,23 @@ fn describe(cmd: &Command) -> String {
     s
 }
 
+/// Spawns `cmd`, retrying while exec fails with "Text file busy". Tests copy and write
+/// executables while other test threads fork: a child forked in that window holds the
+/// copy's write descriptor until it execs, and exec of the copy fails meanwhile.
+fn spawn_when_not_busy(cmd: &mut Command) -> io::Result<std::process::Child> {
+    const ETXTBSY: i32 = 26;
+    let mut attempts = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && attempts < 50 => {
+                attempts += 1;
+                thread::sleep(Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Runs `cmd` with `stdin` (or `/dev/null`), capturing stdout and stderr. A process still
 /// running after `timeout` is killed and an error returned. Errors to spawn are returned too.
 pub fn run_command(
@@ -542,7 +559,7 @@ pub fn run_command(
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd.spawn()?;
+    let mut child = spawn_when_not_busy(&mut cmd)?;
     let writer = match (child.stdin.take(), stdin) {
         (Some(mut pipe), Some(bytes)) => {
             let bytes = bytes.to_vec();
