@@ -220,6 +220,28 @@ extern "C" fn list_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyOb
     })
 }
 
+/// `list_modules(prefix) -> list[str]`: the modules and extension modules directly inside
+/// the package `prefix` (a package name followed by `.`, or `""` for the top level).
+extern "C" fn list_modules(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |prefix| {
+        let bundle = &state().bundle;
+        let mut children: Vec<Vec<u8>> = Vec::new();
+        for kind in [Kind::Module, Kind::Extension] {
+            for module in bundle.with_prefix(kind, prefix) {
+                match module {
+                    Err(e) => return callback::import_error(&e.to_string()),
+                    Ok(module) if !module.name[prefix.len()..].contains('.') => {
+                        children.push(module.name.as_bytes().to_vec());
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
+        children.sort();
+        callback::fs_str_list(&children)
+    })
+}
+
 /// The module's init function, registered with `PyImport_AppendInittab`.
 pub(crate) extern "C" fn init_module() -> *mut PyObject {
     let module = callback::create_module(
@@ -256,6 +278,11 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"list_data",
                 list_data,
                 c"list_data(directory/) -> names inside it, directories ending in /",
+            ),
+            (
+                c"list_modules",
+                list_modules,
+                c"list_modules(package.) -> names of the modules directly inside it",
             ),
             (
                 c"find_library",

@@ -167,22 +167,56 @@ class _BundlePath:
     def name(self):
         return self._relative.rpartition("/")[2]
 
+    def _module(self):
+        """(name, bits) of the bundled module whose file this path is, or None."""
+        relative = self._relative
+        for suffix, kind in (("/__init__.py", _PACKAGE), (".py", 0), (_EXTENSION_SUFFIX, _EXTENSION)):
+            if relative.endswith(suffix):
+                name = relative[: -len(suffix)].replace("/", ".")
+                bits = _pyfreeze.find(name)
+                if bits and bits & (_PACKAGE | _EXTENSION) == kind:
+                    return name, bits
+                return None
+        return None
+
+    def _package(self):
+        """The bundled package this directory is, or None."""
+        name = self._relative.replace("/", ".")
+        return name if _pyfreeze.find(name) & _PACKAGE else None
+
     def iterdir(self):
-        for child in _pyfreeze.list_data(self._relative + "/"):
+        package = self._package()
+        children = set()
+        if package is not None:
+            children.add("__init__.py")
+            for module in _pyfreeze.list_modules(package + "."):
+                bits = _pyfreeze.find(module)
+                leaf = module.rpartition(".")[2]
+                if bits & _PACKAGE:
+                    children.add(leaf + "/")
+                elif bits & _EXTENSION:
+                    children.add(leaf + _EXTENSION_SUFFIX)
+                else:
+                    children.add(leaf + ".py")
+        children.update(_pyfreeze.list_data(self._relative + "/"))
+        for child in sorted(children):
             yield _BundlePath(self._root, self._relative + "/" + child.rstrip("/"))
 
     def is_dir(self):
-        return bool(_pyfreeze.list_data(self._relative + "/"))
+        return self._package() is not None or bool(_pyfreeze.list_data(self._relative + "/"))
 
     def is_file(self):
-        return _pyfreeze.get_data(self._relative) is not None
+        return self._module() is not None or _pyfreeze.get_data(self._relative) is not None
+
+    def exists(self):
+        return self.is_file() or self.is_dir()
 
     def joinpath(self, *descendants):
         relative = self._relative
         for part in descendants:
             for piece in str(part).split("/"):
                 if piece and piece != ".":
-                    relative += "/" + piece
+                    relative = relative + "/" + piece if relative else piece
         return _BundlePath(self._root, relative)
 
     __truediv__ = joinpath
@@ -190,11 +224,16 @@ class _BundlePath:
     def read_bytes(self):
         data = _pyfreeze.get_data(self._relative)
         if data is None:
+            module = self._module()
+            if module is not None and module[1] & _HAS_SOURCE:
+                data = _pyfreeze.get_source(module[0])
+        if data is None:
             raise FileNotFoundError(2, "No such file in the bundle", str(self))
         return data
 
     def read_text(self, encoding=None, errors=None):
-        return self.read_bytes().decode(encoding or "utf-8", errors or "strict")
+        with self.open("r", encoding=encoding, errors=errors) as stream:
+            return stream.read()
 
     def open(self, mode="r", *args, **kwargs):
         import io
@@ -238,7 +277,6 @@ def _distribution_type():
     global _distribution
     if _distribution is None:
         import importlib.metadata
-        import pathlib
 
         class BundleDistribution(importlib.metadata.Distribution):
             def __init__(self, root, info):
@@ -250,7 +288,8 @@ def _distribution_type():
                 return None if data is None else data.decode("utf-8")
 
             def locate_file(self, path):
-                return pathlib.PurePosixPath(self._root, path)
+                # Relative to the bundle's top, where site-packages' contents are.
+                return _BundlePath(self._root, str(path))
 
         _distribution = BundleDistribution
     return _distribution
@@ -282,8 +321,24 @@ def _adapt_ctypes_util(util):
     util.find_library = find_library
 
 
+def _adapt_resources_common(common):
+    """On 3.9 ``importlib.resources.files()`` asks no loader: it takes the directory of
+    ``__spec__.origin``, which for a bundled package is not on disk. Ask ours."""
+    from_package = common.from_package
+
+    def from_bundle_or_package(package):
+        spec = package.__spec__
+        if isinstance(spec.loader, BundleImporter):
+            return spec.loader.get_resource_reader(spec.name).files()
+        return from_package(package)
+
+    common.from_package = from_bundle_or_package
+
+
 # Run after these modules execute, to make them aware of the bundle.
 _ADAPTERS = {"ctypes": _adapt_ctypes, "ctypes.util": _adapt_ctypes_util}
+if sys.version_info[:2] == (3, 9):
+    _ADAPTERS["importlib._common"] = _adapt_resources_common
 
 
 def _adopt_frozen_modules(importer):
