@@ -20,6 +20,7 @@ mod isolation;
 mod ls;
 mod native;
 mod options;
+mod packages;
 mod runtime;
 mod stub_errors;
 

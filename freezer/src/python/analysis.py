@@ -391,6 +391,10 @@ class Analysis:
         if module.name not in self.reached:
             self.reached[module.name] = module
             self.queue.append(module)
+            # The app's own packages come whole: code that finds its plugins with
+            # pkgutil.iter_modules(package.__path__) must find what is on disk.
+            if module.in_app and module.is_package:
+                self.need_all_submodules(module.name)
 
     def report_missing(self, name, importer):
         importers = self.missing.setdefault(name, set())

@@ -140,6 +140,40 @@ class BundleImporter:
         return iter(found)
 
 
+class _PackageDirectory:
+    """The path-entry finder of a bundled package's ``__path__`` entry, so that
+    ``pkgutil.iter_modules(package.__path__)`` and ``walk_packages`` list its modules."""
+
+    def __init__(self, importer, package):
+        self._importer = importer
+        self._package = package
+
+    def find_spec(self, fullname, target=None):
+        if fullname.rpartition(".")[0] != self._package:
+            return None
+        return self._importer.find_spec(fullname)
+
+    def iter_modules(self, prefix=""):
+        for module in _pyfreeze.list_modules(self._package + "."):
+            yield prefix + module.rpartition(".")[2], bool(_pyfreeze.find(module) & _PACKAGE)
+
+    def invalidate_caches(self):
+        pass
+
+
+def _path_hook(importer):
+    prefix = importer.root + "/"
+
+    def bundle_package_directory(path):
+        if path.startswith(prefix):
+            package = path[len(prefix):].replace("/", ".")
+            if _pyfreeze.find(package) & _PACKAGE:
+                return _PackageDirectory(importer, package)
+        raise ImportError("not a package directory of this bundle", path=path)
+
+    return bundle_package_directory
+
+
 def _normalize(name):
     """A project name as PEP 503 compares them, without importing re at start-up."""
     name = name.lower().replace("_", "-").replace(".", "-")
@@ -414,6 +448,7 @@ def setup():
     importer = BundleImporter(root)
     at = sys.meta_path.index(_bootstrap.FrozenImporter)
     sys.meta_path.insert(at, importer)
+    sys.path_hooks.insert(0, _path_hook(importer))
     _adopt_frozen_modules(importer)
     if sys.version_info < (3, 13):
         # Also the "original" hook, so code that restores sys.__excepthook__ keeps lines.
