@@ -7,43 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    copy_example, copy_executable, list_tree, pyenv_root, run, run_frozen, run_frozen_in, tempdir,
-    Interpreter, Output, Status, TempDir,
+    copy_example, copy_executable, list_tree, python_dirs, run, run_frozen, run_frozen_in, tempdir,
+    unshare_unavailable, Interpreter, Output, Status, TempDir,
 };
 
 use crate::{bundle, for_each_interpreter};
-
-/// Why `unshare -mr` cannot be used here, if it cannot.
-fn unshare_unavailable() -> Option<String> {
-    match Command::new("unshare").args(["-mr", "true"]).output() {
-        Ok(out) if out.status.success() => None,
-        Ok(out) => Some(format!(
-            "`unshare -mr true` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Err(e) => Some(format!("could not run `unshare`: {e}")),
-    }
-}
-
-/// The directories a Python installation can live in: the pyenv root and every existing
-/// `/usr/lib/python3*` and `/usr/local/lib/python3*`.
-fn python_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = pyenv_root().into_iter().collect();
-    for parent in ["/usr/lib", "/usr/local/lib"] {
-        if let Ok(entries) = fs::read_dir(parent) {
-            let mut found: Vec<PathBuf> = entries
-                .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.path())
-                .collect();
-            found.sort();
-            dirs.extend(found);
-        }
-    }
-    dirs
-}
 
 /// Mounts an empty tmpfs over every directory of `hide`, checks that `python` no longer
 /// runs, then execs `exe` with `args`.

@@ -26,9 +26,8 @@ fn entries(value: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// `(kind, name)` of every entry that `pyfreeze ls --json` lists for the bundle `exe`, or
-/// why they could not be had.
-pub(crate) fn listed_entries(exe: &Path) -> Result<Vec<(String, String)>, String> {
+/// What `pyfreeze ls --json` prints for the bundle `exe`, parsed, or why it could not be had.
+pub(crate) fn ls_json(exe: &Path) -> Result<Value, String> {
     let dir = exe.parent().expect("exe in a directory");
     let json = pyfreeze(
         &[OsStr::new("ls"), exe.as_os_str(), OsStr::new("--json")],
@@ -37,12 +36,18 @@ pub(crate) fn listed_entries(exe: &Path) -> Result<Vec<(String, String)>, String
     if json.status != Status::Code(0) {
         return Err(format!("pyfreeze ls --json failed\n{json}"));
     }
-    let value = serde_json::from_str::<Value>(&json.stdout).map_err(|e| {
+    serde_json::from_str::<Value>(&json.stdout).map_err(|e| {
         format!(
             "pyfreeze ls --json printed invalid JSON ({e}):\n{}",
             json.stdout
         )
-    })?;
+    })
+}
+
+/// `(kind, name)` of every entry that `pyfreeze ls --json` lists for the bundle `exe`, or
+/// why they could not be had.
+pub(crate) fn listed_entries(exe: &Path) -> Result<Vec<(String, String)>, String> {
+    let value = ls_json(exe)?;
     let mut found = Vec::new();
     entries(&value, &mut found);
     Ok(found)

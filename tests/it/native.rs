@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    freeze, interpreters, newest_interpreter, pyenv_root, pyfreeze, run, run_frozen, run_python,
-    tempdir, write_app, AppDir, Frozen, Interpreter, Output, Status,
+    freeze, interpreters, newest_interpreter, python_dirs, run, run_frozen, run_python, tempdir,
+    unshare_unavailable, write_app, AppDir, Frozen, Interpreter, Output, Status,
 };
 use serde_json::Value;
 
@@ -197,38 +197,6 @@ fn report_problems(python: &Interpreter, reference: &Output) -> Option<String> {
 // ---------------------------------------------------------------------------------------
 // Hiding Python and the system libraries
 // ---------------------------------------------------------------------------------------
-
-/// Why `unshare -mr` cannot be used here, if it cannot.
-fn unshare_unavailable() -> Option<String> {
-    match Command::new("unshare").args(["-mr", "true"]).output() {
-        Ok(out) if out.status.success() => None,
-        Ok(out) => Some(format!(
-            "`unshare -mr true` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Err(e) => Some(format!("could not run `unshare`: {e}")),
-    }
-}
-
-/// The directories a Python installation can live in: the pyenv root and every existing
-/// `/usr/lib/python3*` and `/usr/local/lib/python3*`.
-fn python_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = pyenv_root().into_iter().collect();
-    for parent in ["/usr/lib", "/usr/local/lib"] {
-        if let Ok(entries) = fs::read_dir(parent) {
-            let mut found: Vec<PathBuf> = entries
-                .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.path())
-                .collect();
-            found.sort();
-            dirs.extend(found);
-        }
-    }
-    dirs
-}
 
 /// The libraries hidden from a frozen app: exact file names, or a prefix ending in `*`.
 const HIDDEN_LIBRARIES: &[&str] = &[
@@ -549,25 +517,11 @@ fn tls_handshake_with_python_and_libraries_hidden() {
 
 /// The `entries` of `pyfreeze ls --json` for the bundle `exe`.
 fn ls_entries(exe: &Path) -> Result<Vec<Value>, String> {
-    let dir = exe.parent().expect("exe in a directory");
-    let json = pyfreeze(
-        &[OsStr::new("ls"), exe.as_os_str(), OsStr::new("--json")],
-        dir,
-    );
-    if json.status != Status::Code(0) {
-        return Err(format!("pyfreeze ls --json failed\n{json}"));
-    }
-    let value = serde_json::from_str::<Value>(&json.stdout).map_err(|e| {
-        format!(
-            "pyfreeze ls --json printed invalid JSON ({e}):\n{}",
-            json.stdout
-        )
-    })?;
+    let value = crate::ls::ls_json(exe)?;
     match value.get("entries") {
         Some(Value::Array(items)) => Ok(items.clone()),
         _ => Err(format!(
-            "pyfreeze ls --json has no `entries` array:\n{}",
-            json.stdout
+            "pyfreeze ls --json has no `entries` array:\n{value}"
         )),
     }
 }
