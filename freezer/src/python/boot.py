@@ -14,8 +14,8 @@ import _pyfreeze
 import _frozen_importlib as _bootstrap
 import _frozen_importlib_external as _bootstrap_external
 
-# Bits of _pyfreeze.find(name); the Rust half (runtime-stub/src/importer.rs) has the same.
-_FOUND = 1
+# Bits of _pyfreeze.find(name), which is 0 for a name the bundle does not hold; the Rust
+# half (runtime-stub/src/importer.rs) has the same.
 _PACKAGE = 2
 _EXTENSION = 4
 _HAS_SOURCE = 8
