@@ -58,16 +58,25 @@ class BundleImporter:
         if not bits:
             return None
         is_package = bool(bits & _PACKAGE)
+        # loader_state carries the bits to create_module and exec_module: one lookup an import.
         spec = _bootstrap.ModuleSpec(
-            fullname, self, origin=self._filename(fullname, bits), is_package=is_package
+            fullname,
+            self,
+            origin=self._filename(fullname, bits),
+            loader_state=bits,
+            is_package=is_package,
         )
         spec.has_location = True
         if is_package:
             spec.submodule_search_locations = [self.root + "/" + fullname.replace(".", "/")]
         return spec
 
+    def _spec_bits(self, spec):
+        bits = spec.loader_state
+        return self._bits(spec.name) if bits is None else bits
+
     def create_module(self, spec):
-        if not _pyfreeze.find(spec.name) & _EXTENSION:
+        if not self._spec_bits(spec) & _EXTENSION:
             return None
         # dlopen needs a path: the memfd holding the extension's bytes.
         in_memory = _bootstrap.ModuleSpec(
@@ -77,12 +86,13 @@ class BundleImporter:
 
     def exec_module(self, module):
         spec = module.__spec__
-        if _pyfreeze.find(spec.name) & _EXTENSION:
+        bits = self._spec_bits(spec)
+        if bits & _EXTENSION:
             _bootstrap._call_with_frames_removed(_imp.exec_dynamic, module)
             # create_dynamic named the memfd; the module's file is its place in the bundle.
             module.__file__ = spec.origin
             return
-        code = self.get_code(spec.name)
+        code = self._code(spec.name, bits)
         _bootstrap._call_with_frames_removed(exec, code, module.__dict__)
         adapt = _ADAPTERS.get(spec.name)
         if adapt is not None:
@@ -93,8 +103,9 @@ class BundleImporter:
 
     def get_code(self, fullname):
         bits = self._bits(fullname)
-        if bits & _EXTENSION:
-            return None
+        return None if bits & _EXTENSION else self._code(fullname, bits)
+
+    def _code(self, fullname, bits):
         code = _pyfreeze.get_code(fullname)
         # Compiled with its path inside the bundle; make it match __file__ here.
         _imp._fix_co_filename(code, self._filename(fullname, bits))
