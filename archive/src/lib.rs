@@ -23,10 +23,12 @@
 //! is checked against the bytes actually present, and every failure is a typed [`Error`].
 
 mod error;
+mod options;
 mod reader;
 mod writer;
 
 pub use error::Error;
+pub use options::{PythonOptions, UnsupportedOption};
 pub use reader::{Bundle, Entry};
 pub use writer::{ArchiveWriter, BundleInfo, NewEntry};
 
@@ -38,7 +40,7 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 
 /// The version of the layout described here. A reader accepts exactly this version: the
 /// stub and the freezer are released together, so a mismatch means mixed releases.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -88,7 +90,11 @@ pub struct IndexHeader {
     pub entry_function: StrRef,
     /// Name of the bundled libpython entry, e.g. `libpython3.11.so.1.0`.
     pub libpython: StrRef,
-    pub reserved: [u8; 16],
+    /// SHA-256, in hex, of the [`Kind::Disk`] entries (see [`disk_digest`]), naming the
+    /// cache directory they are written to; empty when there are none.
+    pub disk_digest: StrRef,
+    /// The interpreter options the bundle starts with ([`PythonOptions`]' stored form).
+    pub python_options: StrRef,
 }
 
 /// One entry of the index, 40 bytes.
@@ -117,7 +123,12 @@ pub mod flags {
     /// The module is needed before the stub's finder is installed, so it goes into
     /// CPython's frozen-module table (encodings, the finder itself).
     pub const BOOTSTRAP: u8 = 2;
-    pub const ALL: u8 = PACKAGE | BOOTSTRAP;
+    /// The module is a PEP 420 namespace package: a [`Kind::Module`](crate::Kind::Module)
+    /// entry, always with [`PACKAGE`] and never with [`BOOTSTRAP`], whose contents are
+    /// empty. It has no code: the import system makes the module, as it does for a
+    /// directory without `__init__.py`, so it gets CPython's namespace `__path__` and loader.
+    pub const NAMESPACE: u8 = 4;
+    pub const ALL: u8 = PACKAGE | BOOTSTRAP | NAMESPACE;
 }
 
 macro_rules! byte_enum {
@@ -168,6 +179,11 @@ byte_enum! {
         /// A file of the bundle's virtual tree that is not code: a distribution's
         /// `*.dist-info` files, package data. Name is its path inside the bundle, with `/`.
         Data = 7 => "data",
+        /// A file the stub writes to its per-user cache directory at start-up, because the
+        /// build was asked to (`--collect-to-disk`): code that opens files next to
+        /// `__file__` needs them on disk. Name is its path inside the bundle, with `/`;
+        /// always a relative path of plain components.
+        Disk = 8 => "disk",
     }
 }
 
@@ -209,6 +225,34 @@ pub fn needs_contents<S: AsRef<str>>(sonames: &[S]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Whether `path`, the name of a [`Kind::Disk`] entry, is safe to create below a
+/// directory: relative, `/`-separated, with no empty, `.` or `..` component.
+pub fn is_plain_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+/// The content address of a set of [`Kind::Disk`] files, `(path, contents)` sorted by
+/// path, as stored in [`IndexHeader::disk_digest`]: SHA-256 over each path, a NUL, the
+/// contents' length (8 bytes LE) and the contents.
+pub fn disk_digest<'f>(files: impl IntoIterator<Item = (&'f str, &'f [u8])>) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for (path, contents) in files {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update((contents.len() as u64).to_le_bytes());
+        hasher.update(contents);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// The module name a script entry point is stored under.
 pub const MAIN_MODULE: &str = "__main__";
 
@@ -231,6 +275,34 @@ mod tests {
             ["libcrypto.so.3", "libssl.so.3"]
         );
         assert_eq!(needs_list(b"\xff\xfe").count(), 0);
+    }
+
+    #[test]
+    fn only_plain_relative_paths_are_accepted() {
+        assert!(is_plain_relative_path("pkg/data/file.txt"));
+        for bad in ["", "/etc/passwd", "pkg/../../x", "pkg//x", "./x", "pkg/"] {
+            assert!(!is_plain_relative_path(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn disk_digest_depends_on_paths_and_contents() {
+        let digest = disk_digest([("a.txt", b"one" as &[u8]), ("b.txt", b"two")]);
+        assert_eq!(digest.len(), 64);
+        assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(
+            digest,
+            disk_digest([("a.txt", b"one" as &[u8]), ("b.txt", b"twO")])
+        );
+        assert_ne!(
+            digest,
+            disk_digest([("a.txt", b"one" as &[u8]), ("c.txt", b"two")])
+        );
+        // The length prefix keeps file boundaries from shifting unnoticed.
+        assert_ne!(
+            disk_digest([("a", b"xy" as &[u8]), ("b", b"")]),
+            disk_digest([("a", b"x" as &[u8]), ("b", b"y")])
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::io::Read;
 use zerocopy::FromBytes;
 
 use crate::{
-    flags, Compression, EntryPointKind, Error, IndexHeader, Kind, RawEntry, StrRef, Trailer,
-    FORMAT_VERSION, MAGIC,
+    flags, Compression, EntryPointKind, Error, IndexHeader, Kind, PythonOptions, RawEntry, StrRef,
+    Trailer, FORMAT_VERSION, MAGIC,
 };
 
 /// A bundle read in place from the bytes of a whole file.
@@ -165,6 +165,28 @@ impl<'a> Bundle<'a> {
         Ok(self.string("libpython name", self.header.libpython)?.0)
     }
 
+    /// The content address of the [`Kind::Disk`] entries, 64 hex digits; empty exactly when
+    /// there are none.
+    pub fn disk_digest(&self) -> Result<&'a str, Error> {
+        let digest = self.string("disk digest", self.header.disk_digest)?.0;
+        let wanted = !self.kind_range(Kind::Disk).is_empty();
+        if wanted == digest.is_empty()
+            || wanted && (digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(Error::malformed(format!(
+                "disk digest {digest:?} is not the SHA-256, in hex, of the on-disk files"
+            )));
+        }
+        Ok(digest)
+    }
+
+    /// The interpreter options fixed at build time.
+    pub fn python_options(&self) -> Result<PythonOptions, Error> {
+        let stored = self.string("python options", self.header.python_options)?.0;
+        PythonOptions::parse(stored)
+            .ok_or_else(|| Error::malformed(format!("unknown python options {stored:?}")))
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -187,6 +209,26 @@ impl<'a> Bundle<'a> {
             return Err(Error::malformed(format!(
                 "{kind} `{name}` has unknown flags {:#04x}",
                 raw.flags
+            )));
+        }
+        if raw.flags & flags::NAMESPACE != 0
+            && (kind != Kind::Module
+                || raw.flags & (flags::PACKAGE | flags::BOOTSTRAP) != flags::PACKAGE
+                || raw.original_len.get() != 0)
+        {
+            // The stub would hand such an entry to the import system as a namespace
+            // package, or its bytes to CPython's frozen table as code: neither can work.
+            return Err(Error::malformed(format!(
+                "{kind} `{name}` is marked a namespace package but is not an empty package \
+                 module (flags {:#04x}, {} bytes)",
+                raw.flags,
+                raw.original_len.get()
+            )));
+        }
+        if matches!(kind, Kind::Data | Kind::Disk) && !crate::is_plain_relative_path(name) {
+            // The stub creates Disk entries' paths below its cache directory.
+            return Err(Error::malformed(format!(
+                "{kind} path {name:?} is not a relative path of plain components"
             )));
         }
         let compression =
@@ -276,6 +318,10 @@ impl<'a> Entry<'a> {
 
     pub fn is_bootstrap(&self) -> bool {
         self.flags & flags::BOOTSTRAP != 0
+    }
+
+    pub fn is_namespace(&self) -> bool {
+        self.flags & flags::NAMESPACE != 0
     }
 
     /// The name as a C string pointing into the bundle.

@@ -1,12 +1,12 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy::IntoBytes;
 
 use crate::{
-    Compression, EntryPointKind, Error, IndexHeader, Kind, RawEntry, StrRef, Trailer,
-    FORMAT_VERSION, MAGIC,
+    Compression, EntryPointKind, Error, IndexHeader, Kind, PythonOptions, RawEntry, StrRef,
+    Trailer, FORMAT_VERSION, MAGIC,
 };
 
 /// What the whole bundle is, written into the index header.
@@ -21,6 +21,9 @@ pub struct BundleInfo {
     pub entry_module: String,
     pub entry_function: String,
     pub libpython: String,
+    /// See [`crate::IndexHeader::disk_digest`].
+    pub disk_digest: String,
+    pub python_options: PythonOptions,
 }
 
 /// An entry to be written: its original bytes and how to store them.
@@ -105,16 +108,34 @@ impl ArchiveWriter {
             strings.add(&info.entry_module),
             strings.add(&info.entry_function),
             strings.add(&info.libpython),
+            strings.add(&info.disk_digest),
+            strings.add(&info.python_options.to_string()),
         ];
 
         let mut records = Vec::with_capacity(self.entries.len());
         let mut offset = 0u64;
-        for entry in self.entries.values() {
-            let stored = match entry.compression {
-                Compression::None => std::borrow::Cow::Borrowed(&entry.data[..]),
-                Compression::Deflate => std::borrow::Cow::Owned(deflate(&entry.data)?),
+        // Identical stored bytes are written once and shared: a file on disk and its
+        // in-memory copy, empty `__init__` sources, licence files repeated across wheels.
+        let stored_blobs = self
+            .entries
+            .values()
+            .map(|entry| match entry.compression {
+                Compression::None => Ok(std::borrow::Cow::Borrowed(&entry.data[..])),
+                Compression::Deflate => deflate(&entry.data).map(std::borrow::Cow::Owned),
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        let mut written: HashMap<&[u8], u64> = HashMap::new();
+        for (entry, stored) in self.entries.values().zip(&stored_blobs) {
+            let at = match written.get(&stored[..]) {
+                Some(&at) => at,
+                None => {
+                    let at = offset;
+                    out.write_all(stored)?;
+                    offset += stored.len() as u64;
+                    written.insert(stored, at);
+                    at
+                }
             };
-            out.write_all(&stored)?;
             records.push(RawEntry {
                 name: strings.add(&entry.name),
                 kind: entry.kind as u8,
@@ -122,11 +143,10 @@ impl ArchiveWriter {
                 compression: entry.compression as u8,
                 reserved: 0,
                 crc32: U32::new(crc32fast::hash(&entry.data)),
-                offset: U64::new(offset),
+                offset: U64::new(at),
                 stored_len: U64::new(stored.len() as u64),
                 original_len: U64::new(entry.data.len() as u64),
             });
-            offset += stored.len() as u64;
         }
 
         let header = IndexHeader {
@@ -141,7 +161,8 @@ impl ArchiveWriter {
             entry_module: header_strings[1],
             entry_function: header_strings[2],
             libpython: header_strings[3],
-            reserved: [0; 16],
+            disk_digest: header_strings[4],
+            python_options: header_strings[5],
         };
         let mut index = Vec::new();
         index.extend_from_slice(header.as_bytes());
@@ -178,6 +199,8 @@ mod tests {
             entry_module: "__main__".into(),
             entry_function: String::new(),
             libpython: "libpython3.11.so.1.0".into(),
+            disk_digest: String::new(),
+            python_options: PythonOptions::default(),
         }
     }
 
@@ -206,6 +229,13 @@ mod tests {
                 b"enc",
             ),
             (Kind::Module, "__main__", 0, Compression::None, b"main"),
+            (
+                Kind::Module,
+                "nsp",
+                flags::PACKAGE | flags::NAMESPACE,
+                Compression::None,
+                b"",
+            ),
             (
                 Kind::LibPython,
                 "libpython3.11.so.1.0",
@@ -241,6 +271,8 @@ mod tests {
             (EntryPointKind::Script, "__main__", "")
         );
         assert_eq!(bundle.libpython().unwrap(), "libpython3.11.so.1.0");
+        assert_eq!(bundle.python_options().unwrap(), PythonOptions::default());
+        assert_eq!(bundle.disk_digest().unwrap(), "");
         let names: Vec<_> = bundle
             .entries()
             .map(|e| e.map(|e| (e.kind, e.name)).unwrap())
@@ -250,13 +282,17 @@ mod tests {
             [
                 (Kind::Module, "__main__"),
                 (Kind::Module, "encodings"),
+                (Kind::Module, "nsp"),
                 (Kind::Module, "pkg"),
                 (Kind::Source, "pkg"),
                 (Kind::LibPython, "libpython3.11.so.1.0"),
             ]
         );
         let pkg = bundle.find(Kind::Module, "pkg").unwrap().unwrap();
-        assert!(pkg.is_package() && !pkg.is_bootstrap());
+        assert!(pkg.is_package() && !pkg.is_bootstrap() && !pkg.is_namespace());
+        let nsp = bundle.find(Kind::Module, "nsp").unwrap().unwrap();
+        assert!(nsp.is_package() && nsp.is_namespace());
+        assert!(nsp.contents().unwrap().is_empty());
         assert_eq!(&*pkg.contents().unwrap(), b"code-pkg");
         assert_eq!(pkg.c_name().to_bytes(), b"pkg");
         let source = bundle.find(Kind::Source, "pkg").unwrap().unwrap();
@@ -264,7 +300,7 @@ mod tests {
         assert_eq!(&*source.contents().unwrap(), b"print('hi')\n");
         assert!(bundle.find(Kind::Module, "missing").unwrap().is_none());
         assert!(bundle.find(Kind::Extension, "pkg").unwrap().is_none());
-        assert_eq!(bundle.kind_range(Kind::Module), 0..3);
+        assert_eq!(bundle.kind_range(Kind::Module), 0..4);
         let with_prefix = |prefix| {
             bundle
                 .with_prefix(Kind::Module, prefix)
@@ -272,10 +308,44 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(with_prefix("e"), ["encodings"]);
-        assert_eq!(with_prefix(""), ["__main__", "encodings", "pkg"]);
+        assert_eq!(with_prefix(""), ["__main__", "encodings", "nsp", "pkg"]);
         assert!(with_prefix("z").is_empty());
         assert_eq!(bundle.with_prefix(Kind::Source, "").count(), 1);
-        assert_eq!(bundle.kind_range(Kind::Extension), 4..4);
+        assert_eq!(bundle.kind_range(Kind::Extension), 5..5);
+    }
+
+    #[test]
+    fn identical_blobs_are_stored_once() {
+        let data = b"the same licence text, twice".repeat(20);
+        let write = |second: &[u8]| {
+            let mut w = ArchiveWriter::new(info());
+            for (name, data) in [("a/LICENSE", &data[..]), ("b/LICENSE", second)] {
+                w.add(NewEntry {
+                    kind: Kind::Data,
+                    name: name.into(),
+                    flags: 0,
+                    compression: Compression::None,
+                    data: data.to_vec(),
+                })
+                .unwrap();
+            }
+            let mut file = Vec::new();
+            w.write_to(&mut file, 0).unwrap();
+            file
+        };
+        let shared = write(&data);
+        let bundle = Bundle::parse(&shared).unwrap();
+        let a = bundle.find(Kind::Data, "a/LICENSE").unwrap().unwrap();
+        let b = bundle.find(Kind::Data, "b/LICENSE").unwrap().unwrap();
+        assert_eq!(a.stored.as_ptr(), b.stored.as_ptr());
+        assert_eq!(&*b.contents().unwrap(), &data[..]);
+        let mut other = data.clone();
+        other[0] = b'T';
+        assert_eq!(
+            write(&other).len() - shared.len(),
+            a.stored.len(),
+            "a different blob is written in full"
+        );
     }
 
     #[test]
@@ -315,6 +385,41 @@ mod tests {
         assert!(w.add(entry("a")).is_err());
         assert!(w.add(entry("")).is_err());
         assert!(w.add(entry("a\0b")).is_err());
+    }
+
+    #[test]
+    fn namespace_flag_only_on_empty_package_modules() {
+        let read = |kind, flags, data: &[u8]| {
+            let mut w = ArchiveWriter::new(info());
+            w.add(NewEntry {
+                kind,
+                name: "nsp".into(),
+                flags,
+                compression: Compression::None,
+                data: data.to_vec(),
+            })
+            .unwrap();
+            let mut file = Vec::new();
+            w.write_to(&mut file, 0).unwrap();
+            Bundle::parse(&file)
+                .unwrap()
+                .entry(0)
+                .map(|e| e.is_namespace())
+        };
+        let namespace = flags::PACKAGE | flags::NAMESPACE;
+        assert!(read(Kind::Module, namespace, b"").unwrap());
+        for (kind, flags, data) in [
+            (Kind::Module, namespace, &b"code"[..]),
+            (Kind::Module, flags::NAMESPACE, b""),
+            (Kind::Module, namespace | flags::BOOTSTRAP, b""),
+            (Kind::Source, namespace, b""),
+        ] {
+            assert!(
+                matches!(read(kind, flags, data), Err(Error::Malformed { .. })),
+                "{kind} with flags {flags:#04x} and {} bytes",
+                data.len()
+            );
+        }
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Request {
     pub sources: bool,
     /// Compiled and marked bootstrap; not searched on disk.
     pub extra_modules: Vec<ExtraModule>,
+    /// Directories inside `app_dir` whose files are not the app's (the build's output).
+    pub skip_dirs: Vec<PathBuf>,
 }
 
 /// The interpreter, as it describes itself.
@@ -82,6 +84,10 @@ pub enum ModuleKind {
     Python,
     /// A shared-object extension module at `origin`.
     Extension,
+    /// A PEP 420 namespace package (directories without `__init__.py`, possibly in
+    /// several `sys.path` entries): no file, no code; its submodules in every portion are
+    /// found as any package's are.
+    Namespace,
 }
 
 /// `[offset, len]` into the manifest's blob region.
@@ -99,13 +105,16 @@ pub struct ManifestModule {
     pub bootstrap: bool,
     /// The file it came from (absent for extra modules and namespace packages).
     pub origin: Option<PathBuf>,
-    /// Marshalled code (Python modules only), compiled with the module's path in the
-    /// bundle as file name: `pkg/mod.py`, `pkg/__init__.py`, or the script's file name for
-    /// `__main__`. A module that only exists as a `.pyc` keeps that file's code.
+    /// Marshalled code (Python modules only, and always for them), compiled with the
+    /// module's path in the bundle as file name: `pkg/mod.py`, `pkg/__init__.py`, or the
+    /// script's file name for `__main__`. A module that only exists as a `.pyc` keeps that
+    /// file's code.
     pub code: Option<BlobRef>,
-    /// Source bytes as they are on disk (Python modules, when sources are kept; never
-    /// for namespace packages, whose code is that of an empty module).
+    /// Source bytes as they are on disk (Python modules, when sources are kept).
     pub source: Option<BlobRef>,
+    /// Its code reads `__file__` (and so may open files next to it).
+    #[serde(default)]
+    pub uses_file: bool,
 }
 
 /// An import that no finder could resolve, with the modules that contain it (none when the
@@ -145,6 +154,8 @@ pub struct Manifest {
     pub python: PythonInfo,
     pub modules: Vec<ManifestModule>,
     pub data: Vec<DataFile>,
+    /// Files in the app directory that are not code: see [`Analysis::app_data`].
+    pub app_data: Vec<DataFile>,
     pub missing: Vec<Missing>,
     pub errors: Vec<CompileError>,
 }
@@ -160,6 +171,7 @@ pub struct Module {
     pub origin: Option<PathBuf>,
     pub code: Option<Vec<u8>>,
     pub source: Option<Vec<u8>>,
+    pub uses_file: bool,
 }
 
 /// The result of the analysis.
@@ -170,6 +182,9 @@ pub struct Analysis {
     pub modules: Vec<Module>,
     /// Sorted by name.
     pub data: Vec<DataFile>,
+    /// The files in the app directory that are not code, sorted by name (paths relative
+    /// to it): bundled only for `--collect-to-disk .`.
+    pub app_data: Vec<DataFile>,
     /// Sorted by name; warnings, as CPython fails only if such an import runs.
     pub missing: Vec<Missing>,
     /// Dependencies that did not compile and were left out.
@@ -320,6 +335,12 @@ fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
                         m.name
                     )));
                 }
+                ModuleKind::Namespace if code.is_some() || source.is_some() || !m.is_package => {
+                    return Err(protocol(format!(
+                        "namespace package `{}` has code or is not a package",
+                        m.name
+                    )));
+                }
                 _ => {}
             }
             Ok(Module {
@@ -330,6 +351,7 @@ fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
                 origin: m.origin,
                 code,
                 source,
+                uses_file: m.uses_file,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -337,6 +359,7 @@ fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
         python: manifest.python,
         modules,
         data: manifest.data,
+        app_data: manifest.app_data,
         missing: manifest.missing,
         skipped: manifest.errors,
     })
@@ -441,6 +464,7 @@ mod tests {
             optimize: 0,
             sources: true,
             extra_modules: Vec::new(),
+            skip_dirs: Vec::new(),
         }
     }
 
@@ -504,6 +528,7 @@ mod tests {
                      importlib.import_module('json')\n\
                      __import__('colorsys')\n\
                      import nspkg.mod\n\
+                     import nspkg.deep.leaf, pkg.nsub.leaf\n\
                      import math\n\
                      import nosuchmod\n\
                      import pkg.nosuchsub\n\
@@ -521,6 +546,8 @@ mod tests {
                 ),
                 ("pkg/sub/sibling.py", "from .. import *\n"),
                 ("nspkg/mod.py", "Y = 2\n"),
+                ("nspkg/deep/leaf.py", ""),
+                ("pkg/nsub/leaf.py", ""),
             ],
         );
         with_each_python(|version, python| {
@@ -588,10 +615,15 @@ mod tests {
 
             let nspkg = modules["nspkg"];
             assert!(nspkg.is_package);
-            assert_eq!(nspkg.kind, ModuleKind::Python);
-            assert!(nspkg.code.is_some());
-            assert!(nspkg.source.is_none());
-            assert!(nspkg.origin.is_none());
+            assert_eq!(nspkg.kind, ModuleKind::Namespace);
+            assert!(nspkg.code.is_none() && nspkg.source.is_none());
+            assert!(nspkg.origin.is_none() && !nspkg.bootstrap);
+            // Nested ones too, in a namespace package and in a regular one.
+            for name in ["nspkg.deep", "pkg.nsub"] {
+                assert_eq!(modules[name].kind, ModuleKind::Namespace, "{name}");
+                let leaf = format!("{name}.leaf");
+                assert_eq!(modules[leaf.as_str()].kind, ModuleKind::Python, "{leaf}");
+            }
 
             match modules.get("math") {
                 Some(math) => {
@@ -762,6 +794,70 @@ mod tests {
     }
 
     #[test]
+    fn known_hidden_imports_are_bundled_and_ignored_imports_are_not() {
+        with_each_python(|_, python| {
+            let app = tempfile::tempdir().unwrap();
+            let venv = app.path().join(".venv");
+            let status = Command::new(python)
+                .args(["-I", "-m", "venv", "--without-pip"])
+                .arg(&venv)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let site = PathBuf::from(python_says(
+                &venv.join("bin/python"),
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ));
+            // Stand-ins for the real packages, importing by name as they do; this pycparser
+            // has no lextab.
+            write(
+                &site,
+                &[
+                    ("PIL/__init__.py", ""),
+                    (
+                        "PIL/Image.py",
+                        "def init():\n    for p in PLUGINS:\n        __import__('PIL.' + p)\n",
+                    ),
+                    ("PIL/PngImagePlugin.py", ""),
+                    (
+                        "PIL/SpiderImagePlugin.py",
+                        "def tk():\n    from . import ImageTk\n",
+                    ),
+                    ("PIL/ImageTk.py", "import tkinter\n"),
+                    ("PIL/ImageQt.py", ""),
+                    ("pycparser/__init__.py", ""),
+                    ("pycparser/c_parser.py", ""),
+                    ("pycparser/yacctab.py", ""),
+                ],
+            );
+            write(
+                app.path(),
+                &[("main.py", "import PIL.Image\nimport pycparser.c_parser\n")],
+            );
+            let mut request = script(app.path(), "main.py");
+            // As every build does: CPython's own tests import tkinter.
+            request.excludes = vec!["test".to_owned()];
+            let analysis = analyse(&venv.join("bin/python"), &request).unwrap();
+            let modules = by_name(&analysis);
+            for name in [
+                "PIL.PngImagePlugin",
+                "PIL.SpiderImagePlugin",
+                "PIL.ImageTk",
+                "pycparser.yacctab",
+            ] {
+                assert!(modules.contains_key(name), "{name} missing");
+            }
+            for name in ["PIL.ImageQt", "tkinter", "pycparser.lextab"] {
+                assert!(!modules.contains_key(name), "{name} bundled");
+            }
+            let missing = missing(&analysis);
+            for name in ["tkinter", "pycparser.lextab"] {
+                assert!(!missing.contains_key(name), "{name} reported missing");
+            }
+        });
+    }
+
+    #[test]
     fn module_and_function_entries() {
         let app = tempfile::tempdir().unwrap();
         write(
@@ -928,11 +1024,14 @@ mod tests {
     #[test]
     fn answers_are_checked() {
         let python = Path::new("python");
-        let manifest = |code: &str| {
+        let manifest_of = |kind: &str, code: &str| {
             format!(
-                r#"{{"python":{PYTHON},"modules":[{{"name":"m","kind":"python","is_package":false,"bootstrap":false,"origin":null,"code":{code},"source":null}}],"data":[],"missing":[],"errors":[]}}"#
+                r#"{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"origin":null,"code":{code},"source":null}}],"data":[],"app_data":[],"missing":[],"errors":[]}}"#
             )
         };
+        let manifest = |code: &str| manifest_of("python", code);
+        let namespace = parse(python, &answer(&manifest_of("namespace", "null"), b"")).unwrap();
+        assert_eq!(namespace.modules[0].kind, ModuleKind::Namespace);
         let ok = parse(python, &answer(&manifest("[1,3]"), b"xabc")).unwrap();
         assert_eq!(ok.modules[0].code.as_deref(), Some(&b"abc"[..]));
 
@@ -946,6 +1045,10 @@ mod tests {
                 "lies outside",
             ),
             (answer(&manifest("null"), b""), "has no code"),
+            (
+                answer(&manifest_of("namespace", "[1,3]"), b"xabc"),
+                "namespace package `m` has code",
+            ),
             (b"\x01\x02".to_vec(), "too short"),
             (answer("{}", b"")[..9].to_vec(), "only 1 bytes follow"),
             (answer("{}", b""), "not valid"),
@@ -960,7 +1063,7 @@ mod tests {
         let errors = r#"[{"module":"dep","file":"/d.py","line":1,"message":"m","in_app":false},
                          {"module":"app","file":"/a.py","line":null,"message":"bad","in_app":true}]"#;
         let with_errors = format!(
-            r#"{{"python":{PYTHON},"modules":[],"data":[],"missing":[],"errors":{errors}}}"#
+            r#"{{"python":{PYTHON},"modules":[],"data":[],"app_data":[],"missing":[],"errors":{errors}}}"#
         );
         let error = parse(python, &answer(&with_errors, b"")).unwrap_err();
         assert_eq!(

@@ -1,15 +1,15 @@
 //! `pyfreeze build`: the build's straight path, step by step.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use pyfreeze_archive::MAIN_MODULE;
+use pyfreeze_archive::{PythonOptions, UnsupportedOption, MAIN_MODULE};
 
 use crate::analysis::{self, ExtraModule, Missing, Request};
 use crate::native::{self, NotBundled};
-use crate::{interpreter, output, pack, project};
+use crate::{disk, interpreter, output, pack, project};
 
 /// The stub's start-up module; see its docstring.
 const BOOT_SOURCE: &str = include_str!("python/boot.py");
@@ -37,6 +37,10 @@ pub struct BuildOptions {
     pub optimize: u8,
     pub sources: bool,
     pub stub: Option<PathBuf>,
+    /// Packages (or `.`, the app directory) whose files are put on disk at run time.
+    pub collect_to_disk: Vec<String>,
+    /// Interpreter options the bundle starts with, as given on the command line.
+    pub python_options: Vec<String>,
 }
 
 /// What a build made, for the summary.
@@ -53,6 +57,8 @@ pub struct BuildReport {
     pub missing_elsewhere: Vec<Missing>,
     pub not_bundled: Vec<NotBundled>,
     pub skipped: Vec<analysis::CompileError>,
+    /// Advice on options the build saw reason for.
+    pub hints: Vec<String>,
 }
 
 /// What is left out unless asked for.
@@ -66,8 +72,22 @@ fn default_excludes(options: &BuildOptions) -> impl Iterator<Item = String> {
         .map(str::to_owned)
 }
 
+/// The `--python-option`s, and the optimisation level they and `-O` ask for together.
+fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), UnsupportedOption> {
+    let mut parsed = PythonOptions::default();
+    let mut optimize = options.optimize;
+    for option in &options.python_options {
+        if let Some(level) = parsed.add(option)? {
+            optimize = optimize.max(level);
+        }
+    }
+    Ok((parsed, optimize))
+}
+
 pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
+    let (python_options, optimize) =
+        python_options(options).context("invalid --python-option")?;
     let project = project::resolve(&options.app, options.entry.as_deref())?;
     let output = options
         .output
@@ -91,13 +111,19 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         excludes: default_excludes(options)
             .chain(options.excludes.iter().cloned())
             .collect(),
-        optimize: options.optimize,
+        optimize,
         sources: options.sources,
         extra_modules: vec![ExtraModule {
             name: BOOT_MODULE.to_owned(),
             source: BOOT_SOURCE.to_owned(),
             filename: Some(BOOT_FILENAME.to_owned()),
         }],
+        // A bundle built into the app directory (`dist/`) is not one of the app's files.
+        skip_dirs: std::path::absolute(&output)
+            .ok()
+            .and_then(|o| o.parent().map(Path::to_owned))
+            .into_iter()
+            .collect(),
     };
     let analysis = analysis::analyse(&python, &request)?;
     let app_modules: HashSet<&str> = analysis
@@ -118,9 +144,29 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
                     .iter()
                     .any(|i| app_modules.contains(i.as_str()))
         });
+    let script = match &project.entry {
+        analysis::EntrySpec::Script { path } => path.file_name().and_then(|n| n.to_str()),
+        _ => None,
+    };
+    let on_disk = disk::plan(
+        &options.collect_to_disk,
+        &analysis,
+        &app_modules,
+        &project.app_dir,
+        script,
+    )?;
+    let hints = disk::hints(&analysis, &app_modules, &options.collect_to_disk);
     let native = native::collect(&analysis, &python)?;
     let not_bundled = native.not_bundled.clone();
-    let (archive, contents) = pack::pack(&project.entry, options.optimize, &analysis, native)
+    let (archive, contents) =
+        pack::pack(
+            &project.entry,
+            optimize,
+            python_options,
+            &analysis,
+            native,
+            on_disk,
+        )
         .context("cannot lay out the bundle")?;
     let size = output::write(&stub, archive, &output)?;
 
@@ -134,6 +180,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         missing_elsewhere,
         not_bundled,
         skipped: analysis.skipped,
+        hints,
     })
 }
 
@@ -147,6 +194,22 @@ mod tests {
             ..BuildOptions::default()
         })
         .collect()
+    }
+
+    #[test]
+    fn python_options_can_raise_the_optimisation_level() {
+        let with = |optimize, given: &[&str]| {
+            python_options(&BuildOptions {
+                optimize,
+                python_options: given.iter().map(|s| s.to_string()).collect(),
+                ..BuildOptions::default()
+            })
+        };
+        let (parsed, optimize) = with(1, &["-u", "-OO"]).unwrap();
+        assert!(parsed.unbuffered);
+        assert_eq!(optimize, 2);
+        assert_eq!(with(2, &["-O"]).unwrap().1, 2);
+        assert!(with(0, &["-S"]).is_err());
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //!
 //! The build is one straight path, one module per step, each handing the next a plain
 //! value: [`project`] (find the app and its entry point) -> [`interpreter`] (which Python)
-//! -> [`analysis`] (one run of that Python: import closure and bytecode) -> [`elf`]
+//! -> [`analysis`] (one run of that Python: import closure and bytecode) -> [`disk`]
+//! (what `--collect-to-disk` puts on disk at run time) -> [`elf`]
 //! (libpython and extension modules, stripped) -> [`pack`] (the archive) -> [`output`]
 //! (appended to the stub, renamed into place). [`ls`] reads a bundle back.
 
 pub mod analysis;
+pub mod disk;
 pub mod elf;
 pub mod freeze;
 pub mod interpreter;

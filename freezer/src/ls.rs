@@ -36,6 +36,8 @@ struct PythonInfo<'a> {
     magic: String,
     optimize: u8,
     libpython: &'a str,
+    /// The interpreter options it starts with, as `python` takes them.
+    options: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -67,6 +69,8 @@ struct Item<'a> {
     kind: &'static str,
     name: &'a str,
     package: bool,
+    /// A PEP 420 namespace package (always a package too): no code, no file.
+    namespace: bool,
     bootstrap: bool,
     compression: &'static str,
     stored: u64,
@@ -82,6 +86,7 @@ impl<'a> From<Entry<'a>> for Item<'a> {
             kind: entry.kind.label(),
             name: entry.name,
             package: entry.is_package(),
+            namespace: entry.is_namespace(),
             bootstrap: entry.is_bootstrap(),
             compression: entry.compression.label(),
             stored: entry.stored.len() as u64,
@@ -152,6 +157,7 @@ fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze
                 .collect(),
             optimize: bundle.optimize(),
             libpython: bundle.libpython()?,
+            options: bundle.python_options()?.command_line(),
         },
         entry_point: EntryPoint {
             kind: kind.label(),
@@ -179,6 +185,9 @@ fn human(listing: &Listing<'_>) -> String {
         "python:  {} (magic {}, optimize {}, {})",
         l.python.version, l.python.magic, l.python.optimize, l.python.libpython
     );
+    if !l.python.options.is_empty() {
+        let _ = writeln!(out, "options: {}", l.python.options.join(" "));
+    }
     let _ = writeln!(out, "entry:   {entry}");
     let _ = writeln!(
         out,
@@ -200,7 +209,9 @@ fn human(listing: &Listing<'_>) -> String {
     );
     for e in &l.entries {
         let mut marks = Vec::new();
-        if e.package {
+        if e.namespace {
+            marks.push("namespace package");
+        } else if e.package {
             marks.push("package");
         }
         if e.bootstrap {
@@ -261,8 +272,14 @@ mod tests {
             entry_module: "__main__".into(),
             entry_function: "main.py".into(),
             libpython: "libpython3.11.so.1.0".into(),
+            disk_digest: pyfreeze_archive::disk_digest([("settings.ini", &b"[app]\n"[..])]),
+            python_options: pyfreeze_archive::PythonOptions {
+                unbuffered: true,
+                x_options: vec!["utf8".into()],
+                ..Default::default()
+            },
         });
-        let entries: [(Kind, &str, u8, Compression, &[u8]); 11] = [
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 13] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
             (
                 Kind::Module,
@@ -279,6 +296,13 @@ mod tests {
                 b"import greet\ngreet.hello()\ngreet.hello()\n",
             ),
             (Kind::Module, "greet", 0, Compression::None, b"greet code"),
+            (
+                Kind::Module,
+                "plugins",
+                flags::PACKAGE | flags::NAMESPACE,
+                Compression::None,
+                b"",
+            ),
             (
                 Kind::Extension,
                 "math",
@@ -327,6 +351,13 @@ mod tests {
                 0,
                 Compression::None,
                 b"libcrypto.so.3\n",
+            ),
+            (
+                Kind::Disk,
+                "settings.ini",
+                0,
+                Compression::Deflate,
+                b"[app]\n",
             ),
         ];
         for (kind, name, flags, compression, data) in entries {
@@ -379,7 +410,7 @@ mod tests {
         let text = list(&path, true).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["python"]["version"], "3.11.7");
-        assert_eq!(value["entries"].as_array().unwrap().len(), 11);
+        assert_eq!(value["entries"].as_array().unwrap().len(), 13);
         let crypto = value["entries"]
             .as_array()
             .unwrap()

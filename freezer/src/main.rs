@@ -61,6 +61,14 @@ struct BuildArgs {
     /// The runtime stub to build on [default: pyfreeze-stub next to pyfreeze].
     #[arg(long, value_name = "PATH")]
     stub: Option<PathBuf>,
+    /// Put a package's files (or, with `.`, the app directory's) on disk at run time, in a
+    /// private per-user cache, for code that opens files next to __file__ (repeatable).
+    #[arg(long = "collect-to-disk", value_name = "PKG|.")]
+    collect_to_disk: Vec<String>,
+    /// An interpreter option the bundle always starts with, as python takes it: -u, -b,
+    /// -bb, -v, -O, -OO, "-W ARG", "-X OPT" (repeatable; e.g. --python-option=-Xutf8).
+    #[arg(long = "python-option", value_name = "OPT", allow_hyphen_values = true)]
+    python_options: Vec<String>,
 }
 
 impl From<BuildArgs> for BuildOptions {
@@ -75,6 +83,8 @@ impl From<BuildArgs> for BuildOptions {
             optimize: args.optimize.min(2),
             sources: !args.no_source,
             stub: args.stub,
+            collect_to_disk: args.collect_to_disk,
+            python_options: args.python_options,
         }
     }
 }
@@ -127,6 +137,15 @@ fn report(report: &BuildReport) -> String {
             modules.len(),
             modules.join(", ")
         ));
+    }
+    if c.disk_files > 0 {
+        out.push_str(&format!(
+            "{} files are written to the per-user cache directory when the bundle starts (--collect-to-disk)\n",
+            c.disk_files
+        ));
+    }
+    for hint in &report.hints {
+        out.push_str(&format!("hint: {hint}\n"));
     }
     for error in &report.skipped {
         out.push_str(&format!(

@@ -3,11 +3,12 @@
 //! `inspect`, are compressed.
 
 use pyfreeze_archive::{
-    flags, needs_contents, ArchiveWriter, BundleInfo, Compression, EntryPointKind, Kind, NewEntry,
-    MAIN_MODULE,
+    disk_digest, flags, needs_contents, PythonOptions, ArchiveWriter, BundleInfo, Compression, EntryPointKind,
+    Kind, NewEntry, MAIN_MODULE,
 };
 
 use crate::analysis::{Analysis, EntrySpec, ModuleKind};
+use crate::disk::DiskFile;
 use crate::native::Native;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,14 +41,17 @@ pub struct Contents {
     pub extensions: usize,
     pub libraries: usize,
     pub data_files: usize,
+    pub disk_files: usize,
 }
 
 /// Lays out every entry of the bundle.
 pub fn pack(
     entry: &EntrySpec,
     optimize: u8,
+    python_options: PythonOptions,
     analysis: &Analysis,
     native: Native,
+    on_disk: Vec<DiskFile>,
 ) -> Result<(ArchiveWriter, Contents), PackError> {
     let python = &analysis.python;
     let (entry_kind, entry_module, entry_arg) = match entry {
@@ -73,15 +77,21 @@ pub fn pack(
         entry_module,
         entry_function: entry_arg,
         libpython: native.libpython.name.clone(),
+        disk_digest: if on_disk.is_empty() {
+            String::new()
+        } else {
+            disk_digest(on_disk.iter().map(|f| (f.name.as_str(), &f.data[..])))
+        },
+        python_options,
     });
 
     let mut contents = Contents::default();
     for module in &analysis.modules {
-        if module.kind != ModuleKind::Python {
-            continue;
-        }
-        let Some(code) = &module.code else { continue };
-        let mut module_flags = 0;
+        let (code, mut module_flags) = match (module.kind, &module.code) {
+            (ModuleKind::Python, Some(code)) => (code.clone(), 0),
+            (ModuleKind::Namespace, _) => (Vec::new(), flags::NAMESPACE),
+            _ => continue,
+        };
         if module.is_package {
             module_flags |= flags::PACKAGE;
         }
@@ -93,7 +103,7 @@ pub fn pack(
             name: module.name.clone(),
             flags: module_flags,
             compression: Compression::None,
-            data: code.clone(),
+            data: code,
         })?;
         contents.modules += 1;
         if let Some(source) = &module.source {
@@ -117,6 +127,17 @@ pub fn pack(
             data,
         })?;
         contents.data_files += 1;
+    }
+    for file in on_disk {
+        // Deflated like sources and data, so a file stored both ways is stored once.
+        writer.add(NewEntry {
+            kind: Kind::Disk,
+            name: file.name,
+            flags: 0,
+            compression: Compression::Deflate,
+            data: file.data,
+        })?;
+        contents.disk_files += 1;
     }
     for extension in native.extensions {
         writer.add(NewEntry {

@@ -33,4 +33,10 @@ pub(crate) enum StubError {
 
     #[error("{0}")]
     Init(String),
+
+    #[error("cannot put the files the bundle keeps on disk (--collect-to-disk) in {}: {message}", path.display())]
+    Disk {
+        path: std::path::PathBuf,
+        message: String,
+    },
 }

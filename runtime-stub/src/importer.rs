@@ -24,6 +24,11 @@ pub(crate) struct State {
     pub(crate) entry_kind: EntryPointKind,
     pub(crate) entry_module: &'static str,
     pub(crate) entry_arg: &'static str,
+    /// Where the bundle's on-disk files are (`--collect-to-disk`), if it has any.
+    pub(crate) disk_dir: Option<Vec<u8>>,
+    /// `-W` and `-X` options fixed at build time.
+    pub(crate) warnings: Vec<String>,
+    pub(crate) x_options: Vec<String>,
 }
 
 static STATE: OnceLock<State> = OnceLock::new();
@@ -38,6 +43,7 @@ const FOUND: c_long = 1;
 const PACKAGE: c_long = 2;
 const EXTENSION: c_long = 4;
 const HAS_SOURCE: c_long = 8;
+const NAMESPACE: c_long = 16;
 
 pub(crate) fn install(state: State) {
     assert!(STATE.set(state).is_ok(), "the importer is installed once");
@@ -64,7 +70,7 @@ fn with_name(arg: *mut PyObject, f: impl FnOnce(&str) -> *mut PyObject) -> *mut 
 }
 
 /// `find(name) -> int`: 0 if the bundle does not hold the module, else FOUND with the
-/// PACKAGE, EXTENSION and HAS_SOURCE bits.
+/// PACKAGE, EXTENSION, HAS_SOURCE and NAMESPACE bits.
 extern "C" fn find(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
     with_name(arg, |name| {
         let answer = match entry(Kind::Module, name) {
@@ -73,6 +79,9 @@ extern "C" fn find(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject 
                 let mut bits = FOUND;
                 if module.is_package() {
                     bits |= PACKAGE;
+                }
+                if module.is_namespace() {
+                    bits |= NAMESPACE;
                 }
                 match entry(Kind::Source, name) {
                     Err(err) => return err,
@@ -196,6 +205,15 @@ extern "C" fn get_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObj
     })
 }
 
+/// `on_disk(path) -> bool`: whether the file at `path` inside the bundle is also in the
+/// on-disk directory (`disk_dir`).
+extern "C" fn on_disk(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |path| match entry(Kind::Disk, path) {
+        Err(err) => err,
+        Ok(found) => callback::long(c_long::from(found.is_some())),
+    })
+}
+
 /// `list_data(directory) -> list[str]`: the names directly inside `directory` (a path
 /// inside the bundle ending in `/`, or `""` for the top), directories with a trailing `/`.
 extern "C" fn list_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
@@ -242,6 +260,10 @@ extern "C" fn list_modules(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
     })
 }
 
+fn as_bytes(items: &[String]) -> Vec<Vec<u8>> {
+    items.iter().map(|item| item.as_bytes().to_vec()).collect()
+}
+
 /// The module's init function, registered with `PyImport_AppendInittab`.
 pub(crate) extern "C" fn init_module() -> *mut PyObject {
     let module = callback::create_module(
@@ -251,7 +273,7 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
             (
                 c"find",
                 find,
-                c"find(name) -> bits: found, package, extension, has source",
+                c"find(name) -> bits: found, package, extension, has source, namespace",
             ),
             (c"get_code", get_code, c"get_code(name) -> code object"),
             (
@@ -273,6 +295,11 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"get_data",
                 get_data,
                 c"get_data(path) -> the data file's bytes, or None",
+            ),
+            (
+                c"on_disk",
+                on_disk,
+                c"on_disk(path) -> 1 if the file is also in disk_dir, else 0",
             ),
             (
                 c"list_data",
@@ -303,6 +330,16 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
         (c"entry_kind", callback::str(state.entry_kind.label())),
         (c"entry_module", callback::str(state.entry_module)),
         (c"entry_arg", callback::str(state.entry_arg)),
+        // Decoded as python decodes its own command line.
+        (c"warnoptions", callback::fs_str_list(&as_bytes(&state.warnings))),
+        (c"xoptions", callback::fs_str_list(&as_bytes(&state.x_options))),
+        (
+            c"disk_dir",
+            state
+                .disk_dir
+                .as_deref()
+                .map_or_else(callback::none, callback::fs_str),
+        ),
     ];
     for (name, value) in attributes {
         if !callback::set_attr(module, name, value) {

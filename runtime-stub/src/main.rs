@@ -1,9 +1,10 @@
 //! The runtime stub of a pyfreeze bundle. `pyfreeze build` appends an archive to a copy
 //! of this executable; at start-up it runs one straight path, one module per step:
-//! trailer and index ([`bundle`]) -> libpython from a memfd ([`libpython`]) -> frozen
+//! trailer and index ([`bundle`]) -> files asked for on disk ([`disk`]) -> libpython from a memfd ([`libpython`]) -> frozen
 //! table ([`frozen`]) -> interpreter start, finder and `__main__` ([`run`]) -> exit status.
 
 mod bundle;
+mod disk;
 mod error;
 mod ffi;
 mod importer;

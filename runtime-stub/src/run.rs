@@ -3,19 +3,20 @@
 
 use std::os::unix::ffi::OsStringExt;
 
-use pyfreeze_archive::{Bundle, Compression, EntryPointKind, Kind};
+use pyfreeze_archive::{Bundle, Compression, Kind};
 
 use crate::error::StubError;
 use crate::ffi::frozen::{self, FrozenModule};
 use crate::ffi::python::{Exit, Interpreter, Obj, Options, PyErr};
 use crate::importer::{self, State};
-use crate::{bundle, libpython};
+use crate::{bundle, disk, libpython};
 
 /// The module that installs the finder; it is in the frozen table.
 const BOOT_MODULE: &std::ffi::CStr = c"_pyfreeze_boot";
 
 pub(crate) fn run() -> Result<Exit, StubError> {
     let bundle::Opened { bundle, file } = bundle::open()?;
+    let disk_dir = disk::prepare(&bundle)?;
     let interpreter = libpython::load(&bundle, file)?;
     let frozen_table = frozen_table(&bundle, &interpreter)?;
 
@@ -25,6 +26,7 @@ pub(crate) fn run() -> Result<Exit, StubError> {
         .into_vec();
     let program = String::from_utf8_lossy(&executable).into_owned();
     let (entry_kind, entry_module, entry_arg) = bundle.entry_point()?;
+    let python_options = bundle.python_options()?;
     importer::install(State {
         bundle,
         file,
@@ -33,6 +35,9 @@ pub(crate) fn run() -> Result<Exit, StubError> {
         entry_kind,
         entry_module,
         entry_arg,
+        disk_dir: disk_dir.map(|d| d.into_os_string().into_vec()),
+        warnings: python_options.warnings.clone(),
+        x_options: python_options.x_options.clone(),
     });
 
     interpreter
@@ -40,12 +45,13 @@ pub(crate) fn run() -> Result<Exit, StubError> {
             &Options {
                 program: &program,
                 optimize: bundle.optimize(),
+                python_options: &python_options,
                 frozen_table,
             },
             importer::init_module,
         )
         .map_err(StubError::Init)?;
-    let result = start(&interpreter, entry_kind, entry_module);
+    let result = start(&interpreter, entry_module);
     Ok(interpreter.finish(result))
 }
 
@@ -78,23 +84,23 @@ fn frozen_table(
     frozen::table(minor, &modules, &carried).map_err(StubError::FrozenTable)
 }
 
-/// Installs the finder and runs the entry point, like `python script.py`,
-/// `python -m module`, or a console-script wrapper for `module:function`.
-fn start(interpreter: &Interpreter, kind: EntryPointKind, module: &str) -> Result<Obj, PyErr> {
+/// Installs the finder and runs what `setup()` returns: the entry point, run like
+/// `python script.py` (a code object), `python -m module` (None) or a console-script wrapper
+/// for `module:function` (a callable), or the multiprocessing helper process the bundle was
+/// started as (a callable).
+fn start(interpreter: &Interpreter, module: &str) -> Result<Obj, PyErr> {
     let boot = interpreter.import(BOOT_MODULE)?;
     let setup = interpreter.getattr(&boot, c"setup")?;
     let runnable = interpreter.call(&setup, Vec::new())?;
-    match kind {
-        EntryPointKind::Script => {
-            let main = interpreter.import(c"__main__")?;
-            interpreter.run_in_module(&runnable, &main)
-        }
-        EntryPointKind::Module => {
-            let runpy = interpreter.import(c"runpy")?;
-            let run_module = interpreter.getattr(&runpy, c"_run_module_as_main")?;
-            let args = vec![interpreter.str(module)?, interpreter.bool(false)?];
-            interpreter.call(&run_module, args)
-        }
-        EntryPointKind::Function => interpreter.call(&runnable, Vec::new()),
+    if interpreter.is_none(&runnable) {
+        let runpy = interpreter.import(c"runpy")?;
+        let run_module = interpreter.getattr(&runpy, c"_run_module_as_main")?;
+        let args = vec![interpreter.str(module)?, interpreter.bool(false)?];
+        interpreter.call(&run_module, args)
+    } else if interpreter.is_callable(&runnable) {
+        interpreter.call(&runnable, Vec::new())
+    } else {
+        let main = interpreter.import(c"__main__")?;
+        interpreter.run_in_module(&runnable, &main)
     }
 }

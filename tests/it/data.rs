@@ -268,7 +268,7 @@ read_binary missing raised FileNotFoundError
 
 /// Checks that a run printed exactly `stdout`, nothing on stderr, and exited 0; the problem
 /// shows the lines that differ.
-fn expect_output(what: &str, out: &Output, stdout: &str) -> Option<String> {
+pub(crate) fn expect_output(what: &str, out: &Output, stdout: &str) -> Option<String> {
     if out.status == Status::Code(0) && out.stdout == stdout && out.stderr.is_empty() {
         return None;
     }
@@ -576,20 +576,20 @@ fn venv_app() -> AppDir {
     write_app("venvapp", &[("main.py", VENV_MAIN)])
 }
 
-/// A virtualenv made by one interpreter, with [`PINS`] installed.
+/// A virtualenv made by one interpreter, with what [`venv`] was asked to install.
 #[derive(Debug)]
-struct Venv {
+pub(crate) struct Venv {
     /// The venv's directory.
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// The interpreter that made it, with `path` = `<venv>/bin/python`.
-    python: Interpreter,
+    pub(crate) python: Interpreter,
     _tmp: TempDir,
 }
 
 /// Why there is no venv.
 #[derive(Debug)]
-enum NoVenv {
-    /// pip could not reach the package index: the test is skipped (and says so).
+pub(crate) enum NoVenv {
+    /// pip could not reach the package index: the metadata tests are skipped (and say so).
     Unreachable(String),
     /// Anything else: the test fails.
     Failed(String),
@@ -609,21 +609,26 @@ const NETWORK_ERRORS: [&str; 10] = [
     "Connection refused",
 ];
 
-/// The venv of `base`, made once per test process.
-fn venv(base: &Interpreter) -> &'static Result<Venv, NoVenv> {
+/// The venv `name` of `base`, with `pip install <pip_args>` (requirements, or `-r FILE`),
+/// made once per test process.
+pub(crate) fn venv(
+    name: &str,
+    base: &Interpreter,
+    pip_args: &[&str],
+) -> &'static Result<Venv, NoVenv> {
     type Slot = OnceLock<Result<Venv, NoVenv>>;
-    static VENVS: OnceLock<Mutex<HashMap<String, &'static Slot>>> = OnceLock::new();
+    static VENVS: OnceLock<Mutex<HashMap<(String, String), &'static Slot>>> = OnceLock::new();
     let slot: &'static Slot = VENVS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .entry(base.version.clone())
+        .entry((name.to_owned(), base.version.clone()))
         .or_insert_with(|| Box::leak(Box::default()));
-    slot.get_or_init(|| make_venv(base))
+    slot.get_or_init(|| make_venv(name, base, pip_args))
 }
 
-fn make_venv(base: &Interpreter) -> Result<Venv, NoVenv> {
-    let tmp = tempdir(&format!("venv-{}", base.minor_version()));
+fn make_venv(name: &str, base: &Interpreter, pip_args: &[&str]) -> Result<Venv, NoVenv> {
+    let tmp = tempdir(&format!("venv-{name}-{}", base.minor_version()));
     let dir = tmp.path().join("venv");
     let mut cmd = Command::new(&base.path);
     cmd.args(["-E", "-s", "-m", "venv"]).arg(&dir);
@@ -648,8 +653,8 @@ fn make_venv(base: &Interpreter) -> Result<Venv, NoVenv> {
         "--retries",
         "2",
     ])
-    .args(PINS);
-    let what = format!("{} -m pip install {}", python.display(), PINS.join(" "));
+    .args(pip_args);
+    let what = format!("{} -m pip install {}", python.display(), pip_args.join(" "));
     let out = run_command(cmd, None, Duration::from_secs(300))
         .map_err(|e| NoVenv::Failed(format!("`{what}`: {e}")))?;
     if out.status != Status::Code(0) {
@@ -693,7 +698,7 @@ fn say(text: &str) {
 fn venv_bundles(test: &str, problems: &mut Vec<String>) -> Vec<(&'static Venv, &'static Frozen)> {
     let mut found = Vec::new();
     for base in venv_interpreters() {
-        match venv(base) {
+        match venv("metadata", base, &PINS) {
             Ok(venv) => match bundle_with("venvapp", &venv.python, &[], venv_app) {
                 Ok(frozen) => found.push((venv, frozen)),
                 Err(e) => problems.push(e),
@@ -705,6 +710,16 @@ fn venv_bundles(test: &str, problems: &mut Vec<String>) -> Vec<(&'static Venv, &
         }
     }
     found
+}
+
+/// The reference run of a venv app: `<venv>/bin/python -E -s main.py` in `app_dir`. The
+/// venv's python needs `site` for its site-packages: `-E -s`, not `-S`.
+pub(crate) fn run_in_venv(python: &Interpreter, app_dir: &Path) -> Output {
+    let mut cmd = Command::new(&python.path);
+    cmd.args(["-E", "-s", "main.py"])
+        .current_dir(app_dir)
+        .env_remove("FORCE_COLOR");
+    run(cmd, None)
 }
 
 /// Moves a directory away while it lives, and back when dropped.
@@ -737,17 +752,7 @@ fn metadata_of_venv_distributions_matches_cpython() {
     for (venv, frozen) in venv_bundles(test, &mut problems) {
         let python = &venv.python;
         let app = venv_app();
-        // The venv's python needs `site` for its site-packages: `-E -s`, not `-S`.
-        let reference = run(
-            {
-                let mut cmd = Command::new(&python.path);
-                cmd.args(["-E", "-s", "main.py"])
-                    .current_dir(&app.path)
-                    .env_remove("FORCE_COLOR");
-                cmd
-            },
-            None,
-        );
+        let reference = run_in_venv(python, &app.path);
         problems.extend(expect_output(
             &format!("{python}: REFERENCE `<venv>/bin/python -E -s main.py` (a wrong test?)"),
             &reference,

@@ -101,9 +101,13 @@ fn writes_nothing_at_run_time() {
             let app = copy_example(example);
             let (exe_dir, exe) = copy_executable(&frozen.exe);
             let tmp = tempdir("TMPDIR");
+            let home = tempdir("HOME");
             let app_before = list_tree(&app.path);
             let env = [
                 ("TMPDIR", Some(tmp.path().to_str().expect("utf-8 path"))),
+                // nor in the user's cache directory, which only --collect-to-disk uses
+                ("HOME", Some(home.path().to_str().expect("utf-8 path"))),
+                ("XDG_CACHE_HOME", None),
                 // the frozen app must not write bytecode whatever the environment says
                 ("PYTHONDONTWRITEBYTECODE", None),
             ];
@@ -115,6 +119,12 @@ fn writes_nothing_at_run_time() {
             if !in_tmp.is_empty() {
                 problems.push(format!(
                     "{python}: frozen {example} left files in TMPDIR: {in_tmp:?}"
+                ));
+            }
+            let in_home = list_tree(home.path());
+            if !in_home.is_empty() {
+                problems.push(format!(
+                    "{python}: frozen {example} left files in HOME: {in_home:?}"
                 ));
             }
             let app_after = list_tree(&app.path);

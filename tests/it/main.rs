@@ -16,13 +16,17 @@ use pyfreeze_tests::{
 mod bad_input;
 mod data;
 mod differential;
+mod disk;
 mod isolation;
 mod ls;
+mod multiprocessing;
 mod native;
 mod options;
 mod packages;
+mod reproducible;
 mod runtime;
 mod stub_errors;
+mod thirdparty;
 
 type Slot = OnceLock<Result<Frozen, String>>;
 

@@ -182,14 +182,25 @@ fn native_reference(python: &Interpreter, args: &[&str]) -> Output {
 }
 
 fn report_problems(python: &Interpreter, reference: &Output) -> Option<String> {
-    let missing: Vec<&&str> = REPORT_MUST_HAVE
+    reference_problems(python, "the native app", reference, REPORT_MUST_HAVE)
+}
+
+/// Why the reference run of `app` is not what a comparison with it can stand on (exit
+/// status 0, stdout containing each of `must_have`), if it is not.
+pub(crate) fn reference_problems(
+    python: &Interpreter,
+    app: &str,
+    reference: &Output,
+    must_have: &[&str],
+) -> Option<String> {
+    let missing: Vec<&&str> = must_have
         .iter()
         .filter(|line| !reference.stdout.contains(**line))
         .collect();
     (reference.status != Status::Code(0) || !missing.is_empty()).then(|| {
         format!(
-            "{python}: the REFERENCE run of the native app is not as the test expects \
-             (status 0, stdout containing {missing:?}): a broken interpreter?\n{reference}"
+            "{python}: the REFERENCE run of {app} is not as the test expects (status 0, \
+             stdout containing {missing:?}): a broken interpreter or package?\n{reference}"
         )
     })
 }
@@ -267,13 +278,13 @@ const LD_SO_CACHE: &str = "/etc/ld.so.cache";
 
 /// What hiding takes away: the Python directories, and the system libraries (with the
 /// loader's cache).
-struct Hidden {
+pub(crate) struct Hidden {
     dirs: Vec<PathBuf>,
     files: Vec<PathBuf>,
 }
 
 impl Hidden {
-    fn find() -> Self {
+    pub(crate) fn find() -> Self {
         let mut files = system_libraries();
         if let Ok(cache) = fs::canonicalize(LD_SO_CACHE) {
             if cache.is_file() {
@@ -286,7 +297,12 @@ impl Hidden {
         }
     }
 
-    fn describe(&self) -> String {
+    /// Hides `dir` too (a virtualenv, say).
+    pub(crate) fn hide_dir(&mut self, dir: &Path) {
+        self.dirs.push(dir.to_owned());
+    }
+
+    pub(crate) fn describe(&self) -> String {
         self.dirs
             .iter()
             .chain(&self.files)
@@ -297,7 +313,7 @@ impl Hidden {
 
     /// Runs `exe args` in a new user and mount namespace where everything in `self` is
     /// hidden and `python` (checked) no longer starts.
-    fn run(&self, exe: &Path, python: &Interpreter, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, exe: &Path, python: &Interpreter, args: &[&str]) -> Output {
         for dir in &self.dirs {
             assert!(
                 !exe.starts_with(dir),
@@ -701,7 +717,7 @@ fn python_says(python: &Interpreter, code: &str) -> Result<String, String> {
 }
 
 /// Runs `cc args` in `dir`; panics with its output if it fails.
-fn cc(dir: &Path, args: &[&OsStr]) {
+pub(crate) fn cc(dir: &Path, args: &[&OsStr]) {
     let mut cmd = Command::new("cc");
     cmd.args(args).current_dir(dir);
     let out = run(cmd, None);
@@ -717,7 +733,7 @@ fn cc(dir: &Path, args: &[&OsStr]) {
 
 /// Why C extension modules cannot be built here for `python`, or its include directory
 /// and extension suffix.
-fn c_toolchain(python: &Interpreter) -> Result<(PathBuf, String), String> {
+pub(crate) fn c_toolchain(python: &Interpreter) -> Result<(PathBuf, String), String> {
     match Command::new("cc").arg("--version").output() {
         Ok(out) if out.status.success() => {}
         Ok(out) => return Err(format!("`cc --version` failed ({})", out.status)),

@@ -689,3 +689,86 @@ fn include_adds_a_module_no_import_shows() {
         problems
     });
 }
+
+const FLAGS_MAIN: &str = r#"import sys, warnings
+f = sys.flags
+print("flags", f.optimize, f.dev_mode, f.utf8_mode, f.bytes_warning, f.verbose)
+import faulthandler
+print("faulthandler", faulthandler.is_enabled())
+print("warnoptions", sys.warnoptions)
+print("xoptions", sorted(sys._xoptions.items()))
+print("write_through", sys.stdout.write_through, sys.stderr.write_through)
+print("filters", [(a, c.__name__) for a, _, c, *_ in warnings.filters[:3]])
+for what, act in [
+    ("user warning", lambda: warnings.warn("careful", UserWarning)),
+    ("bytes == str", lambda: b"x" == "x"),
+]:
+    try:
+        act()
+        print(what, "passed")
+    except Warning as e:
+        print(what, "raised", type(e).__name__)
+"#;
+
+/// `--python-option` makes the bundle start as `python <options> main.py` would, whether
+/// CPython's own start-up imports `warnings` (dev mode, `-b`) or not.
+#[test]
+fn python_options_are_fixed_at_build_time() {
+    for_each_interpreter("python_options_are_fixed_at_build_time", |python| {
+        let mut problems = Vec::new();
+        let cases: [&[&str]; 2] = [
+            &["-u", "-W", "error", "-X", "utf8", "-X", "dev", "-bb", "-O"],
+            &["-W", "ignore::UserWarning", "-X", "utf8=0", "-X", "faulthandler"],
+        ];
+        for python_options in cases {
+            let mut build_args = Vec::new();
+            let mut given = python_options.iter();
+            while let Some(option) = given.next() {
+                // As a user writes them: "-W error" and "-X dev" in one argument each.
+                let option = match *option {
+                    "-W" | "-X" => format!("{option} {}", given.next().expect("an argument")),
+                    other => other.to_owned(),
+                };
+                build_args.push(format!("--python-option={option}"));
+            }
+            let build_args: Vec<&str> = build_args.iter().map(String::as_str).collect();
+            let make = || write_app("pyflags", &[("main.py", FLAGS_MAIN)]);
+            let frozen = match bundle_with("pyflags", python, &build_args, make) {
+                Ok(f) => f,
+                Err(e) => {
+                    problems.push(e);
+                    continue;
+                }
+            };
+            let mut start = python_options.to_vec();
+            start.push("main.py");
+            problems.extend(compare_to(
+                python,
+                &start,
+                &frozen.exe,
+                &make(),
+                &Case::new(&[], Status::Code(0)),
+            ));
+        }
+        problems
+    });
+}
+
+#[test]
+fn unsupported_python_options_are_refused() {
+    let app = write_app("pyflags-bad", &[("main.py", "print(1)\n")]);
+    let python = pyfreeze_tests::newest_interpreter();
+    let out = pyfreeze(
+        &[
+            OsStr::new("build"),
+            app.path.as_os_str(),
+            OsStr::new("--python"),
+            python.path.as_os_str(),
+            OsStr::new("--python-option=-S"),
+        ],
+        &app.path,
+    );
+    assert!(matches!(out.status, Status::Code(c) if c != 0), "{out}");
+    insta::assert_snapshot!("unsupported_python_option", out.stderr);
+    assert!(!app.path.join("dist").exists(), "{out}");
+}

@@ -7,8 +7,11 @@
 //! * [`binaries`]: `pyfreeze` and `pyfreeze-stub` in the target directory the running test
 //!   was built into. They are brought up to date once per test process with `cargo build`
 //!   (set `PYFREEZE_TESTS_NO_BUILD=1` to use them as they are).
+//! * `PYFREEZE_TESTS_PYTHONS=3.8,3.13` narrows the interpreters to those minor versions while
+//!   working on one thing; the others are reported as skipped. CI never sets it.
 //! * [`freeze`], [`run_frozen`], [`run_reference`]: build, then run with a timeout; a
-//!   process that outlives it is killed and the test fails, nothing hangs.
+//!   process that outlives it is killed with every process it started (its process group)
+//!   and the test fails, nothing hangs.
 //! * [`mask`]: makes a frozen app's stderr and its reference's comparable.
 //!
 //! Every file a test makes lives in a scratch directory under the target directory
@@ -20,7 +23,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -175,6 +178,19 @@ pub fn newest_interpreter() -> &'static Interpreter {
         .expect("interpreters() is never empty")
 }
 
+/// The `(major, minor)` versions `$PYFREEZE_TESTS_PYTHONS` narrows the run to, if set.
+fn wanted_minors() -> Option<Vec<(u32, u32)>> {
+    let value = std::env::var("PYFREEZE_TESTS_PYTHONS").ok()?;
+    let wanted = value
+        .split(',')
+        .filter_map(|v| {
+            let (major, minor) = v.trim().split_once('.')?;
+            Some((major.parse().ok()?, minor.parse().ok()?))
+        })
+        .collect::<Vec<_>>();
+    (!wanted.is_empty()).then_some(wanted)
+}
+
 /// `(used, skipped with the reason)`; no printing, no panic.
 pub fn discover() -> (Vec<Interpreter>, Vec<(String, String)>) {
     let mut skipped = Vec::new();
@@ -196,6 +212,7 @@ pub fn discover() -> (Vec<Interpreter>, Vec<(String, String)>) {
     dirs.sort();
     let mut by_minor: BTreeMap<(u32, u32), Interpreter> = BTreeMap::new();
     let mut seen = Vec::new();
+    let wanted = wanted_minors();
     for dir in dirs {
         let python = dir.join("bin").join("python3");
         let what = python.display().to_string();
@@ -218,6 +235,20 @@ pub fn discover() -> (Vec<Interpreter>, Vec<(String, String)>) {
             }
         };
         let (major, minor, _) = interp.version_info;
+        if let Some(wanted) = wanted.as_ref().filter(|w| !w.contains(&(major, minor))) {
+            skipped.push((
+                what,
+                format!(
+                    "PYFREEZE_TESTS_PYTHONS asks for {}",
+                    wanted
+                        .iter()
+                        .map(|(a, b)| format!("{a}.{b}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ));
+            continue;
+        }
         if major != 3 || !MINORS.contains(&minor) {
             skipped.push((
                 what,
@@ -544,8 +575,10 @@ fn spawn_when_not_busy(cmd: &mut Command) -> io::Result<std::process::Child> {
     }
 }
 
-/// Runs `cmd` with `stdin` (or `/dev/null`), capturing stdout and stderr. A process still
-/// running after `timeout` is killed and an error returned. Errors to spawn are returned too.
+/// Runs `cmd` with `stdin` (or `/dev/null`), capturing stdout and stderr. The process runs
+/// in a process group of its own; if it, or any process it started that still holds its
+/// stdout or stderr, is running after `timeout`, the whole group is killed and an error
+/// returned. Errors to spawn are returned too.
 pub fn run_command(
     mut cmd: Command,
     stdin: Option<&[u8]>,
@@ -558,7 +591,10 @@ pub fn run_command(
         Stdio::null()
     })
     .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    .stderr(Stdio::piped())
+    // So that a timeout reaches the processes it starts too: a frozen app's
+    // multiprocessing children, or a fork bomb if the app fails to recognise them.
+    .process_group(0);
     let mut child = spawn_when_not_busy(&mut cmd)?;
     let writer = match (child.stdin.take(), stdin) {
         (Some(mut pipe), Some(bytes)) => {
@@ -597,6 +633,7 @@ pub fn run_command(
             break status;
         }
         if start.elapsed() > timeout {
+            kill_group(child.id());
             let _ = child.kill();
             let _ = child.wait();
             return Err(io::Error::new(
@@ -606,6 +643,20 @@ pub fn run_command(
         }
         thread::sleep(Duration::from_millis(5));
     };
+    // Processes it started and left running keep the pipes open: they get the same time.
+    while !(out.is_finished() && err.is_finished()) {
+        if start.elapsed() > timeout {
+            kill_group(child.id());
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "`{what}` exited, but processes it started still held its output after \
+                     {timeout:?} and were killed"
+                ),
+            ));
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
     if let Some(w) = writer {
         let _ = w.join();
     }
@@ -621,6 +672,17 @@ pub fn run_command(
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
         status,
     })
+}
+
+/// SIGKILL to the process group `group`, with the shell's `kill` (no `unsafe` here).
+fn kill_group(group: u32) {
+    let _ = Command::new("sh")
+        .args(["-c", "kill -s KILL -- \"-$0\""])
+        .arg(group.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// [`run_command`] with [`TIMEOUT`], panicking (failing the test) on a timeout or an error.
@@ -711,9 +773,14 @@ pub fn run_python(
 
 /// Runs `pyfreeze <args>` (with [`BUILD_TIMEOUT`]) in `cwd`.
 pub fn pyfreeze(args: &[&OsStr], cwd: &Path) -> Output {
+    pyfreeze_env(args, cwd, &[])
+}
+
+/// [`pyfreeze`] with `env` applied.
+pub fn pyfreeze_env(args: &[&OsStr], cwd: &Path, env: &Env<'_>) -> Output {
     let mut cmd = Command::new(&binaries().pyfreeze);
     cmd.args(args).current_dir(cwd);
-    apply_env(&mut cmd, &[]);
+    apply_env(&mut cmd, env);
     let what = describe(&cmd);
     run_command(cmd, None, BUILD_TIMEOUT).unwrap_or_else(|e| panic!("`{what}`: {e}"))
 }
@@ -974,5 +1041,12 @@ mod tests {
         cmd.arg("5");
         let err = run_command(cmd, None, Duration::from_millis(200)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        // a process left behind holding stdout is killed with its group, nothing hangs
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & echo started"]);
+        let started = Instant::now();
+        let err = run_command(cmd, None, Duration::from_millis(300)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 }

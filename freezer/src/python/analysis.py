@@ -16,6 +16,7 @@ import sys
 _OUT = sys.stdout.buffer
 sys.stdout = sys.stderr
 
+import fnmatch
 import importlib.machinery
 import importlib.util
 import json
@@ -32,6 +33,10 @@ import threading
 import types
 
 PathFinder = importlib.machinery.PathFinder
+# What the import system makes a namespace package's __loader__ (public from 3.11 on).
+NamespaceLoader = getattr(
+    importlib.machinery, "NamespaceLoader", None
+) or importlib._bootstrap_external._NamespaceLoader
 ExtensionFileLoader = importlib.machinery.ExtensionFileLoader
 SourcelessFileLoader = importlib.machinery.SourcelessFileLoader
 MAGIC_NUMBER = importlib.util.MAGIC_NUMBER
@@ -85,7 +90,35 @@ PROVIDED_NAMES = frozenset(sys.builtin_module_names) | {
     "_frozen_importlib_external",
 }
 # Needed before the stub's finder is installed, with all they import.
-BOOTSTRAP_ROOTS = ("encodings", "codecs", "io", "abc")
+# `warnings` too: CPython imports it while starting when warning options are set (-W,
+# -b, -X dev), before the bundle's finder exists.
+BOOTSTRAP_ROOTS = ("encodings", "codecs", "io", "abc", "warnings")
+# Hidden imports of well-known packages: modules imported under a name computed at run
+# time, which no bytecode shows, bundled whenever the module that imports them is (what
+# PyInstaller's hooks call "hiddenimports"). A last part with `*` is a pattern matched
+# against the package's submodules. A name that an installed version lacks is skipped
+# without a word: the table covers every version.
+HIDDEN_IMPORTS = {
+    # Image.open() and save() of a format other than BMP, GIF, JPEG, PPM and PNG call
+    # Image.init(), which imports every name of PIL._plugins.
+    "PIL.Image": ("PIL.*ImagePlugin",),
+    # ply imports the parser tables by name; without them it rebuilds them at every start
+    # (seconds) and writes lextab.py and yacctab.py into the current directory. cffi
+    # imports them itself, other users of pycparser 2.x do not.
+    "pycparser.c_parser": ("pycparser.lextab", "pycparser.yacctab"),
+    # `from pygments.lexers import PythonLexer`, get_lexer_by_name(), the formatters'
+    # equivalents, and the style every formatter looks up by name ("default" unless told).
+    "pygments.formatters": ("pygments.formatters.*",),
+    "pygments.lexers": ("pygments.lexers.*",),
+    "pygments.styles": ("pygments.styles.*",),
+}
+# Imports that well-known packages make only for an optional feature, not followed from
+# the package's own modules (PyInstaller's "excludedimports"): an app that uses the
+# feature imports the module itself, and it is bundled then.
+IGNORED_IMPORTS = {
+    # SpiderImagePlugin's tkPhotoImage() imports ImageTk, which would bring Tcl/Tk and X11.
+    "PIL": ("tkinter",),
+}
 STANDARD_FINDERS = (
     PathFinder,
     importlib.machinery.BuiltinImporter,
@@ -163,7 +196,6 @@ class Module:
         "loader",
         "in_app",
         "source_text",
-        "keep_source",
         "bundle_path",
     )
 
@@ -178,7 +210,6 @@ class Module:
         self.in_app = in_app
         # Given for extra modules and the script, read from `origin` otherwise.
         self.source_text = None
-        self.keep_source = True
         self.bundle_path = (
             name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
         )
@@ -281,6 +312,16 @@ def python_info():
     }
 
 
+def find_on_path(name, path):
+    """PathFinder.find_spec(name, path) without the _NamespacePath it makes of a namespace
+    package's portions: that looks the parent package up in sys.modules, and nothing of
+    the app is imported here."""
+    spec = PathFinder._get_spec(name, path)
+    if spec is None or spec.loader is None and not spec.submodule_search_locations:
+        return None
+    return spec
+
+
 def is_excluded(name, excludes):
     for x in excludes:
         if name == x or name.startswith(x + "."):
@@ -311,6 +352,8 @@ class Analysis:
         self.missing = {}  # name -> importers
         self.errors = []
         self.compiled = {}  # name -> (code bytes, source bytes or None)
+        self.uses_file = set()  # names of modules whose code reads __file__
+        self.skip_dirs = {os.path.abspath(d) for d in request.get("skip_dirs", ())}
 
     # -- finding -----------------------------------------------------------------------
 
@@ -326,7 +369,7 @@ class Analysis:
         if not parent_name:
             if name in PROVIDED_NAMES:
                 return PROVIDED
-            spec = PathFinder.find_spec(name, self.search_path)
+            spec = find_on_path(name, self.search_path)
             if spec is None:
                 spec = self._find_elsewhere(name)
             if spec is None:
@@ -335,7 +378,7 @@ class Analysis:
         parent = self.find(parent_name)
         if not isinstance(parent, Module) or parent.locations is None:
             return NOT_IN_PACKAGE
-        spec = PathFinder.find_spec(name, parent.locations)
+        spec = find_on_path(name, parent.locations)
         if spec is None:
             return MISSING
         return self._module(name, spec, parent)
@@ -357,11 +400,13 @@ class Analysis:
         if locations is not None:
             locations = list(locations)
         origin = spec.origin
-        if origin in (None, "namespace") and locations is not None:
-            # A namespace package: nothing to load, an empty module makes it importable.
-            module = Module(name, "python", True, None, locations, None, False)
-            module.source_text = b""
-            module.keep_source = False
+        if locations is not None and (
+            spec.loader is None or isinstance(spec.loader, NamespaceLoader)
+        ):
+            # PEP 420: PathFinder leaves the loader to the import system; finders that
+            # installed themselves (editable installs) may set a NamespaceLoader. Nothing
+            # to compile: the stub makes it a namespace package again.
+            module = Module(name, "namespace", True, None, locations, None, False)
         elif isinstance(spec.loader, ExtensionFileLoader):
             module = Module(name, "extension", False, origin, None, spec.loader, False)
         else:
@@ -395,6 +440,25 @@ class Analysis:
             # pkgutil.iter_modules(package.__path__) must find what is on disk.
             if module.in_app and module.is_package:
                 self.need_all_submodules(module.name)
+            if module.name in HIDDEN_IMPORTS:
+                self.need_hidden(module.name)
+
+    def need_hidden(self, importer):
+        for target in HIDDEN_IMPORTS[importer]:
+            package, _, last = target.rpartition(".")
+            names = [target]
+            if "*" in last:
+                parent = self.find(package)
+                if not isinstance(parent, Module) or parent.locations is None:
+                    continue
+                names = sorted(
+                    package + "." + info.name
+                    for info in pkgutil.iter_modules(parent.locations)
+                    if fnmatch.fnmatchcase(info.name, last)
+                )
+            for name in names:
+                if isinstance(self.find(name), Module):
+                    self.need(name, importer)
 
     def report_missing(self, name, importer):
         importers = self.missing.setdefault(name, set())
@@ -560,11 +624,13 @@ class Analysis:
         if answer[0] is None:
             self.error(module, answer[1], answer[2])
             return
-        source = module.source_text if self.sources and module.keep_source else None
+        source = module.source_text if self.sources else None
         self.compiled[module.name] = (answer[0], source)
         self.follow_imports(module, marshal.loads(answer[0]))
 
     def follow_imports(self, module, code):
+        if uses_file(code):
+            self.uses_file.add(module.name)
         try:
             imports = scan(code)
         except Exception as e:
@@ -575,6 +641,7 @@ class Analysis:
             package = module.name
         else:
             package = module.name.rpartition(".")[0]
+        ignored = IGNORED_IMPORTS.get(module.name.partition(".")[0], ())
         for name, level, fromlist, eager in imports:
             if level > 0:
                 bits = package.rsplit(".", level - 1) if package else []
@@ -584,6 +651,8 @@ class Analysis:
                         self.report_missing("." * level + target, module.name)
                     continue
                 name = bits[0] + "." + name if name else bits[0]
+            if is_excluded(name, ignored):
+                continue
             self.need_from(name, fromlist, module.name, eager)
 
     def error(self, module, line, message):
@@ -641,19 +710,45 @@ class Analysis:
         for name in sorted(names):
             module = self.reached[name]
             origin = module.origin or ""
-            if not module.is_package or not origin.endswith("__init__.py"):
+            if module.kind == "namespace":
+                # importlib.resources merges the files of all its portions.
+                package_dirs = module.locations
+            elif module.is_package and origin.endswith("__init__.py"):
+                package_dirs = [os.path.dirname(origin)]
+            else:
                 continue
-            package_dir = os.path.dirname(origin)
             prefix = name.replace(".", "/") + "/"
 
             def is_data_dir(directory):
                 # A subpackage's files are its own, collected if it is bundled.
                 return not os.path.isfile(os.path.join(directory, "__init__.py"))
 
-            for path, rel in walk_files(package_dir, is_data_dir):
-                if not rel.endswith(CODE_SUFFIXES):
-                    files.setdefault(prefix + rel, path)
+            for package_dir in package_dirs:
+                for path, rel in walk_files(package_dir, is_data_dir):
+                    if not rel.endswith(CODE_SUFFIXES):
+                        files.setdefault(prefix + rel, path)
         return [{"name": name, "origin": files[name]} for name in sorted(files)]
+
+    def app_data_files(self):
+        """The files in the app's directory that are not code, as (path inside the bundle,
+        file): code may open them next to ``__file__``; they are bundled only when the build
+        is asked to put the app directory on disk. Hidden entries, virtualenvs and the
+        build's output directory are not the app's; packages have their own."""
+
+        def keep_dir(directory):
+            # A package's files are its own data files, collected with the package.
+            return not (
+                os.path.basename(directory).startswith(".")
+                or directory in self.skip_dirs
+                or os.path.exists(os.path.join(directory, "pyvenv.cfg"))
+                or os.path.isfile(os.path.join(directory, "__init__.py"))
+            )
+
+        return [
+            {"name": rel, "origin": path}
+            for path, rel in walk_files(self.app_dir, keep_dir)
+            if not rel.endswith(CODE_SUFFIXES) and not rel.rpartition("/")[2].startswith(".")
+        ]
 
     def manifest(self):
         blobs = []
@@ -688,12 +783,14 @@ class Analysis:
                     "origin": module.origin,
                     "code": code,
                     "source": source,
+                    "uses_file": name in self.uses_file,
                 }
             )
         manifest = {
             "python": python_info(),
             "modules": modules,
             "data": self.data_files(names),
+            "app_data": self.app_data_files(),
             "missing": [
                 {"name": name, "imported_by": sorted(self.missing[name])}
                 for name in sorted(self.missing)
@@ -736,6 +833,17 @@ def distribution_tops(info):
     except OSError:
         pass
     return tops
+
+
+def uses_file(code):
+    """Whether `code` or code nested in it reads the name ``__file__``."""
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        if "__file__" in co.co_names:
+            return True
+        stack.extend(c for c in co.co_consts if isinstance(c, CodeType))
+    return False
 
 
 def scan(code):

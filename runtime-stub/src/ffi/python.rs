@@ -5,6 +5,8 @@
 use std::ffi::{c_char, c_int, c_long, c_void, CStr, CString};
 use std::sync::OnceLock;
 
+use pyfreeze_archive::PythonOptions;
+
 use super::sys::Library;
 
 /// `PyStatus`, returned by value by the initialisation functions (same in 3.8–3.13).
@@ -21,6 +23,8 @@ const PRECONFIG_INTS: usize = 10;
 const PRECONFIG_PARSE_ARGV: usize = 1;
 const PRECONFIG_ISOLATED: usize = 2;
 const PRECONFIG_USE_ENVIRONMENT: usize = 3;
+const PRECONFIG_UTF8_MODE: usize = 7;
+const PRECONFIG_DEV_MODE: usize = 8;
 
 /// An opaque `PyObject`.
 #[repr(C)]
@@ -95,6 +99,8 @@ c_api! {
         fn PyTuple_SetItem(*mut PyObject, isize, *mut PyObject) -> c_int;
         fn PyLong_FromLong(c_long) -> *mut PyObject;
         fn PyBool_FromLong(c_long) -> *mut PyObject;
+        fn PyCallable_Check(*mut PyObject) -> c_int;
+        fn PySys_AddXOption(*const libc::wchar_t) -> ();
     }
     variables {
         Py_IsolatedFlag: c_int;
@@ -104,6 +110,9 @@ c_api! {
         Py_NoUserSiteDirectory: c_int;
         Py_FrozenFlag: c_int;
         Py_OptimizeFlag: c_int;
+        Py_UnbufferedStdioFlag: c_int;
+        Py_BytesWarningFlag: c_int;
+        Py_VerboseFlag: c_int;
         PyImport_FrozenModules: *const c_void;
         _Py_NoneStruct: PyObject;
         PyExc_KeyboardInterrupt: *mut PyObject;
@@ -217,6 +226,8 @@ pub(crate) struct Interpreter {
 pub(crate) struct Options<'a> {
     pub(crate) program: &'a str,
     pub(crate) optimize: u8,
+    /// `-u`, `-b`, `-v`, `-W`, `-X` as fixed at build time.
+    pub(crate) python_options: &'a PythonOptions,
     /// A table in the layout of this libpython's `struct _frozen`, terminated by a
     /// zeroed entry, valid for the life of the process.
     pub(crate) frozen_table: *const c_void,
@@ -261,6 +272,12 @@ impl Interpreter {
             preconfig[PRECONFIG_PARSE_ARGV] = 0;
             preconfig[PRECONFIG_ISOLATED] = 1;
             preconfig[PRECONFIG_USE_ENVIRONMENT] = 0;
+            if let Some(utf8) = options.python_options.utf8_mode() {
+                preconfig[PRECONFIG_UTF8_MODE] = c_int::from(utf8);
+            }
+            if options.python_options.dev_mode() {
+                preconfig[PRECONFIG_DEV_MODE] = 1;
+            }
             (api.Py_PreInitialize)(preconfig.as_ptr())
         };
         if status.kind != 0 {
@@ -282,6 +299,18 @@ impl Interpreter {
             *api.Py_NoUserSiteDirectory = 1;
             *api.Py_FrozenFlag = 1;
             *api.Py_OptimizeFlag = c_int::from(options.optimize);
+            let python = options.python_options;
+            *api.Py_UnbufferedStdioFlag = c_int::from(python.unbuffered);
+            *api.Py_BytesWarningFlag = c_int::from(python.bytes_warning);
+            *api.Py_VerboseFlag = c_int::from(python.verbose);
+            // Kept by CPython in a pre-initialisation list that 3.10 and later turn into
+            // sys._xoptions and what they configure (faulthandler, importtime, ...); 3.8
+            // and 3.9 drop it, and the boot module completes sys._xoptions. Warning
+            // options are the boot module's alone: this list would put them after the
+            // BytesWarning filter, where python puts them before.
+            for opt in &python.x_options {
+                (api.PySys_AddXOption)(leak_wide(opt));
+            }
             *api.PyImport_FrozenModules = options.frozen_table;
             // A non-empty path that is no directory: an empty one means the current
             // directory on 3.8–3.10, and none at all makes CPython compute the prefix of
@@ -338,6 +367,15 @@ impl Interpreter {
     pub(crate) fn bool(&self, value: bool) -> Result<Obj, PyErr> {
         // SAFETY: GIL held.
         Obj::new(unsafe { (self.api.PyBool_FromLong)(c_long::from(value)) })
+    }
+
+    pub(crate) fn is_none(&self, obj: &Obj) -> bool {
+        obj.0 == self.api._Py_NoneStruct
+    }
+
+    pub(crate) fn is_callable(&self, obj: &Obj) -> bool {
+        // SAFETY: `obj` is a live reference, GIL held.
+        unsafe { (self.api.PyCallable_Check)(obj.0) != 0 }
     }
 
     /// What `python` would exit with after running the app: 0, or after an exception the
