@@ -2,6 +2,13 @@
 //! of this executable; at start-up it runs one straight path, one module per step:
 //! trailer and index ([`bundle`]) -> files asked for on disk ([`disk`]) -> libpython from a memfd ([`libpython`]) -> frozen
 //! table ([`frozen`]) -> interpreter start, finder and `__main__` ([`run`]) -> exit status.
+//!
+//! The process starts at `ffi::sys::main`, a C `main` like `python`'s, not at Rust's.
+
+// Rust's start-up code would reopen a closed stdin, stdout or stderr on /dev/null and
+// install SIGSEGV and SIGBUS handlers before `main`: CPython must see the process as it
+// was started (`sys.stdin` is None when fd 0 is closed, `signal.getsignal` as python's).
+#![cfg_attr(not(test), no_main)]
 
 mod bundle;
 mod disk;
@@ -18,7 +25,7 @@ use ffi::python::Exit;
 /// failing, which exits as CPython would).
 const STUB_FAILURE: i32 = 70;
 
-fn main() {
+fn main() -> ! {
     match run::run() {
         Ok(Exit::Status(status)) => std::process::exit(status),
         Ok(Exit::Interrupted) => ffi::sys::die_by_sigint(),

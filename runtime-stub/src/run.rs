@@ -3,7 +3,7 @@
 
 use std::os::unix::ffi::OsStringExt;
 
-use pyfreeze_archive::{Bundle, Compression, Kind};
+use pyfreeze_archive::{Bundle, Compression, EntryPointKind, Kind};
 
 use crate::error::StubError;
 use crate::ffi::frozen::{self, FrozenModule};
@@ -51,7 +51,10 @@ pub(crate) fn run() -> Result<Exit, StubError> {
             importer::init_module,
         )
         .map_err(StubError::Init)?;
-    let result = start(&interpreter, entry_module);
+    let (result, ran_a_script) = start(&interpreter, entry_kind, entry_module);
+    if ran_a_script {
+        interpreter.flush_io();
+    }
     Ok(interpreter.finish(result))
 }
 
@@ -87,20 +90,42 @@ fn frozen_table(
 /// Installs the finder and runs what `setup()` returns: the entry point, run like
 /// `python script.py` (a code object), `python -m module` (None) or a console-script wrapper
 /// for `module:function` (a callable), or the multiprocessing helper process the bundle was
-/// started as (a callable).
-fn start(interpreter: &Interpreter, module: &str) -> Result<Obj, PyErr> {
-    let boot = interpreter.import(BOOT_MODULE)?;
-    let setup = interpreter.getattr(&boot, c"setup")?;
-    let runnable = interpreter.call(&setup, Vec::new())?;
+/// started as (a callable). Also says whether what ran was a script, after which python
+/// flushes the standard streams.
+fn start(
+    interpreter: &Interpreter,
+    kind: EntryPointKind,
+    module: &str,
+) -> (Result<Obj, PyErr>, bool) {
+    let runnable = match interpreter
+        .import(BOOT_MODULE)
+        .and_then(|boot| interpreter.getattr(&boot, c"setup"))
+        .and_then(|setup| interpreter.call(&setup, Vec::new()))
+    {
+        Ok(runnable) => runnable,
+        Err(e) => return (Err(e), false),
+    };
+    // `python script.py` flushes stdout and stderr after the script (so its output comes
+    // before its traceback and atexit's); a console-script wrapper is a script too;
+    // `python -m` and `python -c` (the multiprocessing helpers) do not.
     if interpreter.is_none(&runnable) {
-        let runpy = interpreter.import(c"runpy")?;
-        let run_module = interpreter.getattr(&runpy, c"_run_module_as_main")?;
-        let args = vec![interpreter.str(module)?, interpreter.bool(false)?];
-        interpreter.call(&run_module, args)
+        let run = || {
+            let runpy = interpreter.import(c"runpy")?;
+            let run_module = interpreter.getattr(&runpy, c"_run_module_as_main")?;
+            let args = vec![interpreter.str(module)?, interpreter.bool(false)?];
+            interpreter.call(&run_module, args)
+        };
+        (run(), false)
     } else if interpreter.is_callable(&runnable) {
-        interpreter.call(&runnable, Vec::new())
+        (
+            interpreter.call(&runnable, Vec::new()),
+            kind == EntryPointKind::Function,
+        )
     } else {
-        let main = interpreter.import(c"__main__")?;
-        interpreter.run_in_module(&runnable, &main)
+        let run = || {
+            let main = interpreter.import(c"__main__")?;
+            interpreter.run_in_module(&runnable, &main)
+        };
+        (run(), true)
     }
 }

@@ -14,9 +14,11 @@ use pyfreeze_tests::{
 };
 
 mod bad_input;
+mod behaviour;
 mod data;
 mod differential;
 mod disk;
+mod introspection;
 mod isolation;
 mod ls;
 mod multiprocessing;

@@ -138,3 +138,48 @@ fn unhandled_sigint_kills_like_cpython() {
         problems
     });
 }
+
+const ORDER_MAIN: &str = r#"import atexit, sys
+atexit.register(lambda: print("from atexit"))
+sys.stdout.write("no newline yet, ")
+print("to stderr", file=sys.stderr)
+if sys.argv[1:] == ["fail"]:
+    raise SystemExit("exit message")
+"#;
+
+/// With stdout and stderr on one pipe (`app > log 2>&1`), the order of what the app, its
+/// traceback or exit message and its atexit callbacks write is python's: `python script.py`
+/// flushes both streams right after the script, before either of the others.
+#[test]
+fn output_order_on_one_pipe_matches_cpython() {
+    let make = || write_app("order", &[("main.py", ORDER_MAIN)]);
+    for_each_interpreter("output_order_on_one_pipe_matches_cpython", |python| {
+        let frozen = match bundle_of("order", python, make) {
+            Ok(f) => f,
+            Err(e) => return vec![e],
+        };
+        let app = make();
+        let mut problems = Vec::new();
+        for args in ["", "fail"] {
+            let merged = |program: &std::path::Path, prefix: &str| {
+                let mut cmd = std::process::Command::new("sh");
+                cmd.arg("-c")
+                    .arg(format!("\"$0\" {prefix} {args} 2>&1"))
+                    .arg(program)
+                    .current_dir(&app.path);
+                pyfreeze_tests::run(cmd, None)
+            };
+            let reference = merged(&python.path, "-I -S main.py");
+            let ours = merged(&frozen.exe, "");
+            if !reference.stdout.contains("no newline yet, ") {
+                problems.push(format!("{python}: the REFERENCE printed\n{reference}"));
+            }
+            if ours.stdout != reference.stdout || ours.status != reference.status {
+                problems.push(format!(
+                    "{python}, args {args:?}: merged output differs\n--- CPython ---\n{reference}\n--- frozen ---\n{ours}"
+                ));
+            }
+        }
+        problems
+    });
+}

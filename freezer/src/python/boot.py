@@ -651,6 +651,7 @@ def _unraisable_hook(c_hook):
 
 
 def _format_unraisable(unraisable):
+    """What the C hook writes (write_unraisable_exc_file in Python/errors.c)."""
     import traceback
 
     text = ""
@@ -669,9 +670,11 @@ def _format_unraisable(unraisable):
     tb = unraisable.exc_traceback
     if tb is not None:
         if sys.version_info >= (3, 13):
-            # This printer of 3.13 marks no columns under the source lines.
+            # 3.13's C printer marks no columns under the lines, as frames without
+            # positions print.
             frames = traceback.StackSummary.from_list(
-                [(f.f_code.co_filename, n, f.f_code.co_name, None) for f, n in traceback.walk_tb(tb)]
+                [(f.f_code.co_filename, line, f.f_code.co_name, None)
+                 for f, line in traceback.walk_tb(tb)]
             )
         else:
             frames = traceback.extract_tb(tb)

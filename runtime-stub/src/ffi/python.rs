@@ -87,6 +87,10 @@ c_api! {
         fn PyModule_Create2(*mut ModuleDef, c_int) -> *mut PyObject;
         fn PyErr_ExceptionMatches(*mut PyObject) -> c_int;
         fn PyErr_Print() -> ();
+        fn PyErr_Fetch(*mut *mut PyObject, *mut *mut PyObject, *mut *mut PyObject) -> ();
+        fn PyErr_Restore(*mut PyObject, *mut PyObject, *mut PyObject) -> ();
+        fn PyErr_Clear() -> ();
+        fn PySys_GetObject(*const c_char) -> *mut PyObject;
         fn PyErr_SetString(*mut PyObject, *const c_char) -> ();
         fn PyUnicode_AsUTF8AndSize(*mut PyObject, *mut isize) -> *const c_char;
         fn PyUnicode_FromStringAndSize(*const c_char, isize) -> *mut PyObject;
@@ -376,6 +380,40 @@ impl Interpreter {
     pub(crate) fn is_callable(&self, obj: &Obj) -> bool {
         // SAFETY: `obj` is a live reference, GIL held.
         unsafe { (self.api.PyCallable_Check)(obj.0) != 0 }
+    }
+
+    /// Flushes `sys.stderr` then `sys.stdout`, keeping any pending exception, as `python`
+    /// does after running a script file (`flush_io` in Python/pythonrun.c): what the
+    /// script printed comes out before its traceback and before atexit callbacks run.
+    pub(crate) fn flush_io(&self) {
+        let api = self.api;
+        let mut pending = [std::ptr::null_mut(); 3];
+        // SAFETY: GIL held; the pending exception is taken out and put back unchanged, so
+        // flush calls run with no exception set; PySys_GetObject returns borrowed
+        // references kept alive by sys, and every new reference is released.
+        unsafe {
+            (api.PyErr_Fetch)(&mut pending[0], &mut pending[1], &mut pending[2]);
+            for stream in [c"stderr", c"stdout"] {
+                let file = (api.PySys_GetObject)(stream.as_ptr());
+                if file.is_null() {
+                    continue;
+                }
+                let flush = (api.PyObject_GetAttrString)(file, c"flush".as_ptr());
+                let done = if flush.is_null() {
+                    flush
+                } else {
+                    let done = (api.PyObject_CallObject)(flush, std::ptr::null_mut());
+                    (api.Py_DecRef)(flush);
+                    done
+                };
+                if done.is_null() {
+                    (api.PyErr_Clear)();
+                } else {
+                    (api.Py_DecRef)(done);
+                }
+            }
+            (api.PyErr_Restore)(pending[0], pending[1], pending[2]);
+        }
     }
 
     /// What `python` would exit with after running the app: 0, or after an exception the

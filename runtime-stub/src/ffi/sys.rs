@@ -5,6 +5,13 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 
+/// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    crate::main()
+}
+
 /// The running executable: open, and mapped read-only for the life of the process, so
 /// that bytecode and names can be handed to CPython as pointers into it without copying.
 pub(crate) struct Image {
@@ -13,7 +20,7 @@ pub(crate) struct Image {
 }
 
 pub(crate) fn map_executable() -> io::Result<Image> {
-    let file = File::open("/proc/self/exe")?;
+    let file = above_stdio(File::open("/proc/self/exe")?)?;
     let len = usize::try_from(file.metadata()?.len())
         .map_err(|_| io::Error::other("executable too large to map"))?;
     if len == 0 {
@@ -41,6 +48,23 @@ pub(crate) fn map_executable() -> io::Result<Image> {
     Ok(Image { bytes, file })
 }
 
+/// `file` on the lowest free descriptor from 3 up. The descriptors the stub keeps open
+/// must not fill in for a closed stdin, stdout or stderr: CPython would take them for the
+/// app's standard streams, where python makes the stream of a closed descriptor None.
+fn above_stdio(file: File) -> io::Result<File> {
+    if file.as_raw_fd() > libc::STDERR_FILENO {
+        return Ok(file);
+    }
+    // SAFETY: `file` is an open descriptor; the duplicate is new and owned by nobody else,
+    // and `file` is closed when it is dropped on return.
+    let fd = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: see above.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
 /// Where a memfd's contents come from.
 pub(crate) enum Contents<'a> {
     Bytes(&'a [u8]),
@@ -65,7 +89,7 @@ pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<CStr
         return Err(io::Error::last_os_error());
     }
     // SAFETY: `fd` was just created and is owned by nobody else.
-    let mut memfd = unsafe { File::from_raw_fd(fd) };
+    let mut memfd = above_stdio(unsafe { File::from_raw_fd(fd) })?;
     match contents {
         Contents::Bytes(bytes) => memfd.write_all(bytes)?,
         Contents::FileRange { file, offset, len } => {
