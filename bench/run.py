@@ -1,209 +1,288 @@
 #!/usr/bin/env python3
-"""Start-up benchmark of a frozen app against CPython (stdlib only).
+"""Benchmark of pyfreeze against PyInstaller, cx_Freeze and Nuitka (stdlib only).
 
-    python3 bench/run.py [--python INTERP] [--runs N] [--no-build]
+    python3 bench/run.py [-n N] [--python 3.11|INTERP] [--no-build] [--skip-anchors]
+                         [--apps hello,stdlib,thirdparty] [--anchors pyinstaller,cx_freeze,nuitka]
 
-Builds the release binaries, freezes examples/hello with target/release/pyfreeze, prepares
-a copy of examples/hello with a warm __pycache__, then times N interleaved runs of:
+One command does everything: builds pyfreeze (cargo build --release), makes virtualenvs of
+the chosen CPython in the scratch directory (target/bench/) and installs the anchors and the
+apps' requirements from the package index, builds each app in bench/apps/ with each tool
+(cold, then again with nothing changed), checks that every build prints what
+`python main.py` prints, times interleaved start-ups of all of them, measures peak RSS and
+bytes written to disk per run, and prints one table per app and the issue's targets.
 
-  floor      python -I -S -c pass         (the least an interpreter start costs)
-  main.py    python main.py               (the app from its sources, bytecode cache warm)
-  frozen     the frozen hello             (one executable, no Python installed needed)
-
-(each run: os.posix_spawn + os.wait4, timed with time.perf_counter_ns, from a small helper
-interpreter, see SPAWNER) and prints the median wall time, the ratios to the floor and to
-`python main.py`, the peak RSS of each command (ru_maxrss from wait4) and the size of the
-frozen executable. Everything it writes goes to bench/out/ (git-ignored). See
-bench/README.md.
+Exit status 0 when it ran, whatever the numbers (missed targets are reported); 1 when
+pyfreeze itself fails to build, freeze or run an app. A tool that fails to install, build or
+run is reported as skipped, with the reason. See bench/README.md.
 """
 
 import argparse
+import datetime
+import json
 import os
-import shutil
-import statistics
 import subprocess
 import sys
+from pathlib import Path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "bench", "out")
-HELLO = os.path.join(ROOT, "examples", "hello")
-WARMUP = 3
+from pfbench import apps as apps_mod
+from pfbench import measure, pythons, report
+from pfbench.builders import BuildFailed, CxFreeze, Nuitka, Pyfreeze, PyInstaller, build
+from pfbench.procs import TimedOut, clean_env, last_line_of_file, log, run_bounded
 
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def clean_env():
-    """The environment the measured commands get: ours, without PYTHON* variables (the
-    machine may export PYTHONDONTWRITEBYTECODE and friends; a user's shell usually does not)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+ROOT = Path(__file__).resolve().parent.parent
+CARGO_TIMEOUT = 1800
+DEFAULT_BUILD_TIMEOUT = 300
 
 
-def real_interpreter(python):
-    """The interpreter binary behind `python` (resolving pyenv shims and the like, whose own
-    start-up must not be measured)."""
-    found = shutil.which(python)
-    if found is None:
-        sys.exit("bench: interpreter {!r} not found".format(python))
-    out = subprocess.run(
-        [found, "-c", "import sys; print(sys.executable); print(sys.version.split()[0])"],
-        check=True, capture_output=True, text=True, env=clean_env(),
-    )
-    exe, version = out.stdout.split("\n")[:2]
-    return exe, version
+class PyfreezeFailed(Exception):
+    """pyfreeze itself failed: the one thing that makes the benchmark fail."""
 
 
-def build(python, no_build):
-    pyfreeze = os.path.join(ROOT, "target", "release", "pyfreeze")
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--runs", type=int, default=50,
+                        help="interleaved start-up rounds per app (default 50)")
+    parser.add_argument("--python", metavar="VERSION|INTERP",
+                        help="CPython to benchmark: a version (3.12: pyenv's newest 3.12.x), "
+                             "a command or a path (default: pyenv's newest 3.11, else its "
+                             "newest, else python3)")
+    parser.add_argument("--no-build", action="store_true",
+                        help="use target/release/pyfreeze as it is (no cargo build)")
+    parser.add_argument("--skip-anchors", action="store_true",
+                        help="pyfreeze only: no PyInstaller, cx_Freeze or Nuitka")
+    parser.add_argument("--apps", default="hello,stdlib,thirdparty",
+                        help="apps to benchmark, comma-separated (default: all three)")
+    parser.add_argument("--anchors", default=",".join(pythons.ANCHORS),
+                        help="anchors to compare with, comma-separated (default: all)")
+    parser.add_argument("--build-timeout", type=float, default=DEFAULT_BUILD_TIMEOUT,
+                        metavar="S", help="seconds one build may take before it is killed "
+                                          "and skipped (default {})".format(DEFAULT_BUILD_TIMEOUT))
+    parser.add_argument("--work-dir", default=str(ROOT / "target" / "bench"),
+                        help="scratch directory: venvs, builds, runs (default target/bench)")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("-n must be at least 1")
+    known = {a.name: a for a in apps_mod.all_apps()}
+    names = [n for n in args.apps.split(",") if n]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        parser.error("--apps: unknown {} (known: {})".format(unknown, ", ".join(known)))
+    args.apps = [known[n] for n in known if n in names]
+    anchors = [] if args.skip_anchors else [a for a in args.anchors.split(",") if a]
+    unknown = [a for a in anchors if a not in pythons.ANCHORS]
+    if unknown:
+        parser.error("--anchors: unknown {} (known: {})".format(
+            unknown, ", ".join(pythons.ANCHORS)))
+    args.anchors = anchors
+    return args
+
+
+def build_pyfreeze(no_build, work):
+    pyfreeze = ROOT / "target" / "release" / "pyfreeze"
     if not no_build:
-        log("bench: cargo build --release -p pyfreeze -p pyfreeze-stub")
-        subprocess.run(
-            ["cargo", "build", "--release", "-p", "pyfreeze", "-p", "pyfreeze-stub"],
-            cwd=ROOT, check=True,
-        )
-    if not os.path.isfile(pyfreeze):
-        sys.exit("bench: {} is missing (run without --no-build)".format(pyfreeze))
-    os.makedirs(OUT, exist_ok=True)
-    frozen = os.path.join(OUT, "hello")
-    if os.path.exists(frozen):
-        os.remove(frozen)
-    log("bench: pyfreeze build examples/hello --python {}".format(python))
-    subprocess.run([pyfreeze, "build", HELLO, "-o", frozen, "--python", python], check=True)
-
-    warm = os.path.join(OUT, "hello-src")
-    shutil.rmtree(warm, ignore_errors=True)
-    shutil.copytree(HELLO, warm, ignore=shutil.ignore_patterns("__pycache__"))
-    # compileall writes .pyc files on purpose, whatever PYTHONDONTWRITEBYTECODE says
-    subprocess.run([python, "-m", "compileall", "-q", warm], check=True, env=clean_env())
-    if not os.path.isdir(os.path.join(warm, "__pycache__")):
-        sys.exit("bench: compileall wrote no __pycache__ in {}".format(warm))
-    return frozen, warm
+        log("cargo build --release -p pyfreeze -p pyfreeze-stub")
+        log_path = Path(work) / "cargo-build.log"
+        try:
+            done = run_bounded(
+                ["cargo", "build", "--release", "-p", "pyfreeze", "-p", "pyfreeze-stub"],
+                CARGO_TIMEOUT, cwd=ROOT, log_path=log_path)
+        except TimedOut as e:
+            raise PyfreezeFailed("cargo build: {}".format(e))
+        if done.returncode != 0:
+            raise PyfreezeFailed("cargo build failed: {} (log: {})".format(
+                last_line_of_file(log_path), log_path))
+    if not pyfreeze.is_file():
+        raise PyfreezeFailed("{} is missing (run without --no-build)".format(pyfreeze))
+    return pyfreeze
 
 
-# The runs are made by a small helper interpreter (`python -I -S -c SPAWNER`), not by this
-# script: on Linux a child's ru_maxrss starts at the RSS of the process it was spawned from
-# (exec keeps the high-water mark of the image it replaces, and posix_spawn's vfork shares
-# ours), so spawning from this bigger process would floor every peak RSS at ours. The helper
-# is about as small as `python -I -S -c pass`, the smallest command measured.
-#
-# argv: RUNS WARMUP -- ARGV... -- ARGV...; prints one line per measured run,
-# "INDEX WALL_NS MAXRSS_KIB WAIT_STATUS", then "self VMHWM_KIB".
-SPAWNER = r"""
-import os, sys, time
-args = sys.argv[1:]
-runs, warmup = int(args[0]), int(args[1])
-cmds = []
-for a in args[2:]:
-    if a == "--":
-        cmds.append([])
-    else:
-        cmds[-1].append(a)
-devnull = os.open(os.devnull, os.O_RDWR)
-acts = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
-env = os.environ
-n = len(cmds)
-out = []
-for r in range(warmup + runs):
-    # rotate the order so that no command always runs right after the same one
-    order = list(range(r % n, n)) + list(range(r % n))
-    for i in order:
-        argv = cmds[i]
-        t0 = time.perf_counter_ns()
-        pid = os.posix_spawn(argv[0], argv, env, file_actions=acts)
-        _, status, usage = os.wait4(pid, 0)
-        elapsed = time.perf_counter_ns() - t0
-        if r >= warmup:
-            out.append("%d %d %d %d" % (i, elapsed, usage.ru_maxrss, status))
-with open("/proc/self/status") as f:
-    hwm = [line.split()[1] for line in f if line.startswith("VmHWM:")]
-out.append("self " + (hwm[0] if hwm else "0"))
-sys.stdout.write("\n".join(out) + "\n")
-"""
+def warm_copy(app, envs, work):
+    """The app's sources with a warm __pycache__, for `python main.py`."""
+    src = apps_mod.copy_app(app.source, Path(work) / "apps" / app.name)
+    # compileall writes .pyc files even if PYTHONDONTWRITEBYTECODE is set (this machine sets it)
+    subprocess.run([envs.base_python, "-m", "compileall", "-q", str(src)], check=True,
+                   env=clean_env())
+    return src
 
 
-def measure(python, commands, runs, env):
-    """{name: [(wall ns, maxrss KiB)]} and the spawner's own peak RSS, from interleaved runs."""
-    argv = [python, "-I", "-S", "-c", SPAWNER, str(runs), str(WARMUP)]
-    for _, cmd in commands:
-        argv += ["--"] + cmd
-    out = subprocess.run(argv, env=env, check=True, capture_output=True, text=True).stdout
-    results = {name: [] for name, _ in commands}
-    spawner_rss = 0
-    for line in out.splitlines():
-        fields = line.split()
-        if fields[0] == "self":
-            spawner_rss = int(fields[1])
+def builders_for(envs, pyfreeze):
+    found = [Pyfreeze(pyfreeze, envs.base_python)]
+    if envs.tools_python:
+        tools = envs.tools_python
+        found += [PyInstaller(tools, onefile=True), PyInstaller(tools, onefile=False),
+                  CxFreeze(tools), Nuitka(tools)]
+    return found
+
+
+def bench_app(app, envs, pyfreeze, args, work):
+    """Builds, checks and measures one app with every tool; returns a report.AppResult."""
+    result = report.AppResult(app.name, app.about)
+    src = warm_copy(app, envs, work)
+    run_dir = Path(work) / "runs" / app.name
+    for d in ("cwd", "tmp", "cache"):
+        (run_dir / d).mkdir(parents=True, exist_ok=True)
+    # Every command runs in an empty directory, with TMPDIR and XDG_CACHE_HOME in the
+    # scratch directory (a onefile app unpacks there on every start).
+    cwd = run_dir / "cwd"
+    env = clean_env(TMPDIR=run_dir / "tmp", XDG_CACHE_HOME=run_dir / "cache")
+
+    commands = [(report.FLOOR, [envs.interp.exe, "-I", "-S", "-c", "pass"]),
+                (report.MAIN_PY, [envs.base_python, src / "main.py"])]
+    try:
+        _, floor_s = measure.check_output(report.FLOOR, commands[0][1], cwd, env)
+        expected, main_s = measure.check_output(report.MAIN_PY, commands[1][1], cwd, env)
+    except measure.RunFailed as e:
+        result.error = "the app does not run from its sources: {}".format(e)
+        return result
+    per_run_s = [floor_s, main_s]
+
+    tools_bin = str(Path(envs.tools_python).parent) if envs.tools_python else None
+    for builder in builders_for(envs, pyfreeze):
+        if builder.anchor and builder.anchor not in envs.anchors:
+            if builder.anchor in envs.skipped:
+                result.skipped.append((builder.name, envs.skipped[builder.anchor]))
             continue
-        index, elapsed, maxrss, status = map(int, fields)
-        name = commands[index][0]
-        if status != 0:
-            sys.exit("bench: {} failed during the runs (wait status {})".format(name, status))
-        results[name].append((elapsed, maxrss))
-    return results, spawner_rss
+        log("{}: building with {} (cold, then rebuild)".format(app.name, builder.name))
+        try:
+            built = build(builder, app.source, Path(work) / "builds" / app.name / builder.name,
+                          args.build_timeout, tools_bin=tools_bin)
+            _, run_s = measure.check_output(builder.name, [built.executable], cwd, env, expected)
+        except (BuildFailed, measure.RunFailed) as e:
+            if builder.name == report.PYFREEZE:
+                raise PyfreezeFailed("{} app: {}".format(app.name, e))
+            log("{}: skipping {}: {}".format(app.name, builder.name, e))
+            result.skipped.append((builder.name, str(e)))
+            continue
+        log("{}: {} built in {:.2f} s, rebuilt in {}".format(
+            app.name, builder.name, built.cold_s,
+            "{:.2f} s".format(built.rebuild_s) if built.rebuild_s is not None else "(failed)"))
+        if built.note:
+            if builder.name == report.PYFREEZE:
+                raise PyfreezeFailed("{} app: {}".format(app.name, built.note))
+            result.notes.append("{}: {}".format(builder.name, built.note))
+        commands.append((builder.name, [built.executable]))
+        result.builds[builder.name] = built
+        per_run_s.append(run_s)
 
+    log("{}: {} + {} interleaved rounds of {} commands".format(
+        app.name, measure.WARMUP, args.runs, len(commands)))
+    startup = measure.startup(envs.interp.exe, commands, args.runs, cwd, env, per_run_s)
+    for name, status in startup.failed.items():
+        if name == report.PYFREEZE:
+            raise PyfreezeFailed("{} app: a timed run failed (wait status {})".format(
+                app.name, status))
+        result.notes.append("{}: some timed runs failed (wait status {}); its numbers are "
+                            "suspect".format(name, status))
+    result.startup = startup
+    result.order = [name for name, _ in commands]
 
-def check_outputs(commands, env):
-    """Each command succeeds, and the frozen app prints what `python main.py` prints."""
-    outputs = {}
+    log("{}: measuring bytes written per run".format(app.name))
+    io_readable = True
     for name, argv in commands:
-        out = subprocess.run(argv, env=env, capture_output=True)
-        if out.returncode != 0:
-            sys.exit("bench: {} failed ({}):\n{}".format(name, out.returncode, out.stderr.decode()))
-        outputs[name] = out.stdout
-    if outputs["frozen"] != outputs["main.py"]:
-        sys.exit("bench: the frozen app prints something else than python main.py:\n"
-                 "{!r}\n{!r}".format(outputs["frozen"], outputs["main.py"]))
+        try:
+            result.writes[name], readable = measure.writes_per_run(
+                argv, Path(work) / "io", env)
+            io_readable &= readable
+        except measure.RunFailed as e:
+            result.notes.append("writes/run of {}: {}".format(name, e))
+    result.io_readable = io_readable
+    return result
+
+
+def _module_count(pyfreeze, bundle):
+    out = subprocess.run([str(pyfreeze), "ls", str(bundle), "--json"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise ValueError(out.stderr.strip())
+    kinds = json.loads(out.stdout)["totals"]["by_kind"]
+    return sum(k["count"] for k in kinds if k["kind"] == "module")
+
+
+def bench_padding(hello, envs, pyfreeze, args, work):
+    """pyfreeze-only: hello with a package of 2,000 unused modules must start within 5% of
+    hello without them (finding a module must not cost more in a bigger bundle)."""
+    padding = report.PaddingResult()
+    plain = hello.builds[report.PYFREEZE]
+    src = apps_mod.copy_app(apps_mod.APPS_DIR / "hello", Path(work) / "apps" / "hello-padded")
+    package = apps_mod.add_padding(src)
+    log("hello + {} modules: building with pyfreeze --include {}".format(
+        apps_mod.PADDING_MODULES, package))
+    builder = Pyfreeze(pyfreeze, envs.base_python, ["--include", package])
+    cwd = Path(work) / "runs" / "hello" / "cwd"
+    env = clean_env(TMPDIR=cwd.parent / "tmp", XDG_CACHE_HOME=cwd.parent / "cache")
+    try:
+        padded = build(builder, src, Path(work) / "builds" / "hello-padded" / "pyfreeze",
+                       args.build_timeout, rebuild=False)
+        expected, plain_s = measure.check_output("pyfreeze", [plain.executable], cwd, env)
+        _, padded_s = measure.check_output("pyfreeze + padding", [padded.executable], cwd, env,
+                                           expected)
+    except (BuildFailed, measure.RunFailed) as e:
+        raise PyfreezeFailed("hello with {} extra modules: {}".format(
+            apps_mod.PADDING_MODULES, e))
+    try:
+        padding.modules_added = (_module_count(pyfreeze, padded.executable)
+                                 - _module_count(pyfreeze, plain.executable))
+        if padding.modules_added < apps_mod.PADDING_MODULES:
+            padding.note = "only {} more modules in the bundle than without the package".format(
+                padding.modules_added)
+    except (ValueError, KeyError) as e:
+        padding.note = "could not count the bundle's modules with pyfreeze ls --json: {}".format(e)
+
+    # Cheap runs, and a 5% bound needs a steady median: 4x the rounds of the app tables.
+    padding.runs = 4 * args.runs
+    commands = [("plain", [plain.executable]), ("padded", [padded.executable])]
+    log("hello + {} modules: {} interleaved rounds".format(apps_mod.PADDING_MODULES, padding.runs))
+    st = measure.startup(envs.interp.exe, commands, padding.runs, cwd, env, [plain_s, padded_s])
+    if st.failed:
+        raise PyfreezeFailed("hello with extra modules: a timed run failed")
+    padding.ratio = st.ratio("padded", "plain")
+    padding.plain_ms, padding.padded_ms = st.median_ms("plain"), st.median_ms("padded")
+    return padding
+
+
+def run(args):
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    started = datetime.datetime.now().astimezone()
+    load = os.getloadavg()[0]
+    interp = pythons.choose_interpreter(args.python)
+    log("CPython {} at {}".format(interp.version, interp.exe))
+    pyfreeze = build_pyfreeze(args.no_build, work)
+    envs = pythons.prepare(interp, work, args.apps, args.anchors)
+
+    results = []
+    for app in args.apps:
+        if app.name in envs.broken_apps:
+            results.append(report.AppResult(app.name, app.about, error=envs.broken_apps[app.name]))
+            continue
+        results.append(bench_app(app, envs, pyfreeze, args, work))
+    hello = next((r for r in results if r.name == "hello" and not r.error), None)
+    padding = bench_padding(hello, envs, pyfreeze, args, work) if hello else None
+
+    measured = [r for r in results if not r.error]
+    text = "\n".join([
+        report.header(started, ROOT, envs, args.runs, load,
+                      [a for a in pythons.ANCHORS if a not in args.anchors]),
+        *(report.app_table(r) for r in results),
+        report.padding_lines(padding),
+        report.footer(measured, all(r.io_readable for r in measured)),
+        report.targets(results, padding),
+    ])
+    print(text)
+    saved = work / "report.txt"
+    saved.write_text(text + "\n")
+    log("report saved to {}".format(saved))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--python", default="python3",
-                        help="interpreter to freeze with and compare to (default: python3)")
-    parser.add_argument("-n", "--runs", type=int, default=50, help="runs of each command (default 50)")
-    parser.add_argument("--no-build", action="store_true",
-                        help="use target/release/pyfreeze as it is (no cargo build)")
-    args = parser.parse_args()
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
-
-    python, version = real_interpreter(args.python)
-    frozen, warm = build(python, args.no_build)
-    env = clean_env()
-    commands = [
-        ("floor", [python, "-I", "-S", "-c", "pass"]),
-        ("main.py", [python, "main.py"]),
-        ("frozen", [frozen]),
-    ]
-    # every command runs in the warm copy of the app (posix_spawn has no cwd argument)
-    os.chdir(warm)
-    check_outputs(commands, env)
-
-    log("bench: {} warm-up + {} interleaved runs of each command".format(WARMUP, args.runs))
-    results, spawner_rss = measure(python, commands, args.runs, env)
-    times = {name: [t for t, _ in r] for name, r in results.items()}
-    rss = {name: max(m for _, m in r) for name, r in results.items()}
-
-    median = {name: statistics.median(t) / 1e6 for name, t in times.items()}
-    sizes = {"frozen": os.path.getsize(frozen)}
-    print()
-    print("CPython {} ({}), {} runs each, median wall time".format(version, python, args.runs))
-    print()
-    header = "{:<9} {:>10} {:>10} {:>10} {:>10} {:>14} {:>13}".format(
-        "command", "median ms", "min ms", "x floor", "x main.py", "peak RSS KiB", "size bytes")
-    print(header)
-    print("-" * len(header))
-    for name, _ in commands:
-        print("{:<9} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>14} {:>13}".format(
-            name, median[name], min(times[name]) / 1e6,
-            median[name] / median["floor"], median[name] / median["main.py"],
-            rss[name], sizes.get(name, "-")))
-    print()
-    print("floor:   {} -I -S -c pass".format(python))
-    print("main.py: {} main.py   (in {}, __pycache__ warm)".format(python, warm))
-    print("frozen:  {}".format(frozen))
-    print("peak RSS is the largest ru_maxrss over the runs; a reading cannot go below the")
-    print("spawning helper's own peak RSS, {} KiB (see SPAWNER in bench/run.py)".format(spawner_rss))
+    args = parse_args()
+    try:
+        run(args)
+    except PyfreezeFailed as e:
+        sys.exit("bench: pyfreeze failed: {}".format(e))
+    except RuntimeError as e:
+        print("bench: error: {}".format(e), file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
