@@ -39,6 +39,8 @@ pub struct ExtraModule {
     pub source: String,
     /// The file name to compile it under, instead of its path inside the bundle.
     pub filename: Option<String>,
+    /// If given, the only imports inside its functions that the analysis follows.
+    pub lazy_imports: Option<Vec<String>>,
 }
 
 /// What the freezer asks of the analysis.
@@ -919,10 +921,12 @@ mod tests {
             );
             python_says(python, &compile);
             let mut request = script(app.path(), "main.py");
+            const BOOT: &str = "import sys\nimport stat\n\ndef f():\n    import fractions, colorsys\n";
             request.extra_modules = vec![ExtraModule {
                 name: "_pyfreeze_boot".to_owned(),
-                source: "import sys\nimport stat\n".to_owned(),
+                source: BOOT.to_owned(),
                 filename: None,
+                lazy_imports: Some(vec!["colorsys".to_owned()]),
             }];
             let analysis = analyse(python, &request).unwrap();
             let modules = by_name(&analysis);
@@ -938,10 +942,9 @@ mod tests {
             let boot = modules["_pyfreeze_boot"];
             assert!(boot.bootstrap && boot.origin.is_none());
             assert!(contains(boot.code.as_deref().unwrap(), "_pyfreeze_boot.py"));
-            assert_eq!(
-                boot.source.as_deref(),
-                Some(&b"import sys\nimport stat\n"[..])
-            );
+            assert_eq!(boot.source.as_deref(), Some(BOOT.as_bytes()));
+            // Of the imports in its functions, only those listed count.
+            assert!(!modules.contains_key("fractions"));
             // `stat` is in CPython's own frozen set from 3.11 on.
             assert_eq!(modules["stat"].bootstrap, analysis.python.minor <= 10);
         });

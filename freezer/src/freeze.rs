@@ -72,6 +72,20 @@ fn default_excludes(options: &BuildOptions) -> impl Iterator<Item = String> {
         .map(str::to_owned)
 }
 
+/// What the boot module imports inside functions whatever the app does: traceback, to
+/// print tracebacks with source lines; and, for 3.8 and 3.9, where the boot module applies
+/// `-X faulthandler` and `-X tracemalloc` itself, those modules.
+fn boot_lazy_imports(python_options: &PythonOptions) -> Vec<String> {
+    let mut modules = vec!["traceback".to_owned()];
+    for option in &python_options.x_options {
+        let name = option.split('=').next().unwrap_or_default();
+        if matches!(name, "faulthandler" | "tracemalloc") {
+            modules.push(name.to_owned());
+        }
+    }
+    modules
+}
+
 /// The `--python-option`s, and the optimisation level they and `-O` ask for together.
 fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), UnsupportedOption> {
     let mut parsed = PythonOptions::default();
@@ -117,6 +131,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
             name: BOOT_MODULE.to_owned(),
             source: BOOT_SOURCE.to_owned(),
             filename: Some(BOOT_FILENAME.to_owned()),
+            lazy_imports: Some(boot_lazy_imports(&python_options)),
         }],
         // A bundle built into the app directory (`dist/`) is not one of the app's files.
         skip_dirs: std::path::absolute(&output)

@@ -119,6 +119,35 @@ IGNORED_IMPORTS = {
     # SpiderImagePlugin's tkPhotoImage() imports ImageTk, which would bring Tcl/Tk and X11.
     "PIL": ("tkinter",),
 }
+# Development tools that standard-library modules import only inside functions, for what
+# a frozen app rarely does: the self-tests of pickle and many others import doctest,
+# breakpoint() imports pdb, help() pydoc, the command-line mains of ast, calendar, dis,
+# tarfile, tokenize, zipfile ... argparse. Such imports are not followed (Nuitka's
+# "anti-bloat" does the same); an app that imports one of these itself, or --include,
+# bundles it.
+DEV_TOOLS = (
+    "argparse",
+    "bdb",
+    "cProfile",
+    "doctest",
+    "ensurepip",
+    "idlelib",
+    "lib2to3",
+    "optparse",
+    "pdb",
+    "profile",
+    "pstats",
+    "pydoc",
+    "pydoc_data",
+    "tkinter",
+    "turtle",
+    "turtledemo",
+    "unittest",
+    "venv",
+)
+STDLIB_DIRS = tuple(
+    os.path.normpath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib")
+)
 STANDARD_FINDERS = (
     PathFinder,
     importlib.machinery.BuiltinImporter,
@@ -197,6 +226,7 @@ class Module:
         "in_app",
         "source_text",
         "bundle_path",
+        "lazy_imports",
     )
 
     def __init__(self, name, kind, is_package, origin, locations, loader, in_app):
@@ -213,6 +243,8 @@ class Module:
         self.bundle_path = (
             name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
         )
+        # The imports inside functions that count, when not all of them do (see run).
+        self.lazy_imports = None
 
 
 def read_exactly(stream, size):
@@ -514,6 +546,11 @@ class Analysis:
             module.source_text = extra["source"].encode("utf-8")
             if extra.get("filename"):
                 module.bundle_path = extra["filename"]
+            # The stub's own module imports, inside functions, what only an app that uses
+            # a feature needs (importlib.metadata for find_distributions, ...): the app's
+            # own imports bring those in. Only the ones it always needs count.
+            if extra.get("lazy_imports") is not None:
+                module.lazy_imports = frozenset(extra["lazy_imports"])
             self.found[module.name] = module
             self.need(module.name, None)
         self.extra_names = [extra["name"] for extra in request["extra_modules"]]
@@ -524,6 +561,9 @@ class Analysis:
         else:
             # Always in sys.modules at run time, whatever module runs as it.
             self.found["__main__"] = PROVIDED
+            if entry["kind"] == "module":
+                # The stub runs the module as `python -m` does, with runpy.
+                self.need("runpy", None)
             name = entry["module"]
             module = self.need(name, None)
             if module is None:
@@ -642,6 +682,7 @@ class Analysis:
         else:
             package = module.name.rpartition(".")[0]
         ignored = IGNORED_IMPORTS.get(module.name.partition(".")[0], ())
+        stdlib = bool(module.origin) and module.origin.startswith(STDLIB_DIRS)
         for name, level, fromlist, eager in imports:
             if level > 0:
                 bits = package.rsplit(".", level - 1) if package else []
@@ -652,6 +693,10 @@ class Analysis:
                     continue
                 name = bits[0] + "." + name if name else bits[0]
             if is_excluded(name, ignored):
+                continue
+            if not eager and module.lazy_imports is not None and name not in module.lazy_imports:
+                continue
+            if not eager and stdlib and is_excluded(name, DEV_TOOLS):
                 continue
             self.need_from(name, fromlist, module.name, eager)
 

@@ -1,0 +1,1 @@
+"""The pieces of bench/run.py: see that file."""

@@ -1,0 +1,254 @@
+"""The printed report: a header on the machine and the tools, one table per app, and the
+issue's targets with what was measured."""
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+FLOOR = "floor"
+MAIN_PY = "python main.py"
+PYFREEZE = "pyfreeze"
+
+
+@dataclass
+class AppResult:
+    name: str
+    about: str
+    order: list = field(default_factory=list)    # command names, in table order
+    builds: dict = field(default_factory=dict)   # name -> builders.Built
+    startup: object = None                       # measure.Startup
+    writes: dict = field(default_factory=dict)   # name -> bytes per run
+    skipped: list = field(default_factory=list)  # (tool, reason)
+    notes: list = field(default_factory=list)
+    error: str = ""                              # why the whole app was skipped
+    io_readable: bool = True                     # whether /proc/PID/io could be read
+
+
+@dataclass
+class PaddingResult:
+    runs: int = 0
+    ratio: float = None
+    plain_ms: float = None
+    padded_ms: float = None
+    modules_added: int = None
+    note: str = ""
+
+
+def human_bytes(n):
+    if n is None:
+        return "-"
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return "{:.1f} {}".format(n / size, unit)
+    return "{:.0f} B".format(n)
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return os.uname().machine
+
+
+def _git_revision(root):
+    def git(*args):
+        out = subprocess.run(["git", "-C", str(root)] + list(args), capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    rev = git("rev-parse", "--short", "HEAD") or "unknown revision"
+    return rev + (" + uncommitted changes" if git("status", "--porcelain") else "")
+
+
+def _gcc_version():
+    out = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else "not found"
+
+
+def header(started, root, envs, runs, load, not_selected):
+    lines = [
+        "pyfreeze benchmark, {}".format(started.strftime("%Y-%m-%d %H:%M %Z")),
+        "CPU: {} ({} cores), kernel {}, load average {:.2f} at start".format(
+            _cpu_model(), os.cpu_count(), os.uname().release, load),
+        "CPython {} ({}); python main.py runs in the virtualenv {}".format(
+            envs.interp.version, envs.interp.exe, envs.base_python),
+        "pyfreeze at {}".format(_git_revision(root)),
+    ]
+    if envs.anchors:
+        names = {"pyinstaller": "PyInstaller", "cx_freeze": "cx_Freeze", "nuitka": "Nuitka"}
+        tools = ", ".join("{} {}".format(names[k], v) for k, v in sorted(envs.anchors.items()))
+        if "nuitka" in envs.anchors:
+            tools += " (gcc {})".format(_gcc_version())
+        lines.append("anchors: " + tools)
+    if not_selected:
+        lines.append("anchors not selected (--anchors, --skip-anchors): " + ", ".join(not_selected))
+    lines.append("start-up: {} interleaved rounds after 3 warm-up rounds, every command once "
+                 "per round; ratios are medians of per-round ratios".format(runs))
+    return "\n".join(lines)
+
+
+def _fmt_s(s):
+    return "-" if s is None else "{:.2f} s".format(s)
+
+
+def app_table(result):
+    lines = ["", "== {}: {} ==".format(result.name, result.about)]
+    if result.error:
+        lines.append("skipped: " + result.error)
+        return "\n".join(lines)
+    st = result.startup
+    columns = ("", "cold build", "rebuild", "size", "start-up", "x floor", "x main.py",
+               "peak RSS", "writes/run")
+    rows = []
+    for name in result.order:
+        built = result.builds.get(name)
+        rows.append((
+            name,
+            _fmt_s(built.cold_s) if built else "-",
+            _fmt_s(built.rebuild_s) if built else "-",
+            human_bytes(built.size) if built else "-",
+            "{:.1f} ms".format(st.median_ms(name)),
+            "{:.2f}".format(st.ratio(name, FLOOR)),
+            "{:.2f}".format(st.ratio(name, MAIN_PY)),
+            human_bytes(st.peak_rss_kib(name) * 1024),
+            human_bytes(result.writes.get(name)),
+        ))
+    widths = [max(len(r[i]) for r in rows + [columns]) for i in range(len(columns))]
+    fmt = "  ".join(["{:<%d}" % widths[0]] + ["{:>%d}" % w for w in widths[1:]])
+    lines.append(fmt.format(*columns))
+    lines.extend(fmt.format(*r) for r in rows)
+    for tool, reason in result.skipped:
+        lines.append("skipped: {}: {}".format(tool, reason))
+    for note in result.notes:
+        lines.append("note: " + note)
+    return "\n".join(lines)
+
+
+def footer(results, io_readable):
+    spawner = max((r.startup.spawner_rss_kib for r in results if r.startup), default=0)
+    lines = [
+        "",
+        "floor: python -I -S -c pass; python main.py: the app's sources with a warm "
+        "__pycache__, run by the virtualenv's python.",
+        "cold build: empty work directory and caches; rebuild: the same command again, "
+        "nothing changed. size: the file, or the folder's files.",
+        "peak RSS: largest ru_maxrss over the runs (for a onefile app, its largest process); "
+        "no reading can go below the spawning helper's own {} (see SPAWNER in "
+        "bench/pfbench/measure.py).".format(human_bytes(spawner * 1024)),
+        "writes/run: median over 3 runs of the larger of /proc/PID/io write_bytes and the "
+        "bytes left in an empty TMPDIR, XDG_CACHE_HOME and current directory{}.".format(
+            "" if io_readable else " (/proc/PID/io was NOT readable here: left files only)"),
+    ]
+    return "\n".join(lines)
+
+
+class _Targets:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, what, target, measured, met):
+        """measured: a string, or None when it could not be measured (met is then the reason)."""
+        if measured is None:
+            self.rows.append((what, target, "n/a", "({})".format(met)))
+        else:
+            self.rows.append((what, target, measured, "met" if met else "MISSED"))
+
+    def render(self):
+        w0 = max(len(r[0]) for r in self.rows)
+        w1 = max(len(r[1]) for r in self.rows)
+        w2 = max(len(r[2]) for r in self.rows)
+        lines = ["", "== targets (issue 5) =="]
+        lines += ["{:<{}}  {:<{}}  {:>{}}  {}".format(r[0], w0, r[1], w1, r[2], w2, r[3])
+                  for r in self.rows]
+        return "\n".join(lines)
+
+
+def _ratio_target(t, results, app, what, name, to, limit, at_least=False):
+    r = results.get(app)
+    if r is None or r.error:
+        t.add(what, _limit_text(limit, at_least), None,
+              "{} not measured".format(app) if r is None else r.error)
+        return
+    if name not in r.order or to not in r.order:
+        missing = name if name not in r.order else to
+        t.add(what, _limit_text(limit, at_least), None, "{} not measured".format(missing))
+        return
+    value = r.startup.ratio(name, to)
+    t.add(what, _limit_text(limit, at_least), "{:.2f}x".format(value),
+          value >= limit if at_least else value <= limit)
+
+
+def _limit_text(limit, at_least):
+    return ("at least {:.2f}x" if at_least else "at most {:.2f}x").format(limit)
+
+
+def targets(results_list, padding):
+    results = {r.name: r for r in results_list}
+    t = _Targets()
+    _ratio_target(t, results, "hello", "hello start-up vs floor", PYFREEZE, FLOOR, 1.15)
+    _ratio_target(t, results, "hello", "hello start-up vs python main.py", PYFREEZE, MAIN_PY, 0.9)
+    _ratio_target(t, results, "hello", "hello: PyInstaller --onefile start-up / pyfreeze's",
+                  "pyinstaller-onefile", PYFREEZE, 20, at_least=True)
+    for app in ("stdlib", "thirdparty"):
+        _ratio_target(t, results, app, "{} start-up vs python main.py".format(app),
+                      PYFREEZE, MAIN_PY, 0.85)
+
+    hello = results.get("hello")
+    what = "hello size vs PyInstaller --onefile's"
+    if hello and not hello.error and "pyinstaller-onefile" in hello.builds:
+        share = hello.builds[PYFREEZE].size / hello.builds["pyinstaller-onefile"].size
+        t.add(what, "at most 50%", "{:.0f}%".format(100 * share), share <= 0.5)
+    else:
+        t.add(what, "at most 50%", None, "PyInstaller --onefile not measured")
+
+    for r in results_list:
+        what = "{} peak RSS vs python main.py's".format(r.name)
+        if r.error:
+            t.add(what, "at most +10%", None, r.error)
+            continue
+        extra = r.startup.peak_rss_kib(PYFREEZE) / r.startup.peak_rss_kib(MAIN_PY) - 1
+        t.add(what, "at most +10%", "{:+.0f}%".format(100 * extra), extra <= 0.10)
+
+    for app, limit in (("hello", 1.0), ("thirdparty", 3.0)):
+        r = results.get(app)
+        what = "{} cold build".format(app)
+        if r is None or r.error:
+            t.add(what, "at most {:.0f} s".format(limit), None,
+                  "{} not measured".format(app) if r is None else r.error)
+        else:
+            cold = r.builds[PYFREEZE].cold_s
+            t.add(what, "at most {:.0f} s".format(limit), "{:.2f} s".format(cold), cold <= limit)
+    for r in results_list:
+        what = "{} rebuild, no change".format(r.name)
+        built = None if r.error else r.builds.get(PYFREEZE)
+        if built is None or built.rebuild_s is None:
+            t.add(what, "at most 0.2 s", None, r.error or (built.note if built else "no build"))
+        else:
+            t.add(what, "at most 0.2 s", "{:.2f} s".format(built.rebuild_s),
+                  built.rebuild_s <= 0.2)
+
+    what = "hello + 2,000 unused modules vs without"
+    if padding is None:
+        t.add(what, "at most 1.05x", None, "hello not measured")
+    elif padding.ratio is None:
+        t.add(what, "at most 1.05x", None, padding.note)
+    else:
+        t.add(what, "at most 1.05x", "{:.3f}x".format(padding.ratio), padding.ratio <= 1.05)
+    return t.render()
+
+
+def padding_lines(padding):
+    if padding is None or padding.ratio is None:
+        return ""
+    text = ("\n== pyfreeze: hello with 2,000 unused modules ==\n"
+            "{} interleaved rounds: {:.2f} ms with them, {:.2f} ms without, "
+            "ratio {:.3f} (median of per-round ratios)").format(
+                padding.runs, padding.padded_ms, padding.plain_ms, padding.ratio)
+    if padding.modules_added is not None:
+        text += "; the bundle holds {} more modules".format(padding.modules_added)
+    if padding.note:
+        text += "\nnote: " + padding.note
+    return text
