@@ -921,7 +921,8 @@ mod tests {
             );
             python_says(python, &compile);
             let mut request = script(app.path(), "main.py");
-            const BOOT: &str = "import sys\nimport stat\n\ndef f():\n    import fractions, colorsys\n";
+            const BOOT: &str =
+                "import sys\nimport stat\n\ndef f():\n    import fractions, colorsys\n";
             request.extra_modules = vec![ExtraModule {
                 name: "_pyfreeze_boot".to_owned(),
                 source: BOOT.to_owned(),

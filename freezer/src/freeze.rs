@@ -100,8 +100,7 @@ fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), Unsuppo
 
 pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
-    let (python_options, optimize) =
-        python_options(options).context("invalid --python-option")?;
+    let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
     let project = project::resolve(&options.app, options.entry.as_deref())?;
     let output = options
         .output
@@ -173,16 +172,15 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let hints = disk::hints(&analysis, &app_modules, &options.collect_to_disk);
     let native = native::collect(&analysis, &python)?;
     let not_bundled = native.not_bundled.clone();
-    let (archive, contents) =
-        pack::pack(
-            &project.entry,
-            optimize,
-            python_options,
-            &analysis,
-            native,
-            on_disk,
-        )
-        .context("cannot lay out the bundle")?;
+    let (archive, contents) = pack::pack(
+        &project.entry,
+        optimize,
+        python_options,
+        &analysis,
+        native,
+        on_disk,
+    )
+    .context("cannot lay out the bundle")?;
     let size = output::write(&stub, archive, &output)?;
 
     Ok(BuildReport {

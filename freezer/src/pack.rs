@@ -3,8 +3,8 @@
 //! `inspect`, are compressed.
 
 use pyfreeze_archive::{
-    disk_digest, flags, needs_contents, PythonOptions, ArchiveWriter, BundleInfo, Compression, EntryPointKind,
-    Kind, NewEntry, MAIN_MODULE,
+    disk_digest, flags, needs_contents, ArchiveWriter, BundleInfo, Compression, EntryPointKind,
+    Kind, NewEntry, PythonOptions, MAIN_MODULE,
 };
 
 use crate::analysis::{Analysis, EntrySpec, ModuleKind};

@@ -331,8 +331,14 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
         (c"entry_module", callback::str(state.entry_module)),
         (c"entry_arg", callback::str(state.entry_arg)),
         // Decoded as python decodes its own command line.
-        (c"warnoptions", callback::fs_str_list(&as_bytes(&state.warnings))),
-        (c"xoptions", callback::fs_str_list(&as_bytes(&state.x_options))),
+        (
+            c"warnoptions",
+            callback::fs_str_list(&as_bytes(&state.warnings)),
+        ),
+        (
+            c"xoptions",
+            callback::fs_str_list(&as_bytes(&state.x_options)),
+        ),
         (
             c"disk_dir",
             state

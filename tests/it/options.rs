@@ -718,7 +718,14 @@ fn python_options_are_fixed_at_build_time() {
         let mut problems = Vec::new();
         let cases: [&[&str]; 2] = [
             &["-u", "-W", "error", "-X", "utf8", "-X", "dev", "-bb", "-O"],
-            &["-W", "ignore::UserWarning", "-X", "utf8=0", "-X", "faulthandler"],
+            &[
+                "-W",
+                "ignore::UserWarning",
+                "-X",
+                "utf8=0",
+                "-X",
+                "faulthandler",
+            ],
         ];
         for python_options in cases {
             let mut build_args = Vec::new();
