@@ -114,6 +114,32 @@ def builders_for(envs, pyfreeze):
     return found
 
 
+def build_and_check(app, builder, envs, args, work, cwd, env, expected, result):
+    """Builds the app with one tool and runs it once, checking its output. Returns (Built,
+    seconds of that run), or (None, None) after adding the reason to result.skipped.
+    Raises PyfreezeFailed if the tool is pyfreeze."""
+    log("{}: building with {} (cold, then rebuild)".format(app.name, builder.name))
+    tools_bin = str(Path(envs.tools_python).parent) if envs.tools_python else None
+    try:
+        built = build(builder, app.source, Path(work) / "builds" / app.name / builder.name,
+                      args.build_timeout, tools_bin=tools_bin)
+        if built.note and builder.name == report.PYFREEZE:
+            raise BuildFailed(built.note)
+        _, run_s = measure.check_output(builder.name, [built.executable], cwd, env, expected)
+    except (BuildFailed, measure.RunFailed) as e:
+        if builder.name == report.PYFREEZE:
+            raise PyfreezeFailed("{} app: {}".format(app.name, e))
+        log("{}: skipping {}: {}".format(app.name, builder.name, e))
+        result.skipped.append((builder.name, str(e)))
+        return None, None
+    log("{}: {} built in {:.2f} s, rebuilt in {}".format(
+        app.name, builder.name, built.cold_s,
+        "{:.2f} s".format(built.rebuild_s) if built.rebuild_s is not None else "(failed)"))
+    if built.note:
+        result.notes.append("{}: {}".format(builder.name, built.note))
+    return built, run_s
+
+
 def bench_app(app, envs, pyfreeze, args, work):
     """Builds, checks and measures one app with every tool; returns a report.AppResult."""
     result = report.AppResult(app.name, app.about)
@@ -136,33 +162,16 @@ def bench_app(app, envs, pyfreeze, args, work):
         return result
     per_run_s = [floor_s, main_s]
 
-    tools_bin = str(Path(envs.tools_python).parent) if envs.tools_python else None
     for builder in builders_for(envs, pyfreeze):
         if builder.anchor and builder.anchor not in envs.anchors:
             if builder.anchor in envs.skipped:
                 result.skipped.append((builder.name, envs.skipped[builder.anchor]))
             continue
-        log("{}: building with {} (cold, then rebuild)".format(app.name, builder.name))
-        try:
-            built = build(builder, app.source, Path(work) / "builds" / app.name / builder.name,
-                          args.build_timeout, tools_bin=tools_bin)
-            _, run_s = measure.check_output(builder.name, [built.executable], cwd, env, expected)
-        except (BuildFailed, measure.RunFailed) as e:
-            if builder.name == report.PYFREEZE:
-                raise PyfreezeFailed("{} app: {}".format(app.name, e))
-            log("{}: skipping {}: {}".format(app.name, builder.name, e))
-            result.skipped.append((builder.name, str(e)))
-            continue
-        log("{}: {} built in {:.2f} s, rebuilt in {}".format(
-            app.name, builder.name, built.cold_s,
-            "{:.2f} s".format(built.rebuild_s) if built.rebuild_s is not None else "(failed)"))
-        if built.note:
-            if builder.name == report.PYFREEZE:
-                raise PyfreezeFailed("{} app: {}".format(app.name, built.note))
-            result.notes.append("{}: {}".format(builder.name, built.note))
-        commands.append((builder.name, [built.executable]))
-        result.builds[builder.name] = built
-        per_run_s.append(run_s)
+        built, run_s = build_and_check(app, builder, envs, args, work, cwd, env, expected, result)
+        if built:
+            commands.append((builder.name, [built.executable]))
+            result.builds[builder.name] = built
+            per_run_s.append(run_s)
 
     log("{}: {} + {} interleaved rounds of {} commands".format(
         app.name, measure.WARMUP, args.runs, len(commands)))
@@ -262,7 +271,8 @@ def run(args):
     measured = [r for r in results if not r.error]
     text = "\n".join([
         report.header(started, ROOT, envs, args.runs, load,
-                      [a for a in pythons.ANCHORS if a not in args.anchors]),
+                      [a for a in pythons.ANCHORS if a not in args.anchors],
+                      args.build_timeout),
         *(report.app_table(r) for r in results),
         report.padding_lines(padding),
         report.footer(measured, all(r.io_readable for r in measured)),

@@ -68,7 +68,7 @@ def _gcc_version():
     return out.stdout.strip() if out.returncode == 0 else "not found"
 
 
-def header(started, root, envs, runs, load, not_selected):
+def header(started, root, envs, runs, load, not_selected, build_timeout):
     lines = [
         "pyfreeze benchmark, {}".format(started.strftime("%Y-%m-%d %H:%M %Z")),
         "CPU: {} ({} cores), kernel {}, load average {:.2f} at start".format(
@@ -87,6 +87,8 @@ def header(started, root, envs, runs, load, not_selected):
         lines.append("anchors not selected (--anchors, --skip-anchors): " + ", ".join(not_selected))
     lines.append("start-up: {} interleaved rounds after 3 warm-up rounds, every command once "
                  "per round; ratios are medians of per-round ratios".format(runs))
+    lines.append("builds: a build taking more than {:.0f} s is killed and skipped".format(
+        build_timeout))
     return "\n".join(lines)
 
 
