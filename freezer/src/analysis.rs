@@ -921,8 +921,7 @@ mod tests {
             );
             python_says(python, &compile);
             let mut request = script(app.path(), "main.py");
-            const BOOT: &str =
-                "import sys\nimport stat\n\ndef f():\n    import sched, colorsys\n";
+            const BOOT: &str = "import sys\nimport stat\n\ndef f():\n    import sched, colorsys\n";
             request.extra_modules = vec![ExtraModule {
                 name: "_pyfreeze_boot".to_owned(),
                 source: BOOT.to_owned(),
