@@ -30,7 +30,7 @@ mod writer;
 pub use error::Error;
 pub use options::{PythonOptions, UnsupportedOption};
 pub use reader::{Bundle, Entry};
-pub use writer::{ArchiveWriter, BundleInfo, NewEntry};
+pub use writer::{deflate, ArchiveWriter, BundleInfo, NewEntry};
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

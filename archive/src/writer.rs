@@ -60,9 +60,15 @@ impl Strings {
     }
 }
 
-fn deflate(data: &[u8]) -> io::Result<Vec<u8>> {
+/// The compression level of deflated entries. On a standard library's sources, level 4
+/// takes 0.57 times as long as the default (6) and makes them 2% larger (0.15% of a
+/// bundle): what is compressed is what is least read, and a build compresses megabytes.
+const DEFLATE_LEVEL: u32 = 4;
+
+/// Compresses `data` as the archive stores a [`Compression::Deflate`] entry.
+pub fn deflate(data: &[u8]) -> io::Result<Vec<u8>> {
     let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(DEFLATE_LEVEL));
     encoder.write_all(data)?;
     encoder.finish()
 }
@@ -100,7 +106,21 @@ impl ArchiveWriter {
 
     /// Writes the archive to `out`, which is positioned `archive_start` bytes into the file
     /// (just after the stub). Returns the number of bytes written.
-    pub fn write_to(self, mut out: impl Write, archive_start: u64) -> io::Result<u64> {
+    pub fn write_to(self, out: impl Write, archive_start: u64) -> io::Result<u64> {
+        self.write_to_with(out, archive_start, |contents| {
+            contents.iter().map(|data| deflate(data)).collect()
+        })
+    }
+
+    /// [`ArchiveWriter::write_to`], with the deflated entries compressed by `deflate_all`:
+    /// given the contents of every one of them, it returns what [`deflate`] makes of each,
+    /// in the same order (a caller may spread them over threads, or have them already).
+    pub fn write_to_with(
+        self,
+        mut out: impl Write,
+        archive_start: u64,
+        deflate_all: impl FnOnce(&[&[u8]]) -> io::Result<Vec<Vec<u8>>>,
+    ) -> io::Result<u64> {
         let mut strings = Strings(Vec::new());
         let info = &self.info;
         let header_strings = [
@@ -116,14 +136,31 @@ impl ArchiveWriter {
         let mut offset = 0u64;
         // Identical stored bytes are written once and shared: a file on disk and its
         // in-memory copy, empty `__init__` sources, licence files repeated across wheels.
-        let stored_blobs = self
+        let to_deflate: Vec<&[u8]> = self
+            .entries
+            .values()
+            .filter(|entry| entry.compression == Compression::Deflate)
+            .map(|entry| &entry.data[..])
+            .collect();
+        let count = to_deflate.len();
+        let deflated = deflate_all(&to_deflate)?;
+        if deflated.len() != count {
+            return Err(io::Error::other(format!(
+                "{count} entries to compress, {} compressed",
+                deflated.len()
+            )));
+        }
+        let mut deflated = deflated.into_iter();
+        let stored_blobs: Vec<std::borrow::Cow<'_, [u8]>> = self
             .entries
             .values()
             .map(|entry| match entry.compression {
-                Compression::None => Ok(std::borrow::Cow::Borrowed(&entry.data[..])),
-                Compression::Deflate => deflate(&entry.data).map(std::borrow::Cow::Owned),
+                Compression::None => std::borrow::Cow::Borrowed(&entry.data[..]),
+                Compression::Deflate => {
+                    std::borrow::Cow::Owned(deflated.next().expect("counted above"))
+                }
             })
-            .collect::<io::Result<Vec<_>>>()?;
+            .collect();
         let mut written: HashMap<&[u8], u64> = HashMap::new();
         for (entry, stored) in self.entries.values().zip(&stored_blobs) {
             let at = match written.get(&stored[..]) {
@@ -312,6 +349,46 @@ mod tests {
         assert!(with_prefix("z").is_empty());
         assert_eq!(bundle.with_prefix(Kind::Source, "").count(), 1);
         assert_eq!(bundle.kind_range(Kind::Extension), 5..5);
+    }
+
+    #[test]
+    fn compression_can_be_done_by_the_caller() {
+        let writer = || {
+            let mut w = ArchiveWriter::new(info());
+            for (name, compression) in [
+                ("a", Compression::Deflate),
+                ("b", Compression::None),
+                ("c", Compression::Deflate),
+            ] {
+                w.add(NewEntry {
+                    kind: Kind::Source,
+                    name: name.into(),
+                    flags: 0,
+                    compression,
+                    data: name.repeat(100).into_bytes(),
+                })
+                .unwrap();
+            }
+            w
+        };
+        let mut plain = Vec::new();
+        writer().write_to(&mut plain, 0).unwrap();
+        let mut asked = Vec::new();
+        let mut with = Vec::new();
+        writer()
+            .write_to_with(&mut with, 0, |contents| {
+                asked = contents.iter().map(|c| c.to_vec()).collect();
+                contents.iter().map(|c| deflate(c)).collect()
+            })
+            .unwrap();
+        assert_eq!(with, plain);
+        assert_eq!(asked, [b"a".repeat(100), b"c".repeat(100)]);
+        let error = writer()
+            .write_to_with(Vec::new(), 0, |_| Ok(vec![Vec::new()]))
+            .unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("2 entries to compress, 1 compressed"));
     }
 
     #[test]

@@ -10,15 +10,37 @@
 //! worker interpreters of its own, in parallel and with a fixed hash seed, so that the
 //! bytecode is the same from one build to the next (before 3.11, marshal writes frozenset
 //! constants in hash order).
+//!
+//! With the build cache, the script reuses and stores compiled modules in the cache's
+//! code entries itself, and lists what its answer depends on ([`deps`]); the whole answer
+//! is stored, and reused without running Python while all of that holds. Its key is what
+//! [`deps`] cannot see: the script, the interpreter (a real executable, known by its file's
+//! identity), the environment variables that change how it starts, and the request.
 
-use std::io::Write as _;
+mod deps;
+
+use std::io::{Read as _, Write as _};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+use crate::cache::{self, Cache, Key};
 
 /// The analysis script, run by the target interpreter.
 const SCRIPT: &str = include_str!("python/analysis.py");
+
+/// Environment variables that change what an interpreter started with `-I` finds: which
+/// libpython the loader gives it, and the locale its file system encoding comes from.
+const ENVIRONMENT: [&str; 5] = [
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LANG",
+];
 
 /// How the app starts, as the analysis needs it.
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +83,25 @@ pub struct Request {
     pub extra_modules: Vec<ExtraModule>,
     /// Directories inside `app_dir` whose files are not the app's (the build's output).
     pub skip_dirs: Vec<PathBuf>,
+}
+
+/// What the script is told of the build cache.
+#[derive(Debug, Serialize)]
+struct CacheRequest {
+    /// Where the code entries are.
+    code_dir: PathBuf,
+    /// Part of their keys: the script's SHA-256, as it reads the imports it stores.
+    salt: String,
+    /// Whether to list what the answer depends on (only an answer with a key is stored).
+    deps: bool,
+}
+
+/// The request as sent: what the freezer asks, and the cache to use.
+#[derive(Debug, Serialize)]
+struct Sent<'a> {
+    #[serde(flatten)]
+    request: &'a Request,
+    cache: Option<CacheRequest>,
 }
 
 /// The interpreter, as it describes itself.
@@ -160,6 +201,23 @@ pub struct Manifest {
     pub app_data: Vec<DataFile>,
     pub missing: Vec<Missing>,
     pub errors: Vec<CompileError>,
+    /// With the cache: how many modules came from it, and how many were compiled.
+    #[serde(default)]
+    code_cache: Option<(usize, usize)>,
+    /// With the cache: what the answer depends on.
+    #[serde(default)]
+    deps: Option<deps::Deps>,
+}
+
+/// How much of an analysis the build cache provided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// No cache.
+    None,
+    /// The whole answer: no Python ran.
+    Answer,
+    /// Python ran; so many modules' code came from the cache, so many were compiled.
+    Code { cached: usize, compiled: usize },
 }
 
 /// A module with its bytes, as handed to the next step; the fields are those of
@@ -191,6 +249,7 @@ pub struct Analysis {
     pub missing: Vec<Missing>,
     /// Dependencies that did not compile and were left out.
     pub skipped: Vec<CompileError>,
+    pub reuse: Reuse,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,14 +277,87 @@ pub enum AnalysisError {
     },
 }
 
-/// Runs the analysis of `request` with `interpreter`.
-pub fn analyse(interpreter: &Path, request: &Request) -> Result<Analysis, AnalysisError> {
+/// Runs the analysis of `request` with `interpreter`, or reuses the cached answer of an
+/// earlier run if nothing it depended on has changed.
+pub fn analyse(
+    interpreter: &Path,
+    request: &Request,
+    cache: Option<&Cache>,
+) -> Result<Analysis, AnalysisError> {
+    let key = cache.and_then(|cache| answer_key(cache, interpreter, request));
+    if let (Some(cache), Some(key)) = (cache, &key) {
+        let cached = cache.get(cache::Kind::Analysis, key);
+        if let Some(analysis) = cached.and_then(|answer| reuse(interpreter, &answer)) {
+            return Ok(analysis);
+        }
+    }
+    let sent = Sent {
+        request,
+        cache: cache.map(|cache| CacheRequest {
+            code_dir: cache.dir(cache::Kind::Code),
+            salt: cache::hex(&sha2::Sha256::digest(SCRIPT)),
+            deps: key.is_some(),
+        }),
+    };
+    let stdout = run(interpreter, &sent)?;
+    let (manifest, blobs) = split(interpreter, &stdout)?;
+    let cacheable = manifest.deps.as_ref().is_some_and(deps::Deps::is_cacheable);
+    let reuse = match manifest.code_cache {
+        Some((cached, compiled)) => Reuse::Code { cached, compiled },
+        None => Reuse::None,
+    };
+    let analysis = into_analysis(interpreter, manifest, blobs, reuse)?;
+    if let (Some(cache), Some(key), true) = (cache, key, cacheable) {
+        cache.put(cache::Kind::Analysis, &key, &stdout);
+    }
+    Ok(analysis)
+}
+
+/// The key of the cached answer to `request`, if it can have one.
+fn answer_key(cache: &Cache, interpreter: &Path, request: &Request) -> Option<Key> {
+    let path = std::path::absolute(interpreter).ok()?;
+    let meta = std::fs::metadata(&path).ok()?;
+    // A script (pyenv's shim, a wrapper) may start another interpreter next time whatever
+    // the files this one looked at: only an executable is known by its file's identity.
+    let mut magic = [0; 4];
+    std::fs::File::open(&path)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .ok()?;
+    if &magic != b"\x7fELF" {
+        return None;
+    }
+    let mut key = cache.key(cache::Kind::Analysis);
+    key.field(SCRIPT.as_bytes())
+        .field(path.as_os_str().as_bytes())
+        .file_identity(&meta);
+    for name in ENVIRONMENT {
+        match std::env::var_os(name) {
+            Some(value) => key.field(b"=").field(value.as_bytes()),
+            None => key.field(b"unset"),
+        };
+    }
+    key.field(&serde_json::to_vec(request).ok()?);
+    Some(key.finish())
+}
+
+/// The analysis a cached answer gives, if what it depended on holds.
+fn reuse(interpreter: &Path, answer: &[u8]) -> Option<Analysis> {
+    let (manifest, blobs) = split(interpreter, answer).ok()?;
+    let cwd = std::env::current_dir().ok()?;
+    if !manifest.deps.as_ref()?.hold(&cwd) {
+        return None;
+    }
+    into_analysis(interpreter, manifest, blobs, Reuse::Answer).ok()
+}
+
+/// Runs the script on `sent`; returns what it wrote to stdout.
+fn run(interpreter: &Path, sent: &Sent<'_>) -> Result<Vec<u8>, AnalysisError> {
     let spawn_error = |source| AnalysisError::Spawn {
         interpreter: interpreter.to_owned(),
         source,
     };
     // Paths travel as JSON strings, so a path that is not UTF-8 cannot be sent at all.
-    let input = serde_json::to_vec(request).map_err(|e| {
+    let input = serde_json::to_vec(sent).map_err(|e| {
         spawn_error(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!("the request cannot be passed to Python: {e}"),
@@ -270,15 +402,19 @@ pub fn analyse(interpreter: &Path, request: &Request) -> Result<Analysis, Analys
             what: format!("it exited without reading the whole request ({e})"),
         });
     }
-    parse(interpreter, &output.stdout)
+    Ok(output.stdout)
 }
 
-/// Splits the answer into manifest and blobs, and turns the manifest into an [`Analysis`].
-fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
-    let protocol = |what: String| AnalysisError::Protocol {
+fn protocol_error(interpreter: &Path) -> impl Fn(String) -> AnalysisError + '_ {
+    move |what| AnalysisError::Protocol {
         interpreter: interpreter.to_owned(),
         what,
-    };
+    }
+}
+
+/// Splits the answer into manifest and blobs.
+fn split<'a>(interpreter: &Path, stdout: &'a [u8]) -> Result<(Manifest, &'a [u8]), AnalysisError> {
+    let protocol = protocol_error(interpreter);
     let (length, rest) = stdout.split_first_chunk::<8>().ok_or_else(|| {
         protocol(format!(
             "its output is {} bytes long, too short for the manifest length",
@@ -298,7 +434,17 @@ fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
         })?;
     let manifest: Manifest = serde_json::from_slice(json)
         .map_err(|e| protocol(format!("the manifest is not valid: {e}")))?;
+    Ok((manifest, blobs))
+}
 
+/// Turns the manifest into an [`Analysis`], with the bytes of `blobs`.
+fn into_analysis(
+    interpreter: &Path,
+    manifest: Manifest,
+    blobs: &[u8],
+    reuse: Reuse,
+) -> Result<Analysis, AnalysisError> {
+    let protocol = protocol_error(interpreter);
     if let Some(error) = manifest.errors.iter().find(|e| e.in_app) {
         return Err(AnalysisError::Syntax {
             module: error.module.clone(),
@@ -364,6 +510,7 @@ fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
         app_data: manifest.app_data,
         missing: manifest.missing,
         skipped: manifest.errors,
+        reuse,
     })
 }
 
@@ -501,6 +648,23 @@ mod tests {
             .any(|w| w == needle.as_bytes())
     }
 
+    /// A virtualenv without pip at `<dir>/.venv` (inside an app directory, what it holds is
+    /// not the app): its directory and its site-packages.
+    fn venv_in(dir: &Path, python: &Path) -> (PathBuf, PathBuf) {
+        let venv = dir.join(".venv");
+        let status = Command::new(python)
+            .args(["-I", "-m", "venv", "--without-pip"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let site = PathBuf::from(python_says(
+            &venv.join("bin/python"),
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ));
+        (venv, site)
+    }
+
     fn python_says(python: &Path, code: &str) -> String {
         let out = Command::new(python)
             .args(["-I", "-c", code])
@@ -553,7 +717,7 @@ mod tests {
             ],
         );
         with_each_python(|version, python| {
-            let analysis = analyse(python, &script(app.path(), "main.py")).unwrap();
+            let analysis = analyse(python, &script(app.path(), "main.py"), None).unwrap();
             let info = &analysis.python;
             assert_eq!(info.major, 3);
             assert!(version == "python3" || version.starts_with(&format!("3.{}.", info.minor)));
@@ -707,7 +871,7 @@ mod tests {
             let mut request = script(app.path(), "main.py");
             request.excludes = vec!["json".to_owned(), "colorsys".to_owned()];
             request.includes = vec!["xml.dom.minidom".to_owned(), "nosuch_included".to_owned()];
-            let analysis = analyse(python, &request).unwrap();
+            let analysis = analyse(python, &request, None).unwrap();
             let modules = by_name(&analysis);
             for name in ["json", "json.decoder", "colorsys"] {
                 assert!(!modules.contains_key(name), "{name} was excluded");
@@ -732,7 +896,7 @@ mod tests {
             ],
         );
         with_each_python(|_, python| {
-            let error = analyse(python, &script(app.path(), "main.py")).unwrap_err();
+            let error = analyse(python, &script(app.path(), "main.py"), None).unwrap_err();
             let AnalysisError::Syntax {
                 module, file, line, ..
             } = &error
@@ -751,17 +915,7 @@ mod tests {
         with_each_python(|_, python| {
             // A virtualenv inside the app directory: what it holds is not the app.
             let app = tempfile::tempdir().unwrap();
-            let venv = app.path().join(".venv");
-            let status = Command::new(python)
-                .args(["-I", "-m", "venv", "--without-pip"])
-                .arg(&venv)
-                .status()
-                .unwrap();
-            assert!(status.success());
-            let site = PathBuf::from(python_says(
-                &venv.join("bin/python"),
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ));
+            let (venv, site) = venv_in(app.path(), python);
             write(
                 &site,
                 &[
@@ -774,8 +928,12 @@ mod tests {
                 &[("main.py", "import dep_ok\nimport dep_bad\n")],
             );
 
-            let analysis =
-                analyse(&venv.join("bin/python"), &script(app.path(), "main.py")).unwrap();
+            let analysis = analyse(
+                &venv.join("bin/python"),
+                &script(app.path(), "main.py"),
+                None,
+            )
+            .unwrap();
             let modules = by_name(&analysis);
             assert_eq!(
                 modules["dep_ok"].origin.as_deref(),
@@ -790,7 +948,7 @@ mod tests {
             assert_eq!(skipped.line, Some(1));
             assert!(!skipped.in_app);
             // The venv's interpreter still reports the base interpreter's library.
-            let base = analyse(python, &script(app.path(), "main.py"));
+            let base = analyse(python, &script(app.path(), "main.py"), None);
             assert!(matches!(base, Ok(ref b) if b.python.libpython == analysis.python.libpython));
         });
     }
@@ -799,17 +957,7 @@ mod tests {
     fn known_hidden_imports_are_bundled_and_ignored_imports_are_not() {
         with_each_python(|_, python| {
             let app = tempfile::tempdir().unwrap();
-            let venv = app.path().join(".venv");
-            let status = Command::new(python)
-                .args(["-I", "-m", "venv", "--without-pip"])
-                .arg(&venv)
-                .status()
-                .unwrap();
-            assert!(status.success());
-            let site = PathBuf::from(python_says(
-                &venv.join("bin/python"),
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ));
+            let (venv, site) = venv_in(app.path(), python);
             // Stand-ins for the real packages, importing by name as they do; this pycparser
             // has no lextab.
             write(
@@ -839,7 +987,7 @@ mod tests {
             let mut request = script(app.path(), "main.py");
             // As every build does: CPython's own tests import tkinter.
             request.excludes = vec!["test".to_owned()];
-            let analysis = analyse(&venv.join("bin/python"), &request).unwrap();
+            let analysis = analyse(&venv.join("bin/python"), &request, None).unwrap();
             let modules = by_name(&analysis);
             for name in [
                 "PIL.PngImagePlugin",
@@ -875,7 +1023,7 @@ mod tests {
             let module = EntrySpec::Module {
                 module: "tool".to_owned(),
             };
-            let analysis = analyse(python, &request(app.path(), module)).unwrap();
+            let analysis = analyse(python, &request(app.path(), module), None).unwrap();
             let modules = by_name(&analysis);
             for name in ["tool", "tool.__main__", "tool.cli", "greet"] {
                 assert!(modules.contains_key(name), "{name} missing");
@@ -887,13 +1035,13 @@ mod tests {
                 module: "greet".to_owned(),
                 function: "hello".to_owned(),
             };
-            let analysis = analyse(python, &request(app.path(), function)).unwrap();
+            let analysis = analyse(python, &request(app.path(), function), None).unwrap();
             assert!(by_name(&analysis).contains_key("greet"));
 
             let nosuch = EntrySpec::Module {
                 module: "nosuch".to_owned(),
             };
-            let error = analyse(python, &request(app.path(), nosuch)).unwrap_err();
+            let error = analyse(python, &request(app.path(), nosuch), None).unwrap_err();
             assert!(
                 matches!(&error, AnalysisError::Failed { stderr, .. }
                     if stderr.contains("cannot find the entry module `nosuch`")),
@@ -928,7 +1076,7 @@ mod tests {
                 filename: None,
                 lazy_imports: Some(vec!["colorsys".to_owned()]),
             }];
-            let analysis = analyse(python, &request).unwrap();
+            let analysis = analyse(python, &request, None).unwrap();
             let modules = by_name(&analysis);
 
             let compiled = modules["compiled"];
@@ -962,8 +1110,8 @@ mod tests {
         );
         with_each_python(|_, python| {
             let request = script(app.path(), "main.py");
-            let first = analyse(python, &request).unwrap();
-            let second = analyse(python, &request).unwrap();
+            let first = analyse(python, &request, None).unwrap();
+            let second = analyse(python, &request, None).unwrap();
             let bytes = |a: &Analysis| -> Vec<_> {
                 a.modules
                     .iter()
@@ -993,7 +1141,7 @@ mod tests {
             );
             executable(&wrapper, &text);
 
-            let analysis = analyse(&wrapper, &script(app.path(), "main.py")).unwrap();
+            let analysis = analyse(&wrapper, &script(app.path(), "main.py"), None).unwrap();
             assert_eq!(analysis.python.libpython, None);
             assert!(by_name(&analysis).contains_key("greet"));
         });
@@ -1003,16 +1151,195 @@ mod tests {
     fn interpreter_failures() {
         let app = tempfile::tempdir().unwrap();
         let request = script(app.path(), "main.py");
-        let error = analyse(&app.path().join("no-python"), &request).unwrap_err();
+        let error = analyse(&app.path().join("no-python"), &request, None).unwrap_err();
         assert!(matches!(error, AnalysisError::Spawn { .. }), "{error}");
 
         let failing = app.path().join("failing");
         executable(&failing, "#!/bin/sh\necho broken >&2\nexit 3\n");
-        let error = analyse(&failing, &request).unwrap_err();
+        let error = analyse(&failing, &request, None).unwrap_err();
         assert!(
             matches!(&error, AnalysisError::Failed { status, stderr, .. } if status == "3" && stderr == "broken"),
             "{error}"
         );
+    }
+
+    /// A cache of its own (outside the app: what is in the app directory is the app's).
+    fn open_cache() -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path().join("cache")).unwrap();
+        (dir, cache)
+    }
+
+    fn code_of(analysis: &Analysis) -> Vec<(String, Option<Vec<u8>>)> {
+        analysis
+            .modules
+            .iter()
+            .map(|m| (m.name.clone(), m.code.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_cached_answer_is_reused_while_what_it_read_is_unchanged() {
+        with_each_python(|_, python| {
+            let app = tempfile::tempdir().unwrap();
+            write(
+                app.path(),
+                &[
+                    (
+                        "main.py",
+                        "import greet
+import colorsys
+",
+                    ),
+                    (
+                        "greet.py",
+                        "WHO = 'world'
+",
+                    ),
+                ],
+            );
+            let (_dir, cache) = open_cache();
+            let request = script(app.path(), "main.py");
+            let again = || analyse(python, &request, Some(&cache)).unwrap();
+
+            let first = again();
+            let Reuse::Code { cached, compiled } = first.reuse else {
+                panic!("the first analysis ran: {:?}", first.reuse);
+            };
+            assert!(
+                cached == 0 && compiled > 3,
+                "{cached} cached, {compiled} compiled"
+            );
+            let second = again();
+            assert_eq!(second.reuse, Reuse::Answer);
+            assert_eq!(code_of(&second), code_of(&first));
+            assert_eq!(second.python.libpython, first.python.libpython);
+
+            // Same size, other contents, times as fresh as the cached answer's.
+            write(
+                app.path(),
+                &[(
+                    "greet.py",
+                    "WHO = 'there'
+",
+                )],
+            );
+            let edited = again();
+            assert_eq!(
+                edited.reuse,
+                Reuse::Code {
+                    cached: compiled - 1,
+                    compiled: 1
+                }
+            );
+            assert!(contains(
+                by_name(&edited)["greet"].code.as_deref().unwrap(),
+                "there"
+            ));
+            assert_eq!(again().reuse, Reuse::Answer);
+
+            // A module of the app's now shadows the standard library's.
+            write(app.path(), &[("colorsys.py", "")]);
+            let shadowed = again();
+            assert!(matches!(shadowed.reuse, Reuse::Code { compiled: 1, .. }));
+            assert_eq!(
+                by_name(&shadowed)["colorsys"].origin.as_deref(),
+                Some(app.path().join("colorsys.py").as_path())
+            );
+
+            // Another request is another answer, from cached code.
+            let mut optimised = script(app.path(), "main.py");
+            optimised.includes = vec!["greet".to_owned()];
+            let other = analyse(python, &optimised, Some(&cache)).unwrap();
+            assert!(
+                matches!(other.reuse, Reuse::Code { compiled: 0, .. }),
+                "{:?}",
+                other.reuse
+            );
+        });
+    }
+
+    #[test]
+    fn a_damaged_answer_or_code_entry_is_a_miss() {
+        with_each_python(|_, python| {
+            let app = tempfile::tempdir().unwrap();
+            write(
+                app.path(),
+                &[
+                    (
+                        "main.py",
+                        "import greet
+",
+                    ),
+                    ("greet.py", ""),
+                ],
+            );
+            let (_dir, cache) = open_cache();
+            let request = script(app.path(), "main.py");
+            let first = analyse(python, &request, Some(&cache)).unwrap();
+            let damage = |kind| {
+                for entry in fs_err::read_dir(cache.dir(kind)).unwrap().flatten() {
+                    let mut bytes = fs_err::read(entry.path()).unwrap();
+                    let last = bytes.len() - 1;
+                    bytes[last] ^= 0xff;
+                    fs_err::write(entry.path(), bytes).unwrap();
+                }
+            };
+            damage(cache::Kind::Analysis);
+            let again = analyse(python, &request, Some(&cache)).unwrap();
+            assert!(
+                matches!(again.reuse, Reuse::Code { compiled: 0, .. }),
+                "{:?}",
+                again.reuse
+            );
+            damage(cache::Kind::Analysis);
+            damage(cache::Kind::Code);
+            let recompiled = analyse(python, &request, Some(&cache)).unwrap();
+            assert_eq!(recompiled.reuse, first.reuse);
+            assert_eq!(code_of(&recompiled), code_of(&first));
+            assert_eq!(
+                analyse(python, &request, Some(&cache)).unwrap().reuse,
+                Reuse::Answer
+            );
+        });
+    }
+
+    #[test]
+    fn a_script_interpreter_never_reuses_an_answer() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[
+                (
+                    "main.py",
+                    "import greet
+",
+                ),
+                ("greet.py", ""),
+            ],
+        );
+        with_each_python(|_, python| {
+            // What a shim runs may change with no file it looked at changing.
+            let shim = app.path().join("python-shim");
+            executable(
+                &shim,
+                &format!("#!/bin/sh\nexec '{}' \"$@\"\n", python.display()),
+            );
+            let (_dir, cache) = open_cache();
+            let request = script(app.path(), "main.py");
+            analyse(&shim, &request, Some(&cache)).unwrap();
+            let second = analyse(&shim, &request, Some(&cache)).unwrap();
+            assert!(
+                matches!(second.reuse, Reuse::Code { compiled: 0, .. }),
+                "{:?}",
+                second.reuse
+            );
+        });
+    }
+
+    fn parse(interpreter: &Path, stdout: &[u8]) -> Result<Analysis, AnalysisError> {
+        let (manifest, blobs) = split(interpreter, stdout)?;
+        into_analysis(interpreter, manifest, blobs, Reuse::None)
     }
 
     fn answer(manifest: &str, blobs: &[u8]) -> Vec<u8> {

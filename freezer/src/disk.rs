@@ -163,7 +163,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::analysis::{DataFile, PythonInfo};
+    use crate::analysis::{DataFile, PythonInfo, Reuse};
 
     fn module(name: &str, package: bool, source: &str, uses_file: bool) -> Module {
         Module {
@@ -209,23 +209,29 @@ mod tests {
             app_data: vec![write("config.json", "{}")],
             missing: Vec::new(),
             skipped: Vec::new(),
+            reuse: Reuse::None,
         }
     }
 
-    #[test]
-    fn a_package_brings_its_sources_and_data_only() {
+    /// The plan for `target` in the test analysis: names, and the files.
+    fn plan_for(target: &str) -> (Vec<String>, Vec<DiskFile>) {
         let dir = tempfile::tempdir().unwrap();
         let analysis = analysis(dir.path());
         let app: HashSet<&str> = ["__main__"].into();
         let files = plan(
-            &["certifi".into()],
+            &[target.into()],
             &analysis,
             &app,
             dir.path(),
             Some("main.py"),
         )
         .unwrap();
-        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        (files.iter().map(|f| f.name.clone()).collect(), files)
+    }
+
+    #[test]
+    fn a_package_brings_its_sources_and_data_only() {
+        let (names, files) = plan_for("certifi");
         assert_eq!(
             names,
             [
@@ -239,18 +245,7 @@ mod tests {
 
     #[test]
     fn the_app_directory_brings_the_script_and_its_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let analysis = analysis(dir.path());
-        let app: HashSet<&str> = ["__main__"].into();
-        let files = plan(
-            &[APP_DIR.into()],
-            &analysis,
-            &app,
-            dir.path(),
-            Some("main.py"),
-        )
-        .unwrap();
-        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        let (names, _) = plan_for(APP_DIR);
         // The dist-info files are under the app directory in this test, as a venv's are not.
         assert_eq!(
             names,

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use pyfreeze_archive::{PythonOptions, UnsupportedOption, MAIN_MODULE};
 
-use crate::analysis::{self, ExtraModule, Missing, Request};
+use crate::analysis::{self, ExtraModule, Missing, Request, Reuse};
+use crate::cache::{self, Cache, CacheError, Hits};
 use crate::native::{self, NotBundled};
 use crate::{disk, interpreter, output, pack, project};
 
@@ -41,10 +42,12 @@ pub struct BuildOptions {
     pub collect_to_disk: Vec<String>,
     /// Interpreter options the bundle starts with, as given on the command line.
     pub python_options: Vec<String>,
+    /// Build without the build cache, neither reading nor writing it.
+    pub no_cache: bool,
 }
 
 /// What a build made, for the summary.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct BuildReport {
     pub output: PathBuf,
     pub python_version: String,
@@ -59,6 +62,38 @@ pub struct BuildReport {
     pub skipped: Vec<analysis::CompileError>,
     /// Advice on options the build saw reason for.
     pub hints: Vec<String>,
+    pub cache: CacheUse,
+}
+
+/// What the build cache did for a build.
+#[derive(Debug)]
+pub enum CacheUse {
+    /// `--no-cache`.
+    Off,
+    /// It could not be used: the build went without it.
+    Unavailable(CacheError),
+    Used(CacheReport),
+}
+
+#[derive(Debug)]
+pub struct CacheReport {
+    pub dir: PathBuf,
+    pub analysis: Reuse,
+    /// Stripped native code and compressed sources and data found in the cache.
+    pub native: Hits,
+    pub deflated: Hits,
+    /// What could not be stored (the build itself succeeded).
+    pub write_error: Option<CacheError>,
+}
+
+/// The build cache, unless the build goes without: where the environment says, or
+/// nowhere if it cannot be used.
+fn open_cache(options: &BuildOptions) -> Result<Option<Cache>, CacheError> {
+    if options.no_cache {
+        return Ok(None);
+    }
+    let dir = cache::default_dir(|name| std::env::var_os(name))?;
+    Cache::open(dir).map(Some)
 }
 
 /// What is left out unless asked for.
@@ -111,6 +146,10 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         return Err(output::OutputError::OutputIsDirectory(output).into());
     }
     let stub = output::locate_stub(options.stub.as_deref())?;
+    let (cache, unavailable) = match open_cache(options) {
+        Ok(cache) => (cache, None),
+        Err(error) => (None, Some(error)),
+    };
     let python = interpreter::choose(
         options.python.as_deref(),
         std::env::var_os("VIRTUAL_ENV"),
@@ -132,14 +171,16 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
             filename: Some(BOOT_FILENAME.to_owned()),
             lazy_imports: Some(boot_lazy_imports(&python_options)),
         }],
-        // A bundle built into the app directory (`dist/`) is not one of the app's files.
+        // A bundle built into the app directory (`dist/`) is not one of the app's files,
+        // nor is a build cache there.
         skip_dirs: std::path::absolute(&output)
             .ok()
             .and_then(|o| o.parent().map(Path::to_owned))
             .into_iter()
+            .chain(cache.as_ref().map(|cache| cache.root().to_owned()))
             .collect(),
     };
-    let analysis = analysis::analyse(&python, &request)?;
+    let analysis = analysis::analyse(&python, &request, cache.as_ref())?;
     let app_modules: HashSet<&str> = analysis
         .modules
         .iter()
@@ -170,7 +211,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         script,
     )?;
     let hints = disk::hints(&analysis, &app_modules, &options.collect_to_disk);
-    let native = native::collect(&analysis, &python)?;
+    let native = native::collect(&analysis, &python, cache.as_ref())?;
     let not_bundled = native.not_bundled.clone();
     let (archive, contents) = pack::pack(
         &project.entry,
@@ -181,7 +222,20 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         on_disk,
     )
     .context("cannot lay out the bundle")?;
-    let size = output::write(&stub, archive, &output)?;
+    let size = output::write(&stub, archive, &output, |contents| {
+        pack::deflate_all(contents, cache.as_ref(), &project.app_dir, &python)
+    })?;
+    let cache = match (cache, unavailable) {
+        (Some(cache), _) => CacheUse::Used(CacheReport {
+            dir: cache.root().to_owned(),
+            analysis: analysis.reuse,
+            native: cache.hits(cache::Kind::Native),
+            deflated: cache.hits(cache::Kind::Deflate),
+            write_error: cache.write_error(),
+        }),
+        (None, Some(error)) => CacheUse::Unavailable(error),
+        (None, None) => CacheUse::Off,
+    };
 
     Ok(BuildReport {
         output,
@@ -194,6 +248,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         not_bundled,
         skipped: analysis.skipped,
         hints,
+        cache,
     })
 }
 

@@ -5,9 +5,12 @@
 //! -> [`analysis`] (one run of that Python: import closure and bytecode) -> [`disk`]
 //! (what `--collect-to-disk` puts on disk at run time) -> [`elf`]
 //! (libpython and extension modules, stripped) -> [`pack`] (the archive) -> [`output`]
-//! (appended to the stub, renamed into place). [`ls`] reads a bundle back.
+//! (appended to the stub, renamed into place). [`ls`] reads a bundle back. The steps that
+//! compute (analysis, stripping, compression) reuse what earlier builds computed, through
+//! the [`cache`].
 
 pub mod analysis;
+pub mod cache;
 pub mod disk;
 pub mod elf;
 pub mod freeze;
@@ -17,4 +20,5 @@ pub mod ls;
 pub mod native;
 pub mod output;
 pub mod pack;
+mod parallel;
 pub mod project;

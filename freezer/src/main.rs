@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze::freeze::{self, BuildOptions, BuildReport};
+use pyfreeze::analysis::Reuse;
+use pyfreeze::cache::{self, Hits};
+use pyfreeze::freeze::{self, BuildOptions, BuildReport, CacheUse};
 use pyfreeze::ls;
 
 #[derive(Parser)]
@@ -31,6 +33,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The build cache: what earlier builds computed, reused when nothing it came from
+    /// changed ($PYFREEZE_CACHE_DIR, else $XDG_CACHE_HOME/pyfreeze/build, else
+    /// ~/.cache/pyfreeze/build).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Print the cache directory.
+    Dir,
+    /// Remove everything in the cache.
+    Clean,
 }
 
 #[derive(Args)]
@@ -69,6 +84,9 @@ struct BuildArgs {
     /// -bb, -v, -O, -OO, "-W ARG", "-X OPT" (repeatable; e.g. --python-option=-Xutf8).
     #[arg(long = "python-option", value_name = "OPT", allow_hyphen_values = true)]
     python_options: Vec<String>,
+    /// Neither reuse nor store anything in the build cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 impl From<BuildArgs> for BuildOptions {
@@ -85,6 +103,7 @@ impl From<BuildArgs> for BuildOptions {
             stub: args.stub,
             collect_to_disk: args.collect_to_disk,
             python_options: args.python_options,
+            no_cache: args.no_cache,
         }
     }
 }
@@ -144,6 +163,36 @@ fn report(report: &BuildReport) -> String {
             c.disk_files
         ));
     }
+    match &report.cache {
+        CacheUse::Off => {}
+        CacheUse::Unavailable(error) => {
+            out.push_str(&format!(
+                "warning: built without the build cache: {error}\n"
+            ));
+        }
+        CacheUse::Used(cache) => {
+            let analysis = match cache.analysis {
+                Reuse::Answer => "analysis cached".to_owned(),
+                Reuse::Code { cached, compiled } => {
+                    format!(
+                        "analysis ran ({compiled} of {} modules compiled)",
+                        cached + compiled
+                    )
+                }
+                Reuse::None => "analysis ran".to_owned(),
+            };
+            let hits = |h: Hits| format!("{}/{}", h.hits, h.lookups);
+            out.push_str(&format!(
+                "cache: {analysis}, native code {} cached, compressed files {} cached ({})\n",
+                hits(cache.native),
+                hits(cache.deflated),
+                cache.dir.display()
+            ));
+            if let Some(error) = &cache.write_error {
+                out.push_str(&format!("warning: {error}\n"));
+            }
+        }
+    }
     for hint in &report.hints {
         out.push_str(&format!("hint: {hint}\n"));
     }
@@ -173,6 +222,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     return Err(e.into());
                 }
+            }
+        }
+        Command::Cache(command) => {
+            let dir = cache::default_dir(|name| std::env::var_os(name))?;
+            match command {
+                CacheCommand::Dir => println!("{}", dir.display()),
+                CacheCommand::Clean => cache::clean(&dir)?,
             }
         }
     }

@@ -2,13 +2,18 @@
 //! reaches, and the shared libraries those need beyond what every Linux system has, found
 //! as the dynamic loader would find them here; each stripped. An extension module whose
 //! libraries cannot be found is left out and reported.
+//!
+//! Stripping is most of the work (libpython has tens of megabytes of debug information),
+//! so it runs on every core, and a stripped file is kept in the build cache under the
+//! identity of the file it came from.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{Analysis, ModuleKind};
-use crate::elf;
+use crate::cache::{self, Cache};
 use crate::libraries::{self, LibraryError};
+use crate::{elf, parallel};
 
 /// A stripped shared object ready to be packed.
 #[derive(Debug, Clone)]
@@ -64,30 +69,50 @@ fn read(path: &Path) -> Result<Vec<u8>, NativeError> {
     })
 }
 
-fn stripped(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, NativeError> {
-    elf::strip(bytes).map_err(|source| NativeError::Elf {
-        path: path.to_owned(),
-        source,
-    })
+/// The file at `path`, stripped: from the cache if it holds this very file.
+fn stripped(path: &Path, cache: Option<&Cache>) -> Result<Vec<u8>, NativeError> {
+    let strip = || {
+        elf::strip(&read(path)?).map_err(|source| NativeError::Elf {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let Some(cache) = cache else {
+        return strip();
+    };
+    // The file's identity, taken before it is read: were it changed meanwhile, what is
+    // stored would be under an identity that never comes back. Hashing the contents
+    // instead would cost reading all of libpython at every build.
+    let Ok(meta) = std::fs::metadata(path) else {
+        return strip();
+    };
+    let key = cache.key(cache::Kind::Native).file_identity(&meta).finish();
+    let cached = cache.get(cache::Kind::Native, &key);
+    cache.note(cache::Kind::Native, cached.is_some());
+    if let Some(bytes) = cached {
+        return Ok(bytes);
+    }
+    let bytes = strip()?;
+    cache.put(cache::Kind::Native, &key, &bytes);
+    Ok(bytes)
 }
 
 /// Collects and strips libpython, the closure's extension modules and their libraries.
 /// `interpreter` is the interpreter as the user named it, for messages.
-pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, NativeError> {
+pub fn collect(
+    analysis: &Analysis,
+    interpreter: &Path,
+    cache: Option<&Cache>,
+) -> Result<Native, NativeError> {
     let python = &analysis.python;
     let libpython_path = python
         .libpython
         .as_deref()
         .ok_or_else(|| NativeError::NoSharedLibpython(interpreter.to_owned()))?;
-    let libpython_bytes = read(libpython_path)?;
     let soname = libpython_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("libpython{}.{}.so.1.0", python.major, python.minor));
-    let libpython = SharedObject {
-        name: soname,
-        bytes: stripped(libpython_path, &libpython_bytes)?,
-    };
 
     let objects: Vec<(String, PathBuf)> = analysis
         .modules
@@ -122,6 +147,7 @@ pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, Native
     }
 
     let mut extensions = Vec::new();
+    let mut extension_paths = Vec::new();
     let mut not_bundled = Vec::new();
     let mut needs = BTreeMap::new();
     let mut used = BTreeSet::new();
@@ -140,10 +166,8 @@ pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, Native
             });
             continue;
         }
-        extensions.push(SharedObject {
-            name: name.clone(),
-            bytes: stripped(origin, &read(origin)?)?,
-        });
+        extensions.push(name.clone());
+        extension_paths.push(origin.as_path());
         if !object_needs.is_empty() {
             used.extend(object_needs.iter().cloned());
             needs.insert(name.clone(), object_needs);
@@ -153,6 +177,7 @@ pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, Native
     // `closure.libraries` is in load order, so a library's own needs, in that order, are
     // the libraries before it that it reaches.
     let mut libraries = Vec::new();
+    let mut library_paths = Vec::new();
     let mut reach: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for library in &closure.libraries {
         let mut reached = BTreeSet::new();
@@ -177,12 +202,26 @@ pub fn collect(analysis: &Analysis, interpreter: &Path) -> Result<Native, Native
         if !library_needs.is_empty() {
             needs.insert(library.soname.clone(), library_needs);
         }
-        libraries.push(SharedObject {
-            name: library.soname.clone(),
-            bytes: stripped(&library.path, &read(&library.path)?)?,
-        });
+        libraries.push(library.soname.clone());
+        library_paths.push(library.path.as_path());
     }
 
+    // libpython, by far the largest, first, so that the other cores do the rest meanwhile.
+    let paths: Vec<&Path> = std::iter::once(libpython_path)
+        .chain(extension_paths)
+        .chain(library_paths)
+        .collect();
+    let mut files = parallel::map(&paths, |path| stripped(path, cache))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter();
+    let mut object = |name: String| SharedObject {
+        name,
+        bytes: files.next().expect("one stripped file per path"),
+    };
+    let libpython = object(soname);
+    let extensions = extensions.into_iter().map(&mut object).collect();
+    let libraries = libraries.into_iter().map(&mut object).collect();
     Ok(Native {
         libpython,
         extensions,

@@ -1,6 +1,9 @@
 //! Step 4: the archive. Bytecode, extension modules and libpython are stored raw, so the
 //! stub can use them straight from its own mapping; sources, read only for tracebacks and
-//! `inspect`, are compressed.
+//! `inspect`, are compressed ([`deflate_all`], when the archive is written).
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use pyfreeze_archive::{
     disk_digest, flags, needs_contents, ArchiveWriter, BundleInfo, Compression, EntryPointKind,
@@ -8,8 +11,10 @@ use pyfreeze_archive::{
 };
 
 use crate::analysis::{Analysis, EntrySpec, ModuleKind};
+use crate::cache::{self, Cache, Pack};
 use crate::disk::DiskFile;
 use crate::native::Native;
+use crate::parallel;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
@@ -31,6 +36,54 @@ fn magic(hex: &str) -> Result<[u8; 4], PackError> {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
     Ok(out)
+}
+
+/// What [`pyfreeze_archive::deflate`] makes of each of `contents`, on every core. With a
+/// cache, what the last build of the same app (its directory, with the interpreter)
+/// compressed is at hand, by contents: a whole standard library of sources takes a while
+/// to compress, and a rebuild changes few of them.
+pub fn deflate_all(
+    contents: &[&[u8]],
+    cache: Option<&Cache>,
+    app_dir: &Path,
+    interpreter: &Path,
+) -> std::io::Result<Vec<Vec<u8>>> {
+    let Some(cache) = cache else {
+        return parallel::map(contents, |data| pyfreeze_archive::deflate(data))
+            .into_iter()
+            .collect();
+    };
+    let pack_key = cache
+        .key(cache::Kind::Deflate)
+        .field(b"what the last build of this app compressed")
+        .field(app_dir.as_os_str().as_bytes())
+        .field(interpreter.as_os_str().as_bytes())
+        .finish();
+    let previous = cache
+        .get(cache::Kind::Deflate, &pack_key)
+        .and_then(|payload| Pack::parse(&payload))
+        .unwrap_or_default();
+    let compressed = parallel::map(contents, |data| {
+        let key = cache.key(cache::Kind::Deflate).field(data).finish();
+        let stored = match previous.get(&key) {
+            Some(stored) => stored.to_vec(),
+            None => pyfreeze_archive::deflate(data)?,
+        };
+        Ok::<_, std::io::Error>((key, stored))
+    });
+    let mut pack = Pack::default();
+    let mut all = Vec::with_capacity(contents.len());
+    for result in compressed {
+        let (key, stored) = result?;
+        cache.note(cache::Kind::Deflate, previous.get(&key).is_some());
+        pack.insert(key, stored.clone());
+        all.push(stored);
+    }
+    // This build's only: the entry follows the app rather than piling up its history.
+    if pack != previous {
+        cache.put(cache::Kind::Deflate, &pack_key, &pack.to_payload());
+    }
+    Ok(all)
 }
 
 /// Counts of what went into the archive, for the build summary.
@@ -187,5 +240,27 @@ mod tests {
         assert_eq!(magic("a70d0d0a").unwrap(), [0xa7, 0x0d, 0x0d, 0x0a]);
         assert!(magic("a70d0d").is_err());
         assert!(magic("zz0d0d0a").is_err());
+    }
+
+    #[test]
+    fn compression_from_the_cache_is_the_same_and_follows_the_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, python) = (Path::new("/app"), Path::new("/python"));
+        let [a, b, c] = ["first", "second", "edited"].map(|s| s.repeat(100).into_bytes());
+        let plain = deflate_all(&[&a, &b], None, app, python).unwrap();
+        // Each build with a cache of its own, as each pyfreeze process has.
+        let build = |contents: &[&[u8]], app: &Path| {
+            let cache = Cache::open(dir.path().join("cache")).unwrap();
+            let deflated = deflate_all(contents, Some(&cache), app, python).unwrap();
+            assert_eq!(deflated, deflate_all(contents, None, app, python).unwrap());
+            cache.hits(cache::Kind::Deflate).hits
+        };
+        assert_eq!(deflate_all(&[&a, &b], None, app, python).unwrap(), plain);
+        assert_eq!(build(&[&a, &b], app), 0);
+        assert_eq!(build(&[&a, &b], app), 2);
+        assert_eq!(build(&[&a, &c], app), 1);
+        // What the last build compressed is kept, no more.
+        assert_eq!(build(&[&a, &b, &c], app), 2);
+        assert_eq!(build(&[&a, &b, &c], Path::new("/other")), 0);
     }
 }

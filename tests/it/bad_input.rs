@@ -4,12 +4,11 @@
 //! the interpreter's paths and its full version filtered, so they are the same whatever
 //! interpreter is newest.
 
-use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use pyfreeze_tests::{
-    list_tree, newest_interpreter, pyenv_root, pyfreeze, tempdir, Status, TempDir,
+    build_args, list_tree, newest_interpreter, pyenv_root, pyfreeze, tempdir, Status, TempDir,
 };
 
 /// A scratch directory with an empty `out/`, the directory the output would go to.
@@ -47,14 +46,7 @@ impl Scene {
         names: &[&str],
         out_listing: &[&str],
     ) -> String {
-        let args = [
-            OsStr::new("build"),
-            app.as_os_str(),
-            OsStr::new("-o"),
-            output.as_os_str(),
-            OsStr::new("--python"),
-            python.as_os_str(),
-        ];
+        let args = build_args(app, output, python);
         let out = pyfreeze(&args, self.tmp.path());
         assert!(
             matches!(out.status, Status::Code(c) if c != 0),

@@ -15,6 +15,7 @@ use pyfreeze_tests::{
 
 mod bad_input;
 mod behaviour;
+mod cache;
 mod data;
 mod differential;
 mod disk;

@@ -3,12 +3,13 @@
 //! from another working directory and under another `SOURCE_DATE_EPOCH`, gives a
 //! byte-identical executable.
 
-use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use pyfreeze_tests::{copy_tree, examples_dir, pyfreeze_env, tempdir, Interpreter, Status};
+use pyfreeze_tests::{
+    build_args, copy_tree, examples_dir, pyfreeze_env, tempdir, Interpreter, Status,
+};
 
 use crate::for_each_interpreter;
 
@@ -64,14 +65,7 @@ fn build(
     cwd: &Path,
     epoch: &str,
 ) -> Result<Vec<u8>, String> {
-    let args = [
-        OsStr::new("build"),
-        app.as_os_str(),
-        OsStr::new("-o"),
-        output.as_os_str(),
-        OsStr::new("--python"),
-        python.path.as_os_str(),
-    ];
+    let args = build_args(app, output, &python.path);
     // SOURCE_DATE_EPOCH is honoured where a time would be needed; none is stored, so two
     // different values must not show in the output either.
     let out = pyfreeze_env(&args, cwd, &[("SOURCE_DATE_EPOCH", Some(epoch))]);

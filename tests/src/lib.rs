@@ -16,7 +16,8 @@
 //!
 //! Every file a test makes lives in a scratch directory under the target directory
 //! (`<target>/tmp/pyfreeze-tests/run-<pid>`), never in the repository: example apps are
-//! copied there before they are frozen or run.
+//! copied there before they are frozen or run, and `pyfreeze`'s build cache is there too
+//! ([`build_cache_dir`]).
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -431,6 +432,13 @@ pub fn scratch_root() -> &'static Path {
     })
 }
 
+/// The build cache of every `pyfreeze` a test runs (unless it sets `PYFREEZE_CACHE_DIR`
+/// itself): `<scratch root>/build-cache`, so that no test reads or writes the cache in the
+/// user's home, and the builds of one run share what they compute.
+pub fn build_cache_dir() -> PathBuf {
+    scratch_root().join("build-cache")
+}
+
 /// A fresh, empty directory under [`scratch_root`], removed when dropped.
 pub fn tempdir(prefix: &str) -> TempDir {
     tempfile::Builder::new()
@@ -779,10 +787,24 @@ pub fn pyfreeze(args: &[&OsStr], cwd: &Path) -> Output {
 /// [`pyfreeze`] with `env` applied.
 pub fn pyfreeze_env(args: &[&OsStr], cwd: &Path, env: &Env<'_>) -> Output {
     let mut cmd = Command::new(&binaries().pyfreeze);
-    cmd.args(args).current_dir(cwd);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("PYFREEZE_CACHE_DIR", build_cache_dir());
     apply_env(&mut cmd, env);
     let what = describe(&cmd);
     run_command(cmd, None, BUILD_TIMEOUT).unwrap_or_else(|e| panic!("`{what}`: {e}"))
+}
+
+/// The arguments of `pyfreeze build <app> -o <output> --python <python>`.
+pub fn build_args<'a>(app: &'a Path, output: &'a Path, python: &'a Path) -> Vec<&'a OsStr> {
+    vec![
+        OsStr::new("build"),
+        app.as_os_str(),
+        OsStr::new("-o"),
+        output.as_os_str(),
+        OsStr::new("--python"),
+        python.as_os_str(),
+    ]
 }
 
 /// A frozen app in its own temporary directory (removed when dropped).
@@ -823,14 +845,7 @@ pub fn freeze(
         .into_owned();
     let dir = tempdir(&format!("frozen-{name}"));
     let exe = dir.path().join(&name);
-    let mut args: Vec<&OsStr> = vec![
-        OsStr::new("build"),
-        app_dir.as_os_str(),
-        OsStr::new("-o"),
-        exe.as_os_str(),
-        OsStr::new("--python"),
-        python.path.as_os_str(),
-    ];
+    let mut args = build_args(app_dir, &exe, &python.path);
     args.extend(extra_args.iter().map(OsStr::new));
     let command = format!(
         "pyfreeze {}",

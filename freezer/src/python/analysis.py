@@ -6,6 +6,10 @@
 # Answer on stdout: 8-byte little-endian length N, N bytes of JSON manifest, then a blob
 # region that the manifest's [offset, len] pairs point into.
 #
+# With the build cache (request["cache"]), compiled modules are looked up in and added to
+# its code entries, and the manifest lists what the answer depends on ("deps"), so that
+# the freezer can reuse the whole answer without running Python while none of it changes.
+#
 # Must run unchanged on CPython 3.8 to 3.13 with the standard library only, and must not
 # depend on sys.argv or __file__ (it may be exec'd by a wrapper).
 
@@ -16,9 +20,12 @@ import sys
 _OUT = sys.stdout.buffer
 sys.stdout = sys.stderr
 
+import binascii
 import fnmatch
+import hashlib
 import importlib.machinery
 import importlib.util
+import io
 import json
 import _imp
 import marshal
@@ -26,10 +33,13 @@ import opcode
 import os
 import pkgutil
 import platform
+import posix
 import queue
+import stat
 import subprocess
 import sysconfig
 import threading
+import time
 import types
 
 PathFinder = importlib.machinery.PathFinder
@@ -227,6 +237,7 @@ class Module:
         "source_text",
         "bundle_path",
         "lazy_imports",
+        "cache_key",
     )
 
     def __init__(self, name, kind, is_package, origin, locations, loader, in_app):
@@ -245,6 +256,8 @@ class Module:
         )
         # The imports inside functions that count, when not all of them do (see run).
         self.lazy_imports = None
+        # Where its compiled form goes in the code cache, while it is being compiled.
+        self.cache_key = None
 
 
 def read_exactly(stream, size):
@@ -255,36 +268,42 @@ def read_exactly(stream, size):
 
 
 class Compilers:
-    """The worker interpreters, each served by a thread of this process."""
+    """The worker interpreters, each served by a thread of this process. They are started
+    as jobs come, no more than are kept busy: with the code cache, a rebuild after an edit
+    compiles one module, and starting an interpreter costs more than compiling it."""
 
     def __init__(self, optimize):
         if not sys.executable:
             raise Fatal("the interpreter cannot tell its own path (sys.executable is empty)")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        env["PYTHONHASHSEED"] = "0"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        self.env["PYTHONHASHSEED"] = "0"
         try:
             cpus = len(os.sched_getaffinity(0))
         except AttributeError:
             cpus = os.cpu_count() or 1
+        self.limit = max(1, min(cpus, MAX_WORKERS))
         self.optimize = optimize
         self.jobs = queue.Queue()
         self.answers = queue.Queue()
         self.pending = 0
         self.workers = []
-        for _ in range(max(1, min(cpus, MAX_WORKERS))):
-            try:
-                worker = subprocess.Popen(
-                    [sys.executable, "-s", "-S", "-c", WORKER],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    env=env,
-                )
-            except OSError as e:
-                raise Fatal("cannot start %s to compile modules: %s" % (sys.executable, e))
-            self.workers.append(worker)
-            threading.Thread(target=self.serve, args=(worker,), daemon=True).start()
+
+    def start_worker(self):
+        try:
+            worker = subprocess.Popen(
+                [sys.executable, "-s", "-S", "-c", WORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=self.env,
+            )
+        except OSError as e:
+            raise Fatal("cannot start %s to compile modules: %s" % (sys.executable, e))
+        self.workers.append(worker)
+        threading.Thread(target=self.serve, args=(worker,), daemon=True).start()
 
     def submit(self, module, source):
+        if self.pending >= len(self.workers) and len(self.workers) < self.limit:
+            self.start_worker()
         job = marshal.dumps((source, module.bundle_path, self.optimize))
         self.jobs.put((module, job))
         self.pending += 1
@@ -325,6 +344,330 @@ class Compilers:
             worker.stdout.close()
 
 
+# The entry format of freezer/src/cache.rs: magic, key, payload length, CRC-32, payload.
+CACHE_MAGIC = b"pyfzc\0\0\x01"
+CACHE_HEADER = 8 + 32 + 8 + 4
+
+
+class CodeCache:
+    """The code entries of the build cache: for a module's source, the file name it is
+    compiled under and the optimisation level, with this interpreter (its version and
+    build, as bytecode is theirs) and this script (which reads the imports), what the
+    compiler answered, with the imports and the use of __file__ read from the code:
+    (code bytes, imports, uses __file__), or (None, line, message) for an error.
+
+    Creating a file costs more than compiling a small module on some file systems, and
+    hundreds of standard library modules are compiled for even the smallest app, so the
+    modules of each directory of the search path other than the app's (the standard
+    library, a site-packages: shared by the apps built with this interpreter, seldom
+    changed) are kept together in one entry, read once and written again only when it
+    gains modules. The app's own modules, which change as it is worked on, have an entry
+    each."""
+
+    def __init__(self, directory, salt, optimize, app_dir, search_path):
+        self.dir = directory
+        self.app_dir = app_dir
+        # Longest first: a virtualenv inside the app directory is not the app.
+        self.roots = sorted(search_path, key=len, reverse=True)
+        self.prefix = hashlib.sha256()
+        for field in (salt, sys.version, MAGIC_NUMBER.hex(), str(optimize)):
+            self.update(self.prefix, field.encode("utf-8"))
+        self.packs = {}  # root -> {key: answer}, as read
+        self.added = {}  # root -> {key: answer}, compiled here
+        self.hits = 0
+        self.compiled = 0
+
+    @staticmethod
+    def update(digest, data):
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+
+    def key(self, filename, source):
+        digest = self.prefix.copy()
+        self.update(digest, filename.encode("utf-8", "surrogateescape"))
+        self.update(digest, source)
+        return digest.digest()
+
+    def root(self, module):
+        """The search path directory whose entry holds `module`, None for the app's."""
+        origin = module.origin
+        for root in self.roots if origin else ():
+            if origin.startswith(root.rstrip("/") + "/"):
+                return None if root == self.app_dir else root
+        return None
+
+    def pack_key(self, root):
+        digest = self.prefix.copy()
+        self.update(digest, b"modules below " + root.encode("utf-8", "surrogateescape"))
+        return digest.digest()
+
+    def pack(self, root):
+        if root not in self.packs:
+            pack = self.read(self.pack_key(root))
+            self.packs[root] = pack if isinstance(pack, dict) else {}
+        return self.packs[root]
+
+    def get(self, module, key):
+        root = self.root(module)
+        answer = self.read(key) if root is None else self.pack(root).get(key)
+        return answer if is_compiled_answer(answer) else None
+
+    def put(self, module, key, answer):
+        root = self.root(module)
+        if root is None:
+            self.write(key, answer)
+        else:
+            self.added.setdefault(root, {})[key] = answer
+
+    def finish(self):
+        """Stores the entries that gained modules, with what another build may have
+        stored in them meanwhile."""
+        for root, added in self.added.items():
+            pack = self.read(self.pack_key(root))
+            pack = pack if isinstance(pack, dict) else {}
+            pack.update(added)
+            self.write(self.pack_key(root), pack)
+
+    def read(self, key):
+        try:
+            with open(os.path.join(self.dir, key.hex()), "rb") as f:
+                entry = f.read()
+        except OSError:
+            return None
+        payload = entry[CACHE_HEADER:]
+        if (
+            entry[:8] != CACHE_MAGIC
+            or entry[8:40] != key
+            or int.from_bytes(entry[40:48], "little") != len(payload)
+            or int.from_bytes(entry[48:52], "little") != binascii.crc32(payload)
+        ):
+            return None
+        try:
+            return marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def write(self, key, value):
+        """Stores an entry as the freezer does, through a temporary file renamed into
+        place; a failure only costs the next build a compilation."""
+        payload = marshal.dumps(value)
+        header = len(payload).to_bytes(8, "little") + binascii.crc32(payload).to_bytes(4, "little")
+        temp = os.path.join(self.dir, ".tmp-%d-%s" % (os.getpid(), os.urandom(8).hex()))
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            with open(fd, "wb") as f:
+                f.write(CACHE_MAGIC + key + header + payload)
+            os.replace(temp, os.path.join(self.dir, key.hex()))
+        except OSError:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+
+
+def is_compiled_answer(answer):
+    if not (isinstance(answer, tuple) and len(answer) == 3):
+        return False
+    code, second, third = answer
+    return (
+        isinstance(code, bytes) and isinstance(second, tuple) and isinstance(third, bool)
+    ) or (code is None and isinstance(third, str))
+
+
+# -- what the answer depends on --------------------------------------------------------
+#
+# The freezer reuses a cached answer, without running Python, while nothing it was made
+# from has changed; freezer/src/analysis/deps.rs checks these records again:
+# * "stats": the kind of every path stat()ed ("f" file, "d" directory, "o" other, "-" no
+#   such path): how importlib, pkgutil and os.path look for modules, packages, markers;
+# * "listings": a digest of every directory listed, its entry names and types, so a new
+#   module that would shadow one found further along a search path is noticed;
+# * "reads": size, mtime, ctime and inode of every file read, with the SHA-256 of what
+#   was read when its times are too recent to be sure a later change moves them (the
+#   file system's clock ticks coarsely; git calls such files "racily clean");
+# * the working directory and sys.path, as the search path leaves out an entry equal to
+#   the working directory.
+# The os functions are wrapped, so that what the import system and the standard library
+# look at on our behalf is recorded as surely as what this script looks at itself.
+RACY_NS = 2 * 10**9
+REAL_STAT = posix.stat
+REAL_SCANDIR = posix.scandir
+
+
+def stat_kind(mode):
+    if stat.S_ISREG(mode):
+        return "f"
+    if stat.S_ISDIR(mode):
+        return "d"
+    return "o"
+
+
+def entry_kind(entry):
+    if entry.is_symlink():
+        return "l"
+    if entry.is_dir(follow_symlinks=False):
+        return "d"
+    if entry.is_file(follow_symlinks=False):
+        return "f"
+    return "o"
+
+
+class Entries:
+    """What os.scandir returns, over entries already read."""
+
+    def __init__(self, entries):
+        self.entries = iter(entries)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.entries)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        pass
+
+    def close(self):
+        pass
+
+
+class Observations:
+    """The file system as the analysis saw it (see above)."""
+
+    def __init__(self):
+        self.start = time.time_ns()
+        self.stats = {}
+        self.listings = {}
+        self.reads = {}
+        self.uncacheable = None
+
+    @staticmethod
+    def where(path):
+        """`path` as recorded: absolute text; None for a file descriptor."""
+        if isinstance(path, int):
+            return None
+        path = os.fsdecode(path)
+        return path if path.startswith("/") else os.path.join(os.getcwd(), path)
+
+    def install(self):
+        def recorded_stat(path, *args, **kwargs):
+            where = None if args or kwargs else self.where(path)
+            try:
+                result = REAL_STAT(path, *args, **kwargs)
+            except OSError:
+                if where is not None:
+                    self.stats.setdefault(where, "-")
+                raise
+            if where is not None:
+                self.stats.setdefault(where, stat_kind(result.st_mode))
+            return result
+
+        def recorded_scandir(path="."):
+            return Entries(self.list(path))
+
+        def recorded_listdir(path=None):
+            return [entry.name for entry in self.list("." if path is None else path)]
+
+        posix.stat = os.stat = recorded_stat
+        posix.scandir = os.scandir = recorded_scandir
+        posix.listdir = os.listdir = recorded_listdir
+
+    def list(self, path):
+        where = self.where(path)
+        if where is None:
+            self.uncacheable = "a directory was listed through a file descriptor"
+        try:
+            with REAL_SCANDIR(path) as it:
+                entries = list(it)
+        except OSError:
+            if where is not None:
+                self.listings.setdefault(where, "-")
+            raise
+        if where is not None and where not in self.listings:
+            digest = hashlib.sha256()
+            for name, kind in sorted((os.fsencode(e.name), entry_kind(e)) for e in entries):
+                digest.update(name + b"\0" + kind.encode() + b"\n")
+                if kind == "l":
+                    # What a walk makes of a link is what it points to.
+                    try:
+                        os.stat(os.path.join(where, os.fsdecode(name)))
+                    except OSError:
+                        pass
+            self.listings[where] = digest.hexdigest()
+        return entries
+
+    def read(self, path, data=None):
+        """Records a file read; `data` is what was read, if the caller has it."""
+        where = self.where(path)
+        if where in self.reads:
+            return
+        try:
+            st = REAL_STAT(where)
+        except OSError:
+            self.stats.setdefault(where, "-")
+            return
+        digest = None
+        if max(st.st_mtime_ns, st.st_ctime_ns) >= self.start - RACY_NS:
+            if data is None:
+                try:
+                    with open(where, "rb") as f:
+                        data = f.read()
+                except OSError as e:
+                    self.uncacheable = "cannot read %s again: %s" % (where, e.strerror)
+                    return
+            digest = hashlib.sha256(data).hexdigest()
+        self.reads[where] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, digest]
+
+    def startup(self):
+        """What made this interpreter's sys.path and sys.meta_path as they are: the modules
+        it imported while starting (site, and what .pth files import), the .pth files,
+        pyvenv.cfg, zip files on sys.path."""
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str):
+                self.read(path)
+        executable_dir = os.path.dirname(sys.executable)
+        for directory in (executable_dir, os.path.dirname(executable_dir)):
+            config = os.path.join(directory, "pyvenv.cfg")
+            if os.path.isfile(config):
+                self.read(config)
+        site = sys.modules.get("site")
+        for directory in site.getsitepackages() if site else ():
+            try:
+                names = os.listdir(directory)
+            except OSError:
+                continue
+            for name in names:
+                if name.endswith(".pth"):
+                    self.read(os.path.join(directory, name))
+        for entry in sys.path:
+            if entry and os.path.isfile(entry):
+                self.read(entry)
+
+    def answer(self):
+        def paths(records):
+            for path, record in records.items():
+                try:
+                    path.encode("utf-8")
+                except UnicodeEncodeError:
+                    self.uncacheable = "a path is not UTF-8: %r" % path
+                    continue
+                yield [path] + (record if isinstance(record, list) else [record])
+
+        answer = {
+            "cwd": os.getcwd(),
+            "sys_path": [path for [path] in paths({p: [] for p in sys.path})],
+            "stats": list(paths(self.stats)),
+            "listings": list(paths(self.listings)),
+            "reads": list(paths(self.reads)),
+        }
+        answer["uncacheable"] = self.uncacheable
+        return answer
+
+
 def python_info():
     libpython = None
     if sysconfig.get_config_var("Py_ENABLE_SHARED"):
@@ -363,6 +706,7 @@ def is_excluded(name, excludes):
 
 class Analysis:
     def __init__(self, request):
+        self.code_cache = None  # a CodeCache, if the build has a cache
         self.app_dir = os.path.abspath(request["app_dir"])
         cwd = os.getcwd()
         self.search_path = [self.app_dir] + [
@@ -424,6 +768,11 @@ class Analysis:
             except Exception:
                 continue
             if spec is not None:
+                if OBSERVATIONS is not None:
+                    OBSERVATIONS.uncacheable = (
+                        "module %s was found by %r, whose answers cannot be checked"
+                        % (name, finder)
+                    )
                 return spec
         return None
 
@@ -598,12 +947,13 @@ class Analysis:
                     self.compiled_answer(*compilers.answer())
         finally:
             compilers.close()
+        if self.code_cache is not None:
+            self.code_cache.finish()
 
     def add_script(self, path):
         path = os.path.abspath(path)
         try:
-            with open(path, "rb") as f:
-                source = f.read()
+            source = read_file(path)
         except OSError as e:
             raise Fatal("cannot read the entry script %s: %s" % (path, e.strerror))
         module = Module("__main__", "python", False, path, None, None, True)
@@ -625,17 +975,26 @@ class Analysis:
                 return
         if module.source_text is None:
             self.load_bytecode(module)
-        else:
-            compilers.submit(module, module.source_text)
+            return
+        if self.code_cache is not None:
+            module.cache_key = self.code_cache.key(module.bundle_path, module.source_text)
+            answer = self.code_cache.get(module, module.cache_key)
+            if answer is not None:
+                self.code_cache.hits += 1
+                self.use_compiled(module, answer)
+                return
+        compilers.submit(module, module.source_text)
 
     def read(self, module):
         origin = module.origin
         if origin and origin.endswith(SOURCE_SUFFIXES):
             get_data = getattr(module.loader, "get_data", None)
-            if get_data is not None:
-                return get_data(origin)
-            with open(origin, "rb") as f:
-                return f.read()
+            if get_data is None:
+                return read_file(origin)
+            data = get_data(origin)
+            if OBSERVATIONS is not None:
+                OBSERVATIONS.read(origin, data)
+            return data
         return None
 
     def load_bytecode(self, module):
@@ -650,6 +1009,8 @@ class Analysis:
             return
         try:
             data = module.loader.get_data(module.origin)
+            if OBSERVATIONS is not None:
+                OBSERVATIONS.read(module.origin, data)
             if data[:4] != MAGIC_NUMBER:
                 self.error(module, None, "bytecode for another Python version")
                 return
@@ -658,24 +1019,34 @@ class Analysis:
             self.error(module, None, "cannot load its bytecode: %s" % e)
             return
         self.compiled[module.name] = (data[16:], None)
-        self.follow_imports(module, code)
+        self.follow_imports(module, *read_code(module, code))
 
     def compiled_answer(self, module, answer):
-        if answer[0] is None:
-            self.error(module, answer[1], answer[2])
+        """Takes a compiler's answer, (code bytes,) or (None, line, message), into the code
+        cache as (code bytes, imports, uses __file__) or the error."""
+        if answer[0] is not None:
+            answer = (answer[0],) + read_code(module, marshal.loads(answer[0]))
+        if self.code_cache is not None:
+            self.code_cache.compiled += 1
+            # Code whose imports could not be read is compiled again, warning again.
+            if answer[0] is None or answer[1] is not None:
+                self.code_cache.put(module, module.cache_key, answer)
+        self.use_compiled(module, answer)
+
+    def use_compiled(self, module, answer):
+        code, imports, uses = answer
+        if code is None:
+            self.error(module, imports, uses)
             return
         source = module.source_text if self.sources else None
-        self.compiled[module.name] = (answer[0], source)
-        self.follow_imports(module, marshal.loads(answer[0]))
+        self.compiled[module.name] = (code, source)
+        self.follow_imports(module, imports, uses)
 
-    def follow_imports(self, module, code):
-        if uses_file(code):
+    def follow_imports(self, module, imports, uses):
+        """Follows `imports` (None when they could not be read) of `module`."""
+        if uses:
             self.uses_file.add(module.name)
-        try:
-            imports = scan(code)
-        except Exception as e:
-            # Odd code must not stop the build; what it imports is then unknown.
-            sys.stderr.write("pyfreeze: cannot scan %s for imports: %r\n" % (module.name, e))
+        if imports is None:
             return
         if module.is_package:
             package = module.name
@@ -842,7 +1213,38 @@ class Analysis:
             ],
             "errors": sorted(self.errors, key=lambda e: e["module"]),
         }
+        if self.code_cache is not None:
+            manifest["code_cache"] = [self.code_cache.hits, self.code_cache.compiled]
+        if OBSERVATIONS is not None:
+            # Last: making the rest of the manifest looks at the file system too.
+            manifest["deps"] = OBSERVATIONS.answer()
         return json.dumps(manifest, separators=(",", ":")).encode("utf-8"), blobs
+
+
+def read_file(path):
+    """The bytes of `path`, recorded as read (or as missing)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        if OBSERVATIONS is not None:
+            OBSERVATIONS.stats.setdefault(OBSERVATIONS.where(path), "-")
+        raise
+    if OBSERVATIONS is not None:
+        OBSERVATIONS.read(path, data)
+    return data
+
+
+def read_code(module, code):
+    """(the imports of `code`, whether it uses __file__); the imports are None when they
+    cannot be read."""
+    try:
+        imports = tuple(scan(code))
+    except Exception as e:
+        # Odd code must not stop the build; what it imports is then unknown.
+        sys.stderr.write("pyfreeze: cannot scan %s for imports: %r\n" % (module.name, e))
+        imports = None
+    return imports, uses_file(code)
 
 
 # Files that are modules, not data.
@@ -861,16 +1263,21 @@ def walk_files(top, keep_dir):
             yield path, os.path.relpath(path, top).replace(os.sep, "/")
 
 
+def text_lines(path):
+    """A UTF-8 text file, read (and recorded) whole, as open() would give it."""
+    return io.StringIO(read_file(path).decode("utf-8"), newline=None)
+
+
 def distribution_tops(info):
     """The top-level names a distribution's *.dist-info says it installs."""
     try:
-        with open(os.path.join(info, "top_level.txt"), encoding="utf-8") as f:
+        with text_lines(os.path.join(info, "top_level.txt")) as f:
             return {line.strip() for line in f if line.strip()}
     except OSError:
         pass
     tops = set()
     try:
-        with open(os.path.join(info, "RECORD"), encoding="utf-8") as f:
+        with text_lines(os.path.join(info, "RECORD")) as f:
             for line in f:
                 first = line.split(",", 1)[0].split("/", 1)[0]
                 if first and not first.endswith((".dist-info", ".data")) and first != "..":
@@ -961,9 +1368,27 @@ def scan(code):
     return imports
 
 
+# What the answer depends on, recorded when it may be cached.
+OBSERVATIONS = None
+
+
 def main():
+    global OBSERVATIONS
     request = json.loads(sys.stdin.buffer.read())
+    cache = request.get("cache")
+    if cache and cache["deps"]:
+        OBSERVATIONS = Observations()
+        OBSERVATIONS.install()
+        OBSERVATIONS.startup()
     analysis = Analysis(request)
+    if cache:
+        analysis.code_cache = CodeCache(
+            cache["code_dir"],
+            cache["salt"],
+            analysis.optimize,
+            analysis.app_dir,
+            analysis.search_path,
+        )
     analysis.run(request)
     manifest, blobs = analysis.manifest()
     _OUT.write(len(manifest).to_bytes(8, "little"))
