@@ -173,6 +173,7 @@ STANDARD_FINDERS = (
 # Job: (source bytes, filename, optimize). Answer: (code bytes,) or (None, line, message).
 MAX_WORKERS = 8
 WORKER = r"""
+import os
 import sys
 # Before 3.11 nothing but -I keeps the current directory off sys.path.
 sys.path[:] = [p for p in sys.path if p]
@@ -184,11 +185,9 @@ import warnings
 warnings.simplefilter("ignore")
 read = sys.stdin.buffer.read
 out = sys.stdout.buffer
-while True:
-    header = read(8)
-    if len(header) < 8:
-        break
-    source, filename, optimize = marshal.loads(read(int.from_bytes(header, "little")))
+
+
+def compile_one(source, filename, optimize):
     try:
         code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
         answer = (marshal.dumps(code),)
@@ -201,6 +200,24 @@ while True:
     out.write(len(data).to_bytes(8, "little"))
     out.write(data)
     out.flush()
+
+
+while True:
+    header = read(8)
+    if len(header) < 8:
+        break
+    job = marshal.loads(read(int.from_bytes(header, "little")))
+    # Each module is compiled in a fork of this same state: before 3.12 marshal marks an
+    # object shareable by its reference count, which what was compiled earlier in the
+    # process can change, so bytecode would depend on which modules a worker had already
+    # compiled, and in what order.
+    pid = os.fork()
+    if pid == 0:
+        try:
+            compile_one(*job)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 """
 
 
