@@ -25,6 +25,7 @@
 mod error;
 mod options;
 mod reader;
+pub mod user_cache;
 mod writer;
 
 pub use error::Error;

@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use pyfreeze_archive::user_cache::{self, PrivateDirError};
 use sha2::{Digest, Sha256};
 
 /// Relocates the cache (the tests point it at a scratch directory).
@@ -185,17 +186,14 @@ pub struct Cache {
 /// `$XDG_CACHE_HOME/pyfreeze/build`, else `$HOME/.cache/pyfreeze/build`. Relative values
 /// are ignored, as the XDG specification asks.
 pub fn default_dir(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, CacheError> {
-    let absolute = |name: &str| {
-        var(name)
-            .map(PathBuf::from)
-            .filter(|path| path.is_absolute())
-    };
-    if let Some(dir) = absolute(DIR_VARIABLE) {
+    if let Some(dir) = var(DIR_VARIABLE)
+        .map(PathBuf::from)
+        .filter(|path| path.is_absolute())
+    {
         return Ok(dir);
     }
-    absolute("XDG_CACHE_HOME")
-        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
-        .map(|base| base.join("pyfreeze").join("build"))
+    user_cache::root(var)
+        .map(|root| root.join("build"))
         .ok_or(CacheError::NoDirectory)
 }
 
@@ -210,15 +208,21 @@ fn own_identity() -> Vec<u8> {
     key.finish().0.to_vec()
 }
 
-/// The effective uid, as the owner of `/proc/self` shows it.
-fn own_uid() -> Option<u32> {
-    std::fs::metadata("/proc/self").ok().map(|meta| meta.uid())
-}
-
 impl Cache {
     /// Opens (creating it if need be) the cache in `root`. The directory holds code that
     /// goes into executables, so it must be private: this user's, writable by no one else.
     pub fn open(root: PathBuf) -> Result<Cache, CacheError> {
+        user_cache::private_dir(&root).map_err(|e| match e {
+            PrivateDirError::NotPrivate { uid, mode } => CacheError::NotPrivate {
+                path: root.clone(),
+                uid,
+                mode,
+            },
+            PrivateDirError::Io(source) => CacheError::Create {
+                path: root.clone(),
+                source,
+            },
+        })?;
         let create = |path: &Path| {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -229,18 +233,6 @@ impl Cache {
                     source,
                 })
         };
-        create(&root)?;
-        let meta = std::fs::metadata(&root).map_err(|source| CacheError::Create {
-            path: root.clone(),
-            source,
-        })?;
-        if own_uid().is_some_and(|uid| uid != meta.uid()) || meta.mode() & 0o022 != 0 {
-            return Err(CacheError::NotPrivate {
-                path: root,
-                uid: meta.uid(),
-                mode: meta.mode() & 0o7777,
-            });
-        }
         for kind in Kind::ALL {
             create(&root.join(LAYOUT).join(kind.dir_name()))?;
         }

@@ -13,13 +13,12 @@
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use pyfreeze_archive::{Bundle, Kind};
+use pyfreeze_archive::{user_cache, Bundle, Kind};
 
 use crate::error::StubError;
-use crate::ffi::sys;
 
 /// Makes sure the bundle's on-disk files are in place and intact; returns their
 /// directory, or `None` when the bundle has none.
@@ -29,7 +28,7 @@ pub(crate) fn prepare(bundle: &Bundle<'static>) -> Result<Option<PathBuf>, StubE
     }
     // Validated by the reader: 64 hex digits, or empty if the build wrote none.
     let digest = bundle.disk_digest()?;
-    let root = cache_root().ok_or_else(|| StubError::Disk {
+    let root = user_cache::root(|name| std::env::var_os(name)).ok_or_else(|| StubError::Disk {
         path: PathBuf::from("$HOME/.cache"),
         message: "neither $XDG_CACHE_HOME nor $HOME is set to an absolute path; set one \
                   (the bundle was built with --collect-to-disk and needs a cache directory)"
@@ -42,7 +41,15 @@ pub(crate) fn prepare(bundle: &Bundle<'static>) -> Result<Option<PathBuf>, StubE
             message: e.to_string(),
         }
     };
-    private_directory(&root).map_err(failed(&root))?;
+    user_cache::private_dir(&root).map_err(|e| StubError::Disk {
+        path: root.clone(),
+        message: match e {
+            user_cache::PrivateDirError::NotPrivate { .. } => {
+                format!("{e} (remove it, or set XDG_CACHE_HOME to a directory of your own)")
+            }
+            user_cache::PrivateDirError::Io(_) => e.to_string(),
+        },
+    })?;
     let lock_path = root.join(format!("{digest}.lock"));
     let lock = OpenOptions::new()
         .write(true)
@@ -58,43 +65,6 @@ pub(crate) fn prepare(bundle: &Bundle<'static>) -> Result<Option<PathBuf>, StubE
         replace(bundle, &root, &dir).map_err(failed(&dir))?;
     }
     Ok(Some(dir))
-}
-
-/// `$XDG_CACHE_HOME/pyfreeze`, else `$HOME/.cache/pyfreeze` (relative values are ignored,
-/// as the XDG specification asks).
-fn cache_root() -> Option<PathBuf> {
-    let absolute = |name| {
-        std::env::var_os(name)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    let base = absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?;
-    Some(base.join("pyfreeze"))
-}
-
-/// Creates `dir` (and its parents) if need be, and checks that it is a directory of ours
-/// that no one else can write to.
-fn private_directory(dir: &Path) -> io::Result<()> {
-    if let Some(parent) = dir.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    match DirBuilder::new().mode(0o700).create(dir) {
-        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
-        _ => {}
-    }
-    let meta = fs::symlink_metadata(dir)?;
-    if !meta.is_dir() {
-        return Err(io::Error::other("it is not a directory"));
-    }
-    if meta.uid() != sys::effective_uid() || meta.mode() & 0o022 != 0 {
-        return Err(io::Error::other(format!(
-            "it belongs to uid {} with mode {:o}; it must be yours and writable by you alone \
-             (remove it, or set XDG_CACHE_HOME to a directory of your own)",
-            meta.uid(),
-            meta.mode() & 0o7777
-        )));
-    }
-    Ok(())
 }
 
 /// Whether `dir` holds exactly the bundle's on-disk files, byte for byte.

@@ -185,9 +185,3 @@ pub(crate) fn die_by_sigint() -> ! {
     // Only reached if the signal is blocked; 128 + SIGINT is what a shell would report.
     std::process::exit(130)
 }
-
-/// The effective user id: the owner the stub's private cache directory must have.
-pub(crate) fn effective_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
