@@ -146,6 +146,12 @@ pub struct ManifestModule {
     /// what these import while being imported (imports inside functions or under
     /// `if __name__ == "__main__":` do not count). Never an extension module.
     pub bootstrap: bool,
+    /// No import that may run while the app starts reaches it: only functions of the
+    /// standard library or of dependencies import it (`os.popen` imports subprocess, the
+    /// codecs their extension modules), or it is a hidden import. The app's own imports,
+    /// inside functions or not, and what those import while being imported, do count.
+    /// Stored compressed: that costs only if it is ever imported.
+    pub cold: bool,
     /// The file it came from (absent for extra modules and namespace packages).
     pub origin: Option<PathBuf>,
     /// Marshalled code (Python modules only, and always for them), compiled with the
@@ -228,6 +234,7 @@ pub struct Module {
     pub kind: ModuleKind,
     pub is_package: bool,
     pub bootstrap: bool,
+    pub cold: bool,
     pub origin: Option<PathBuf>,
     pub code: Option<Vec<u8>>,
     pub source: Option<Vec<u8>>,
@@ -496,6 +503,7 @@ fn into_analysis(
                 kind: m.kind,
                 is_package: m.is_package,
                 bootstrap: m.bootstrap,
+                cold: m.cold,
                 origin: m.origin,
                 code,
                 source,
@@ -1008,6 +1016,53 @@ mod tests {
     }
 
     #[test]
+    fn what_only_functions_of_dependencies_import_is_cold_or_left_out() {
+        let app = tempfile::tempdir().unwrap();
+        write(
+            app.path(),
+            &[
+                (
+                    "main.py",
+                    "import os, pickle, random, traceback, warnings\n\
+                     import helper\n\
+                     def later():\n    import colorsys\n\
+                     if __name__ == '__main__':\n    import wave\n",
+                ),
+                (
+                    "helper.py",
+                    "if __name__ == '__main__':\n    import sndhdr\n",
+                ),
+            ],
+        );
+        with_each_python(|_, python| {
+            let analysis = analyse(python, &script(app.path(), "main.py"), None).unwrap();
+            let modules = by_name(&analysis);
+            // The app's imports, inside functions and under its own __main__ test too.
+            for name in ["__main__", "helper", "os", "pickle", "colorsys", "wave"] {
+                assert!(!modules[name].cold, "{name} should not be cold");
+            }
+            // os.popen() imports subprocess; encodings.bz2_codec imports bz2.
+            for name in ["subprocess", "encodings.bz2_codec", "bz2"] {
+                assert!(modules[name].cold, "{name} should be cold");
+            }
+            // A bytes-to-bytes codec is never the locale's: not in the frozen table.
+            assert!(!modules["encodings.bz2_codec"].bootstrap);
+            // The standard library's command-line mains (pickle's imports pprint), a
+            // dependency's own __main__ block, the self-test of random (statistics), and
+            // what only importlib.metadata and importlib.resources ask the path finder.
+            for name in ["pprint", "sndhdr", "statistics", "importlib.metadata"] {
+                assert!(!modules.contains_key(name), "{name} bundled");
+            }
+            // Tracebacks parse source with ast (3.11+), and never need inspect for that.
+            // From 3.12 on typing imports inspect inside a function that counts.
+            if analysis.python.minor == 11 {
+                assert!(modules.contains_key("ast"));
+                assert!(!modules.contains_key("inspect"), "inspect bundled");
+            }
+        });
+    }
+
+    #[test]
     fn module_and_function_entries() {
         let app = tempfile::tempdir().unwrap();
         write(
@@ -1356,7 +1411,7 @@ import colorsys
         let python = Path::new("python");
         let manifest_of = |kind: &str, code: &str| {
             format!(
-                r#"{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"origin":null,"code":{code},"source":null}}],"data":[],"app_data":[],"missing":[],"errors":[]}}"#
+                r#"{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"cold":false,"origin":null,"code":{code},"source":null}}],"data":[],"app_data":[],"missing":[],"errors":[]}}"#
             )
         };
         let manifest = |code: &str| manifest_of("python", code);

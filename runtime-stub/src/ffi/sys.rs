@@ -4,6 +4,7 @@ use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::sync::OnceLock;
 
 /// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
 #[cfg(not(test))]
@@ -18,6 +19,9 @@ pub(crate) struct Image {
     pub(crate) bytes: &'static [u8],
     pub(crate) file: File,
 }
+
+/// The page-aligned bounds of the executable's mapping, once made.
+static MAPPED: OnceLock<(usize, usize)> = OnceLock::new();
 
 pub(crate) fn map_executable() -> io::Result<Image> {
     let file = above_stdio(File::open("/proc/self/exe")?)?;
@@ -42,10 +46,29 @@ pub(crate) fn map_executable() -> io::Result<Image> {
     if ptr == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let _ = MAPPED.set((ptr as usize, (ptr as usize + len).next_multiple_of(page)));
     // SAFETY: the mapping is `len` readable bytes and is never unmapped, so a 'static
     // shared slice over it stays valid; nothing writes to it (PROT_READ).
     let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
     Ok(Image { bytes, file })
+}
+
+/// Lets the kernel drop this process's page-table entries for the whole mapping of the
+/// executable, whose pages have been read for code that has since been unmarshalled:
+/// python reads a `.pyc` into a buffer it frees, and a frozen app's resident memory should
+/// not keep every imported module's bytecode, and the 64 KiB the kernel maps around each
+/// page fault ("fault-around"), either. The pages stay in the page cache; reading them
+/// again faults them back in, unchanged.
+pub(crate) fn release_mapping() {
+    let Some(&(start, end)) = MAPPED.get() else {
+        return;
+    };
+    // SAFETY: [start, end) is exactly the executable's private read-only file mapping,
+    // which is never written: MADV_DONTNEED only unmaps its pages, and the next read
+    // refaults the same bytes from the file.
+    unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
 }
 
 /// `file` on the lowest free descriptor from 3 up. The descriptors the stub keeps open
