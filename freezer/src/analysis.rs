@@ -479,6 +479,15 @@ fn into_analysis(
         .into_iter()
         .map(|m| {
             let code = m.code.map(|r| blob(&m.name, "code", r)).transpose()?;
+            let code = code
+                .map(|code| crate::marshal::canonical(&code, manifest.python.minor))
+                .transpose()
+                .map_err(|e| {
+                    protocol(format!(
+                        "the code of module `{}` is not what marshal writes: {e}",
+                        m.name
+                    ))
+                })?;
             let source = m.source.map(|r| blob(&m.name, "source", r)).transpose()?;
             match m.kind {
                 ModuleKind::Python if code.is_none() => {
@@ -523,7 +532,7 @@ fn into_analysis(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
     use std::sync::OnceLock;
 
@@ -585,7 +594,7 @@ mod tests {
     }
 
     /// Runs `test` with every interpreter found; fails if there is none.
-    fn with_each_python(test: impl Fn(&str, &Path)) {
+    pub(crate) fn with_each_python(test: impl Fn(&str, &Path)) {
         let pythons = pythons();
         assert!(
             !pythons.found.is_empty(),
@@ -1135,10 +1144,9 @@ mod tests {
             let modules = by_name(&analysis);
 
             let compiled = modules["compiled"];
-            assert_eq!(
-                compiled.code.as_deref(),
-                Some(&fs_err::read(&pyc).unwrap()[16..])
-            );
+            let on_disk = fs_err::read(&pyc).unwrap();
+            let canonical = crate::marshal::canonical(&on_disk[16..], analysis.python.minor);
+            assert_eq!(compiled.code.as_deref(), Some(&canonical.unwrap()[..]));
             assert!(compiled.source.is_none());
             assert!(modules.contains_key("colorsys"));
 
@@ -1417,8 +1425,16 @@ import colorsys
         let manifest = |code: &str| manifest_of("python", code);
         let namespace = parse(python, &answer(&manifest_of("namespace", "null"), b"")).unwrap();
         assert_eq!(namespace.modules[0].kind, ModuleKind::Namespace);
-        let ok = parse(python, &answer(&manifest("[1,3]"), b"xabc")).unwrap();
-        assert_eq!(ok.modules[0].code.as_deref(), Some(&b"abc"[..]));
+        // The marshalled int 5 flagged as shared, which no reference needs: the flag goes.
+        let ok = parse(
+            python,
+            &answer(&manifest("[1,5]"), b"x\xe9\x05\x00\x00\x00"),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.modules[0].code.as_deref(),
+            Some(&b"i\x05\x00\x00\x00"[..])
+        );
 
         for (out, what) in [
             (
@@ -1431,8 +1447,12 @@ import colorsys
             ),
             (answer(&manifest("null"), b""), "has no code"),
             (
-                answer(&manifest_of("namespace", "[1,3]"), b"xabc"),
+                answer(&manifest_of("namespace", "[1,1]"), b"xNNN"),
                 "namespace package `m` has code",
+            ),
+            (
+                answer(&manifest("[1,3]"), b"xNNN"),
+                "the code of module `m` is not what marshal writes: 2 bytes follow",
             ),
             (b"\x01\x02".to_vec(), "too short"),
             (answer("{}", b"")[..9].to_vec(), "only 1 bytes follow"),

@@ -17,6 +17,7 @@ pub mod freeze;
 pub mod interpreter;
 pub mod libraries;
 pub mod ls;
+pub mod marshal;
 pub mod native;
 pub mod output;
 pub mod pack;

@@ -193,13 +193,14 @@ STANDARD_FINDERS = (
 
 # Compiling is most of the work, so worker interpreters do it in parallel. They also make
 # the bytecode reproducible: before 3.11 marshal writes frozenset constants in hash order,
-# which -I leaves randomised, and the workers run with PYTHONHASHSEED=0.
+# which -I leaves randomised, and the workers run with PYTHONHASHSEED=0. What else
+# marshal's output owes to the worker's history (which objects it flags as shared, by
+# their reference counts) the freezer's `marshal` module takes out.
 #
 # Worker protocol, both ways: 8-byte little-endian length, then a marshalled value.
 # Job: (source bytes, filename, optimize). Answer: (code bytes,) or (None, line, message).
 MAX_WORKERS = 8
 WORKER = r"""
-import os
 import sys
 # Before 3.11 nothing but -I keeps the current directory off sys.path.
 sys.path[:] = [p for p in sys.path if p]
@@ -232,18 +233,7 @@ while True:
     header = read(8)
     if len(header) < 8:
         break
-    job = marshal.loads(read(int.from_bytes(header, "little")))
-    # Each module is compiled in a fork of this same state: before 3.12 marshal marks an
-    # object shareable by its reference count, which what was compiled earlier in the
-    # process can change, so bytecode would depend on which modules a worker had already
-    # compiled, and in what order.
-    pid = os.fork()
-    if pid == 0:
-        try:
-            compile_one(*job)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    compile_one(*marshal.loads(read(int.from_bytes(header, "little"))))
 """
 
 

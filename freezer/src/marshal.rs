@@ -1,0 +1,402 @@
+//! Marshalled code in a canonical form, whatever process compiled it.
+//!
+//! `marshal.dumps` flags an object as referenced again later (`FLAG_REF`, and numbers it)
+//! when its reference count is above one, and that count includes references from
+//! anywhere in the process: from code compiled earlier, or interned names that other
+//! modules use. So the same module, compiled in two processes with different histories,
+//! marshals to different bytes, while both load as the same code. [`canonical`] keeps the
+//! flag only on objects that the data itself refers back to, and renumbers the
+//! references: the result depends on the code alone, so workers can compile module after
+//! module in one process and builds are still byte for byte reproducible.
+//!
+//! The format is CPython's `Python/marshal.c`, version 4 (every Python 3.8–3.13 writes it);
+//! code objects differ between 3.10 and 3.11.
+
+use std::collections::BTreeMap;
+
+const FLAG_REF: u8 = 0x80;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MarshalError {
+    #[error("marshal data ends early, at byte {0}")]
+    Truncated(usize),
+    #[error("unknown marshal type {byte:#04x} at byte {at}")]
+    UnknownType { byte: u8, at: usize },
+    #[error("marshal reference {index} at byte {at} names no earlier object")]
+    BadReference { index: u32, at: usize },
+    #[error("{0} bytes follow the marshalled object")]
+    TrailingBytes(usize),
+}
+
+/// How a code object is laid out: raw 32-bit fields and objects, in order.
+#[derive(Clone, Copy)]
+enum Field {
+    Long,
+    Object,
+}
+
+const CODE_3_8: &[Field] = {
+    use Field::*;
+    // argcount, posonlyargcount, kwonlyargcount, nlocals, stacksize, flags, code, consts,
+    // names, varnames, freevars, cellvars, filename, name, firstlineno, lnotab/linetable
+    &[
+        Long, Long, Long, Long, Long, Long, Object, Object, Object, Object, Object, Object, Object,
+        Object, Long, Object,
+    ]
+};
+
+const CODE_3_11: &[Field] = {
+    use Field::*;
+    // argcount, posonlyargcount, kwonlyargcount, stacksize, flags, code, consts, names,
+    // localsplusnames, localspluskinds, filename, name, qualname, firstlineno, linetable,
+    // exceptiontable
+    &[
+        Long, Long, Long, Long, Long, Object, Object, Object, Object, Object, Object, Object,
+        Object, Long, Object, Object,
+    ]
+};
+
+/// `data` (one marshalled object, as `marshal.dumps` of CPython 3.`minor` writes it) with
+/// `FLAG_REF` only on the objects it refers back to, and references renumbered to match.
+pub fn canonical(data: &[u8], minor: u8) -> Result<Vec<u8>, MarshalError> {
+    let code = if minor >= 11 { CODE_3_11 } else { CODE_3_8 };
+    let mut scan = Walk::new(data, code);
+    scan.object()?;
+    if scan.pos != data.len() {
+        return Err(MarshalError::TrailingBytes(data.len() - scan.pos));
+    }
+    // The flagged objects, in the order they were numbered, that something refers to.
+    let kept: BTreeMap<u32, u32> = scan
+        .referenced
+        .iter()
+        .enumerate()
+        .filter(|(_, used)| **used)
+        .enumerate()
+        .map(|(new, (old, _))| (old as u32, new as u32))
+        .collect();
+    let mut write = Walk::new(data, code);
+    write.out = Some(Vec::with_capacity(data.len()));
+    write.kept = Some(kept);
+    write.object()?;
+    Ok(write.out.unwrap_or_default())
+}
+
+/// One pass over marshal data: the first finds which numbered objects are referred to,
+/// the second (with `out` and `kept`) writes the canonical form.
+struct Walk<'a> {
+    data: &'a [u8],
+    pos: usize,
+    code: &'static [Field],
+    /// For each object numbered so far (flagged), whether a reference names it.
+    referenced: Vec<bool>,
+    out: Option<Vec<u8>>,
+    /// Old number -> new number of the flagged objects that stay flagged.
+    kept: Option<BTreeMap<u32, u32>>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(data: &'a [u8], code: &'static [Field]) -> Self {
+        Walk {
+            data,
+            pos: 0,
+            code,
+            referenced: Vec::new(),
+            out: None,
+            kept: None,
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], MarshalError> {
+        let bytes = self
+            .pos
+            .checked_add(n)
+            .and_then(|end| self.data.get(self.pos..end))
+            .ok_or(MarshalError::Truncated(self.data.len()))?;
+        self.pos += n;
+        Ok(bytes)
+    }
+
+    /// Copies `n` bytes through.
+    fn copy(&mut self, n: usize) -> Result<&'a [u8], MarshalError> {
+        let bytes = self.take(n)?;
+        if let Some(out) = &mut self.out {
+            out.extend_from_slice(bytes);
+        }
+        Ok(bytes)
+    }
+
+    fn copy_u8(&mut self) -> Result<usize, MarshalError> {
+        Ok(usize::from(self.copy(1)?[0]))
+    }
+
+    fn copy_u32(&mut self) -> Result<u32, MarshalError> {
+        let bytes = self.copy(4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    /// A 32-bit length, as a count of items that each take at least one byte: a count
+    /// beyond what is left is damaged data, caught here rather than after looping.
+    fn copy_count(&mut self) -> Result<usize, MarshalError> {
+        let at = self.pos;
+        let n = self.copy_u32()? as usize;
+        if n > self.data.len() - self.pos {
+            return Err(MarshalError::Truncated(at));
+        }
+        Ok(n)
+    }
+
+    fn objects(&mut self, n: usize) -> Result<(), MarshalError> {
+        for _ in 0..n {
+            self.object()?;
+        }
+        Ok(())
+    }
+
+    fn object(&mut self) -> Result<(), MarshalError> {
+        let at = self.pos;
+        let byte = self.take(1)?[0];
+        let (kind, flagged) = (byte & !FLAG_REF, byte & FLAG_REF != 0);
+        if kind == b'r' {
+            let index = u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"));
+            let slot = self
+                .referenced
+                .get_mut(index as usize)
+                .ok_or(MarshalError::BadReference { index, at })?;
+            *slot = true;
+            if let (Some(out), Some(kept)) = (&mut self.out, &self.kept) {
+                let new = kept[&index];
+                out.push(b'r');
+                out.extend_from_slice(&new.to_le_bytes());
+            }
+            return Ok(());
+        }
+        let number = self.referenced.len() as u32;
+        if flagged {
+            // Numbered before its contents, as the reader does.
+            self.referenced.push(false);
+        }
+        if let Some(out) = &mut self.out {
+            let keep = flagged && self.kept.as_ref().is_some_and(|k| k.contains_key(&number));
+            out.push(if keep { kind | FLAG_REF } else { kind });
+        }
+        match kind {
+            b'0' | b'N' | b'F' | b'T' | b'S' | b'.' => {}
+            b'i' => {
+                self.copy(4)?;
+            }
+            b'I' | b'g' => {
+                self.copy(8)?;
+            }
+            b'y' => {
+                self.copy(16)?;
+            }
+            b'f' => {
+                let n = self.copy_u8()?;
+                self.copy(n)?;
+            }
+            b'x' => {
+                for _ in 0..2 {
+                    let n = self.copy_u8()?;
+                    self.copy(n)?;
+                }
+            }
+            b'l' => {
+                let digits = self.copy_u32()? as i32;
+                self.copy(2 * digits.unsigned_abs() as usize)?;
+            }
+            b's' | b't' | b'u' | b'a' | b'A' => {
+                let n = self.copy_count()?;
+                self.copy(n)?;
+            }
+            b'z' | b'Z' => {
+                let n = self.copy_u8()?;
+                self.copy(n)?;
+            }
+            b')' => {
+                let n = self.copy_u8()?;
+                self.objects(n)?;
+            }
+            b'(' | b'[' | b'<' | b'>' => {
+                let n = self.copy_count()?;
+                self.objects(n)?;
+            }
+            b'{' => loop {
+                if self.data.get(self.pos) == Some(&b'0') {
+                    self.copy(1)?;
+                    break;
+                }
+                self.object()?;
+                self.object()?;
+            },
+            b'c' => {
+                for field in self.code {
+                    match field {
+                        Field::Long => {
+                            self.copy(4)?;
+                        }
+                        Field::Object => self.object()?,
+                    }
+                }
+            }
+            _ => return Err(MarshalError::UnknownType { byte, at }),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_stay_only_on_objects_referred_back_to() {
+        // (flagged 'ab', flagged 'cd', ref to 'cd', flagged 5): only 'cd' is referred to.
+        let data = [
+            b')' | FLAG_REF,
+            4,
+            b'z' | FLAG_REF,
+            2,
+            b'a',
+            b'b',
+            b'z' | FLAG_REF,
+            2,
+            b'c',
+            b'd',
+            b'r',
+            2,
+            0,
+            0,
+            0,
+            b'i' | FLAG_REF,
+            5,
+            0,
+            0,
+            0,
+        ];
+        let expected = [
+            b')',
+            4,
+            b'z',
+            2,
+            b'a',
+            b'b',
+            b'z' | FLAG_REF,
+            2,
+            b'c',
+            b'd',
+            b'r',
+            0,
+            0,
+            0,
+            0,
+            b'i',
+            5,
+            0,
+            0,
+            0,
+        ];
+        assert_eq!(canonical(&data, 11).unwrap(), expected);
+        // Already canonical: unchanged.
+        assert_eq!(canonical(&expected, 11).unwrap(), expected);
+    }
+
+    /// Marshals the module, compiled fresh and then again while the first compilation is
+    /// alive, in hex, a line each; then checks the hex lines it is given back load as
+    /// that same code.
+    const TWO_HISTORIES: &str = r#"
+import marshal, sys
+source = open(sys.argv[1], "rb").read()
+def code():
+    return compile(source, "m.py", "exec", dont_inherit=True)
+if sys.argv[2] == "dump":
+    # The first compilation stays alive, sharing its names and constants with the second.
+    first = code()
+    print(marshal.dumps(first).hex())
+    print(marshal.dumps(code()).hex())
+else:
+    for line in sys.stdin:
+        print(marshal.loads(bytes.fromhex(line.strip())) == code())
+"#;
+
+    #[test]
+    fn the_same_code_compiled_in_two_histories_is_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let module = dir.path().join("m.py");
+        fs_err::write(
+            &module,
+            "import os, sys\nX = (1, 2.5, 3j, 'os', b'x', frozenset({'a'}), 10**30, -10**30)\n\
+             class C:\n    def f(self, os=None):\n        return {'self': self, 'os': os}\n\
+             def g(*a, **k):\n    try:\n        return [x for x in a if x in {'sys', 'os'}]\n\
+             \x20   except Exception as e:\n        return sys, e\n",
+        )
+        .unwrap();
+        crate::analysis::tests::with_each_python(|_, python| {
+            let run = |mode: &str, stdin: &str| {
+                let mut child = std::process::Command::new(python)
+                    .args(["-I", "-c", TWO_HISTORIES])
+                    .arg(&module)
+                    .arg(mode)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                use std::io::Write as _;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(stdin.as_bytes())
+                    .unwrap();
+                let out = child.wait_with_output().unwrap();
+                assert!(out.status.success());
+                String::from_utf8(out.stdout).unwrap()
+            };
+            let version = std::process::Command::new(python)
+                .args(["-I", "-c", "import sys; print(sys.version_info[1])"])
+                .output()
+                .unwrap();
+            let minor: u8 = String::from_utf8(version.stdout)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            let dumps: Vec<Vec<u8>> = run("dump", "")
+                .lines()
+                .map(|line| {
+                    (0..line.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&line[i..i + 2], 16).unwrap())
+                        .collect()
+                })
+                .collect();
+            assert_eq!(dumps.len(), 2);
+            assert_ne!(
+                dumps[0], dumps[1],
+                "the histories should show in marshal's output"
+            );
+            let canon: Vec<Vec<u8>> = dumps.iter().map(|d| canonical(d, minor).unwrap()).collect();
+            assert_eq!(canon[0], canon[1]);
+            let hex: String = canon[0].iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(run("check", &format!("{hex}\n")), "True\n");
+        });
+    }
+
+    #[test]
+    fn damaged_data_is_an_error() {
+        assert_eq!(canonical(b"", 11), Err(MarshalError::Truncated(0)));
+        assert_eq!(canonical(b"z\x05ab", 11), Err(MarshalError::Truncated(4)));
+        assert_eq!(
+            canonical(b"r\x00\x00\x00\x00", 11),
+            Err(MarshalError::BadReference { index: 0, at: 0 })
+        );
+        assert_eq!(
+            canonical(b"?", 11),
+            Err(MarshalError::UnknownType { byte: b'?', at: 0 })
+        );
+        assert_eq!(canonical(b"NN", 11), Err(MarshalError::TrailingBytes(1)));
+        assert_eq!(
+            canonical(b"(\xff\xff\xff\xff", 11),
+            Err(MarshalError::Truncated(1))
+        );
+    }
+}
