@@ -251,53 +251,11 @@ mod tests {
     #[test]
     fn flags_stay_only_on_objects_referred_back_to() {
         // (flagged 'ab', flagged 'cd', ref to 'cd', flagged 5): only 'cd' is referred to.
-        let data = [
-            b')' | FLAG_REF,
-            4,
-            b'z' | FLAG_REF,
-            2,
-            b'a',
-            b'b',
-            b'z' | FLAG_REF,
-            2,
-            b'c',
-            b'd',
-            b'r',
-            2,
-            0,
-            0,
-            0,
-            b'i' | FLAG_REF,
-            5,
-            0,
-            0,
-            0,
-        ];
-        let expected = [
-            b')',
-            4,
-            b'z',
-            2,
-            b'a',
-            b'b',
-            b'z' | FLAG_REF,
-            2,
-            b'c',
-            b'd',
-            b'r',
-            0,
-            0,
-            0,
-            0,
-            b'i',
-            5,
-            0,
-            0,
-            0,
-        ];
-        assert_eq!(canonical(&data, 11).unwrap(), expected);
+        let data = b"\xa9\x04\xfa\x02ab\xfa\x02cdr\x02\x00\x00\x00\xe9\x05\x00\x00\x00";
+        let expected = b")\x04z\x02ab\xfa\x02cdr\x00\x00\x00\x00i\x05\x00\x00\x00";
+        assert_eq!(canonical(data, 11).unwrap(), expected);
         // Already canonical: unchanged.
-        assert_eq!(canonical(&expected, 11).unwrap(), expected);
+        assert_eq!(canonical(expected, 11).unwrap(), expected);
     }
 
     /// Marshals the module, compiled fresh and then again while the first compilation is

@@ -1156,17 +1156,7 @@ class Analysis:
             for n in names
             if n == root or n.startswith(root + ".") and n[len(root) + 1 :] not in BYTES_CODECS
         ]
-        boot = set()
-        stack = seeds
-        while stack:
-            name = stack.pop()
-            if name in boot or name not in names:
-                continue
-            boot.add(name)
-            stack.extend(self.eager_edges.get(name, ()))
-            parent = name.rpartition(".")[0]
-            if parent:
-                stack.append(parent)
+        boot = closure(names, seeds, self.eager_edges)
         # What CPython has frozen itself (codecs, io, abc... from 3.11 on, deep-frozen in
         # 3.11 and 3.12) it finds without unmarshalling anything; a table entry would shadow it.
         return {n for n in boot if n in self.extra_names or not _imp.is_frozen(n)}
@@ -1176,18 +1166,7 @@ class Analysis:
         reaches from `roots`: only a function of a dependency imports them (os.popen's
         subprocess, the codecs' extension modules...), or they are hidden imports. They
         are stored compressed, which costs only if they are ever imported."""
-        hot = set()
-        stack = [n for n in roots if n in names]
-        while stack:
-            name = stack.pop()
-            if name in hot or name not in names:
-                continue
-            hot.add(name)
-            stack.extend(self.start_edges.get(name, ()))
-            parent = name.rpartition(".")[0]
-            if parent:
-                stack.append(parent)
-        return names - hot
+        return names - closure(names, roots, self.start_edges)
 
     def data_files(self, names):
         """Files of the bundle's tree that are not code, as (path inside the bundle, file):
@@ -1323,6 +1302,23 @@ def read_file(path):
     if OBSERVATIONS is not None:
         OBSERVATIONS.read(path, data)
     return data
+
+
+def closure(names, seeds, edges):
+    """The modules of `names` that `seeds` reach through `edges` (importer -> imported
+    names) and the parent packages of what they reach."""
+    reached = set()
+    stack = list(seeds)
+    while stack:
+        name = stack.pop()
+        if name in reached or name not in names:
+            continue
+        reached.add(name)
+        stack.extend(edges.get(name, ()))
+        parent = name.rpartition(".")[0]
+        if parent:
+            stack.append(parent)
+    return reached
 
 
 def read_code(module, code):
