@@ -3,7 +3,6 @@
 //! binary search over the mapped index and code is unmarshalled straight from the
 //! mapping, so an import costs the same whatever the bundle's size.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ffi::{c_long, CString};
 use std::fs::File;
@@ -111,9 +110,7 @@ extern "C" fn get_code(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObj
         Ok(Some(module)) => match module.contents() {
             Ok(code) => {
                 let object = callback::unmarshal(&code);
-                if matches!(code, Cow::Borrowed(_)) {
-                    released_now_and_then();
-                }
+                released_now_and_then();
                 object
             }
             Err(e) => callback::import_error(&e.to_string()),
@@ -121,8 +118,8 @@ extern "C" fn get_code(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObj
     })
 }
 
-/// Releases the pages of the executable's mapping after every few modules unmarshalled
-/// from it ([`sys::release_mapping`]). Once per module costs a system call per import
+/// Releases the pages of the executable's mapping after every few modules read from it,
+/// raw or compressed ([`sys::release_mapping`]). Once per module costs a system call per import
 /// (measured: 2.6% of the start-up of an app importing 600 modules); once in 16 bounds
 /// what stays resident to what 16 imports read, with fault-around, and costs nothing
 /// measurable.
