@@ -17,7 +17,9 @@
 //!   so opening a bundle costs the same whatever it holds.
 //! * **Blobs**: each entry's bytes, stored raw or deflate-compressed (see [`Compression`]),
 //!   at `offset` from the archive's start. Bytecode is stored raw so the stub can hand
-//!   CPython pointers into its own mapping of the executable.
+//!   CPython pointers into its own mapping of the executable; the freezer compresses only
+//!   what the app may never import (bytecode of bootstrap modules, which the frozen table
+//!   points to, never).
 //!
 //! All integers are little-endian. The input is treated as hostile: every offset and length
 //! is checked against the bytes actually present, and every failure is a typed [`Error`].

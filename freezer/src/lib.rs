@@ -2,7 +2,8 @@
 //!
 //! The build is one straight path, one module per step, each handing the next a plain
 //! value: [`project`] (find the app and its entry point) -> [`interpreter`] (which Python)
-//! -> [`analysis`] (one run of that Python: import closure and bytecode) -> [`disk`]
+//! -> [`analysis`] (one run of that Python: import closure and bytecode, which [`marshal`]
+//! puts in a canonical form) -> [`disk`]
 //! (what `--collect-to-disk` puts on disk at run time) -> [`elf`]
 //! (libpython and extension modules, stripped) -> [`pack`] (the archive) -> [`output`]
 //! (appended to the stub, renamed into place). [`ls`] reads a bundle back. The steps that
