@@ -161,15 +161,23 @@ impl ArchiveWriter {
                 }
             })
             .collect();
-        let mut written: HashMap<&[u8], u64> = HashMap::new();
+        // Looked up by length and CRC-32, which the index needs anyway, then compared:
+        // hashing megabytes of native code with the map's own hasher cost a rebuild 10%.
+        let mut written: HashMap<(usize, u32), Vec<(&[u8], u64)>> = HashMap::new();
         for (entry, stored) in self.entries.values().zip(&stored_blobs) {
-            let at = match written.get(&stored[..]) {
-                Some(&at) => at,
+            let crc32 = crc32fast::hash(&entry.data);
+            let stored_crc32 = match entry.compression {
+                Compression::None => crc32,
+                Compression::Deflate => crc32fast::hash(stored),
+            };
+            let same = written.entry((stored.len(), stored_crc32)).or_default();
+            let at = match same.iter().find(|(bytes, _)| bytes == &&stored[..]) {
+                Some(&(_, at)) => at,
                 None => {
                     let at = offset;
                     out.write_all(stored)?;
                     offset += stored.len() as u64;
-                    written.insert(stored, at);
+                    same.push((stored, at));
                     at
                 }
             };
@@ -179,7 +187,7 @@ impl ArchiveWriter {
                 flags: entry.flags,
                 compression: entry.compression as u8,
                 reserved: 0,
-                crc32: U32::new(crc32fast::hash(&entry.data)),
+                crc32: U32::new(crc32),
                 offset: U64::new(at),
                 stored_len: U64::new(stored.len() as u64),
                 original_len: U64::new(entry.data.len() as u64),

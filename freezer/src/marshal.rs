@@ -12,8 +12,6 @@
 //! The format is CPython's `Python/marshal.c`, version 4 (every Python 3.8–3.13 writes it);
 //! code objects differ between 3.10 and 3.11.
 
-use std::collections::BTreeMap;
-
 const FLAG_REF: u8 = 0x80;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -65,14 +63,17 @@ pub fn canonical(data: &[u8], minor: u8) -> Result<Vec<u8>, MarshalError> {
     if scan.pos != data.len() {
         return Err(MarshalError::TrailingBytes(data.len() - scan.pos));
     }
-    // The flagged objects, in the order they were numbered, that something refers to.
-    let kept: BTreeMap<u32, u32> = scan
+    // For each numbered object, its number among those something refers to, if any.
+    let mut next = 0u32;
+    let kept: Vec<Option<u32>> = scan
         .referenced
         .iter()
-        .enumerate()
-        .filter(|(_, used)| **used)
-        .enumerate()
-        .map(|(new, (old, _))| (old as u32, new as u32))
+        .map(|&used| {
+            used.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
         .collect();
     let mut write = Walk::new(data, code);
     write.out = Some(Vec::with_capacity(data.len()));
@@ -91,7 +92,7 @@ struct Walk<'a> {
     referenced: Vec<bool>,
     out: Option<Vec<u8>>,
     /// Old number -> new number of the flagged objects that stay flagged.
-    kept: Option<BTreeMap<u32, u32>>,
+    kept: Option<Vec<Option<u32>>>,
 }
 
 impl<'a> Walk<'a> {
@@ -164,7 +165,7 @@ impl<'a> Walk<'a> {
                 .ok_or(MarshalError::BadReference { index, at })?;
             *slot = true;
             if let (Some(out), Some(kept)) = (&mut self.out, &self.kept) {
-                let new = kept[&index];
+                let new = kept[index as usize].expect("a referred-to object is kept");
                 out.push(b'r');
                 out.extend_from_slice(&new.to_le_bytes());
             }
@@ -176,7 +177,11 @@ impl<'a> Walk<'a> {
             self.referenced.push(false);
         }
         if let Some(out) = &mut self.out {
-            let keep = flagged && self.kept.as_ref().is_some_and(|k| k.contains_key(&number));
+            let keep = flagged
+                && self
+                    .kept
+                    .as_ref()
+                    .is_some_and(|k| k.get(number as usize).copied().flatten().is_some());
             out.push(if keep { kind | FLAG_REF } else { kind });
         }
         match kind {
