@@ -60,6 +60,9 @@ impl Strings {
     }
 }
 
+/// Stored bytes already written, and where.
+type Written<'a> = (&'a [u8], u64);
+
 /// The compression level of deflated entries. On a standard library's sources, level 4
 /// takes 0.57 times as long as the default (6) and makes them 2% larger (0.15% of a
 /// bundle): what is compressed is what is least read, and a build compresses megabytes.
@@ -163,7 +166,7 @@ impl ArchiveWriter {
             .collect();
         // Looked up by length and CRC-32, which the index needs anyway, then compared:
         // hashing megabytes of native code with the map's own hasher cost a rebuild 10%.
-        let mut written: HashMap<(usize, u32), Vec<(&[u8], u64)>> = HashMap::new();
+        let mut written: HashMap<(usize, u32), Vec<Written<'_>>> = HashMap::new();
         for (entry, stored) in self.entries.values().zip(&stored_blobs) {
             let crc32 = crc32fast::hash(&entry.data);
             let stored_crc32 = match entry.compression {
