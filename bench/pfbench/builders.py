@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .apps import copy_app
-from .procs import TimedOut, clean_env, last_line_of_file, run_bounded
+from .procs import TimedOut, clean_env, last_line_of_file, run_bounded, shown
 
 
 class BuildFailed(Exception):
@@ -123,14 +123,14 @@ def _timed_build(builder, ws, env, timeout, phase):
         done = run_bounded(builder.argv(), timeout, cwd=ws, env=env, log_path=log_path)
     except TimedOut:
         raise BuildFailed("{} build timed out after {:.0f} s (log: {})".format(
-            phase, timeout, log_path)) from None
+            phase, timeout, shown(log_path))) from None
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise BuildFailed("{} build failed, exit status {}: {} (log: {})".format(
-            phase, done.returncode, last_line_of_file(log_path), log_path))
+            phase, done.returncode, last_line_of_file(log_path), shown(log_path)))
     if not (ws / builder.executable).exists():
         raise BuildFailed("{} build made no {} (log: {})".format(
-            phase, builder.executable, log_path))
+            phase, builder.executable, shown(log_path)))
     return elapsed
 
 

@@ -69,6 +69,13 @@ def _run(argv, timeout, cwd, env, stdout, stderr):
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
+def shown(path):
+    """`path` as a report shows it: relative to the current directory when below it, so a
+    report pasted elsewhere does not carry this machine's directories."""
+    relative = os.path.relpath(str(path))
+    return str(path) if relative.startswith("..") else relative
+
+
 def last_line(data):
     """The last non-empty line of captured output (bytes): usually the error."""
     lines = [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]

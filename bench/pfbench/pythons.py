@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .procs import TimedOut, clean_env, last_line_of_file, log, run_bounded
+from .procs import TimedOut, clean_env, last_line_of_file, log, run_bounded, shown
 
 INSTALL_TIMEOUT = 900
 
@@ -148,7 +148,7 @@ def _pip(tools_venv, args, log_path):
     except TimedOut as e:
         return str(e)
     if done.returncode != 0:
-        return "pip failed: {} (log: {})".format(last_line_of_file(log_path), log_path)
+        return "pip failed: {} (log: {})".format(last_line_of_file(log_path), shown(log_path))
     return None
 
 
