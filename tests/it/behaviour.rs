@@ -18,11 +18,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use pyfreeze_tests::{
-    mask_frozen, mask_reference, run, run_command, tempdir, write_app, AppDir, Interpreter, Output,
-    Status, TempDir, TIMEOUT,
+    mask_reference, run, run_command, tempdir, write_app, AppDir, Interpreter, Output, Status,
+    TempDir, TIMEOUT,
 };
 
-use crate::{bundle_of, diff_report, for_each_interpreter};
+use crate::{bundle_of, differences, for_each_interpreter};
 
 const MAIN: &str = r#""""Signals, exit and text, one case per run: main.py <mode> [arg]."""
 import sys
@@ -317,24 +317,15 @@ fn compare_run_adjusted(
         run_case.stdin,
     );
     let what = format!("{python}, {}", run_case.describe());
-    let mut problems = Vec::new();
-    if reference.status != run_case.expect {
-        problems.push(format!(
-            "{what}: the REFERENCE ended with {}, the test expects {} (a wrong test case?)\n{reference}",
-            reference.status, run_case.expect
-        ));
-    }
     let masked_ref = adjust(&mask_reference(&reference.stderr, &app.path, python));
-    let masked_frozen = mask_frozen(&frozen.stderr, exe);
-    if frozen.status != reference.status
-        || frozen.stdout != reference.stdout
-        || masked_frozen != masked_ref
-    {
-        problems.push(format!(
-            "{what}: frozen app and CPython differ\n{}",
-            diff_report(&reference, &frozen, &masked_ref, &masked_frozen)
-        ));
-    }
+    let problems = differences(
+        &what,
+        run_case.expect,
+        &reference,
+        &frozen,
+        &masked_ref,
+        exe,
+    );
     Compared {
         problems,
         reference,

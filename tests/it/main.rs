@@ -143,14 +143,28 @@ fn compare_to(
     if !case.env.is_empty() {
         what += &format!(", env {:?}", case.env);
     }
+    let masked_ref = mask_reference(&reference.stderr, &app.path, python);
+    differences(&what, case.expect, &reference, &frozen, &masked_ref, exe)
+}
+
+/// What is wrong with a comparison: the reference ending otherwise than `expect` (a wrong
+/// test case), and the frozen app's status, stdout or masked stderr differing from the
+/// reference's (`masked_ref`, its stderr as the frozen app must print it).
+fn differences(
+    what: &str,
+    expect: Status,
+    reference: &Output,
+    frozen: &Output,
+    masked_ref: &str,
+    exe: &Path,
+) -> Vec<String> {
     let mut problems = Vec::new();
-    if reference.status != case.expect {
+    if reference.status != expect {
         problems.push(format!(
-            "{what}: the REFERENCE ended with {}, the test expects {} (a wrong test case?)\n{reference}",
-            reference.status, case.expect
+            "{what}: the REFERENCE ended with {}, the test expects {expect} (a wrong test case?)\n{reference}",
+            reference.status
         ));
     }
-    let masked_ref = mask_reference(&reference.stderr, &app.path, python);
     let masked_frozen = mask_frozen(&frozen.stderr, exe);
     if frozen.status != reference.status
         || frozen.stdout != reference.stdout
@@ -158,7 +172,7 @@ fn compare_to(
     {
         problems.push(format!(
             "{what}: frozen app and CPython differ\n{}",
-            diff_report(&reference, &frozen, &masked_ref, &masked_frozen)
+            diff_report(reference, frozen, masked_ref, &masked_frozen)
         ));
     }
     problems
