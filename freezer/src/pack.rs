@@ -150,20 +150,18 @@ pub fn pack(
             Compression::None
         }
     };
-    let cold_extensions: BTreeSet<&str> = analysis
+    let (cold, hot): (Vec<_>, Vec<_>) = analysis
         .modules
         .iter()
-        .filter(|m| m.kind == ModuleKind::Extension && m.cold)
-        .map(|m| m.name.as_str())
-        .collect();
-    let hot_libraries: BTreeSet<String> = native
-        .needs
+        .filter(|m| m.kind == ModuleKind::Extension)
+        .partition(|m| m.cold);
+    let cold_extensions: BTreeSet<&str> = cold.iter().map(|m| m.name.as_str()).collect();
+    // What the extensions the app may import while it starts load.
+    let hot_libraries: BTreeSet<String> = hot
         .iter()
-        .filter(|(name, _)| {
-            native.extensions.iter().any(|e| &e.name == *name)
-                && !cold_extensions.contains(name.as_str())
-        })
-        .flat_map(|(_, sonames)| sonames.iter().cloned())
+        .filter_map(|m| native.needs.get(&m.name))
+        .flatten()
+        .cloned()
         .collect();
     let mut contents = Contents::default();
     for module in &analysis.modules {
