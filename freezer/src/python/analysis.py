@@ -148,10 +148,10 @@ LAZY_FOR_THE_CALLER = {
     "importlib._bootstrap_external": ("importlib.metadata", "importlib.readers"),
     "random": ("statistics",),
 }
-# Lazy imports whose importer calls only functions of the target that import nothing
-# lazily themselves: tracebacks (3.11+) parse source lines with ast to place the carets,
-# and never reach ast.get_docstring() (inspect) or ast.main() (argparse). The target's own
-# lazy imports are followed only if it is reached in another way too.
+# Lazy imports whose importer uses only parts of the target that import nothing lazily:
+# tracebacks (3.11+) place their carets with ast.parse() and ast's node classes, and never
+# reach ast.get_docstring() (inspect) or ast.main() (argparse). The target's own lazy
+# imports are followed only if it is reached in another way too.
 NARROW_LAZY_IMPORTS = {
     "traceback": ("ast",),
 }
