@@ -56,7 +56,7 @@ def parse_args():
                         help="anchors to compare with, comma-separated (default: all)")
     parser.add_argument("--build-timeout", type=float, default=DEFAULT_BUILD_TIMEOUT,
                         metavar="S", help="seconds one build may take before it is killed "
-                                          "and skipped (default {})".format(DEFAULT_BUILD_TIMEOUT))
+                                          f"and skipped (default {DEFAULT_BUILD_TIMEOUT})")
     parser.add_argument("--work-dir", default=str(ROOT / "target" / "bench"),
                         help="scratch directory: venvs, builds, runs (default target/bench)")
     args = parser.parse_args()
@@ -87,12 +87,12 @@ def build_pyfreeze(no_build, work):
                 ["cargo", "build", "--release", "-p", "pyfreeze", "-p", "pyfreeze-stub"],
                 CARGO_TIMEOUT, cwd=ROOT, log_path=log_path)
         except TimedOut as e:
-            raise PyfreezeFailed("cargo build: {}".format(e))
+            raise PyfreezeFailed(f"cargo build: {e}")
         if done.returncode != 0:
-            raise PyfreezeFailed("cargo build failed: {} (log: {})".format(
-                last_line_of_file(log_path), log_path))
+            raise PyfreezeFailed(
+                f"cargo build failed: {last_line_of_file(log_path)} (log: {log_path})")
     if not pyfreeze.is_file():
-        raise PyfreezeFailed("{} is missing (run without --no-build)".format(pyfreeze))
+        raise PyfreezeFailed(f"{pyfreeze} is missing (run without --no-build)")
     return pyfreeze
 
 
@@ -118,7 +118,7 @@ def build_and_check(app, builder, envs, args, work, cwd, env, expected, result):
     """Builds the app with one tool and runs it once, checking its output. Returns (Built,
     seconds of that run), or (None, None) after adding the reason to result.skipped.
     Raises PyfreezeFailed if the tool is pyfreeze."""
-    log("{}: building with {} (cold, then rebuild)".format(app.name, builder.name))
+    log(f"{app.name}: building with {builder.name} (cold, then rebuild)")
     tools_bin = str(Path(envs.tools_python).parent) if envs.tools_python else None
     try:
         built = build(builder, app.source, Path(work) / "builds" / app.name / builder.name,
@@ -128,15 +128,15 @@ def build_and_check(app, builder, envs, args, work, cwd, env, expected, result):
         _, run_s = measure.check_output(builder.name, [built.executable], cwd, env, expected)
     except (BuildFailed, measure.RunFailed) as e:
         if builder.name == report.PYFREEZE:
-            raise PyfreezeFailed("{} app: {}".format(app.name, e))
-        log("{}: skipping {}: {}".format(app.name, builder.name, e))
+            raise PyfreezeFailed(f"{app.name} app: {e}")
+        log(f"{app.name}: skipping {builder.name}: {e}")
         result.skipped.append((builder.name, str(e)))
         return None, None
     log("{}: {} built in {:.2f} s, rebuilt in {}".format(
         app.name, builder.name, built.cold_s,
-        "{:.2f} s".format(built.rebuild_s) if built.rebuild_s is not None else "(failed)"))
+        f"{built.rebuild_s:.2f} s" if built.rebuild_s is not None else "(failed)"))
     if built.note:
-        result.notes.append("{}: {}".format(builder.name, built.note))
+        result.notes.append(f"{builder.name}: {built.note}")
     return built, run_s
 
 
@@ -158,7 +158,7 @@ def bench_app(app, envs, pyfreeze, args, work):
         _, floor_s = measure.check_output(report.FLOOR, commands[0][1], cwd, env)
         expected, main_s = measure.check_output(report.MAIN_PY, commands[1][1], cwd, env)
     except measure.RunFailed as e:
-        result.error = "the app does not run from its sources: {}".format(e)
+        result.error = f"the app does not run from its sources: {e}"
         return result
     per_run_s = [floor_s, main_s]
 
@@ -173,19 +173,18 @@ def bench_app(app, envs, pyfreeze, args, work):
             result.builds[builder.name] = built
             per_run_s.append(run_s)
 
-    log("{}: {} + {} interleaved rounds of {} commands".format(
-        app.name, measure.WARMUP, args.runs, len(commands)))
+    log(f"{app.name}: {measure.WARMUP} + {args.runs} interleaved rounds of "
+        f"{len(commands)} commands")
     startup = measure.startup(envs.interp.exe, commands, args.runs, cwd, env, per_run_s)
     for name, status in startup.failed.items():
         if name == report.PYFREEZE:
-            raise PyfreezeFailed("{} app: a timed run failed (wait status {})".format(
-                app.name, status))
-        result.notes.append("{}: some timed runs failed (wait status {}); its numbers are "
-                            "suspect".format(name, status))
+            raise PyfreezeFailed(f"{app.name} app: a timed run failed (wait status {status})")
+        result.notes.append(f"{name}: some timed runs failed (wait status {status}); its "
+                            "numbers are suspect")
     result.startup = startup
     result.order = [name for name, _ in commands]
 
-    log("{}: measuring bytes written per run".format(app.name))
+    log(f"{app.name}: measuring bytes written per run")
     io_readable = True
     for name, argv in commands:
         try:
@@ -193,14 +192,14 @@ def bench_app(app, envs, pyfreeze, args, work):
                 argv, Path(work) / "io", env)
             io_readable &= readable
         except measure.RunFailed as e:
-            result.notes.append("writes/run of {}: {}".format(name, e))
+            result.notes.append(f"writes/run of {name}: {e}")
     result.io_readable = io_readable
     return result
 
 
 def _module_count(pyfreeze, bundle):
     out = subprocess.run([str(pyfreeze), "ls", str(bundle), "--json"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise ValueError(out.stderr.strip())
     kinds = json.loads(out.stdout)["totals"]["by_kind"]
@@ -214,8 +213,7 @@ def bench_padding(hello, envs, pyfreeze, args, work):
     plain = hello.builds[report.PYFREEZE]
     src = apps_mod.copy_app(apps_mod.APPS_DIR / "hello", Path(work) / "apps" / "hello-padded")
     package = apps_mod.add_padding(src)
-    log("hello + {} modules: building with pyfreeze --include {}".format(
-        apps_mod.PADDING_MODULES, package))
+    log(f"hello + {apps_mod.PADDING_MODULES} modules: building with pyfreeze --include {package}")
     builder = Pyfreeze(pyfreeze, envs.base_python, ["--include", package])
     cwd = Path(work) / "runs" / "hello" / "cwd"
     env = clean_env(TMPDIR=cwd.parent / "tmp", XDG_CACHE_HOME=cwd.parent / "cache")
@@ -226,21 +224,20 @@ def bench_padding(hello, envs, pyfreeze, args, work):
         _, padded_s = measure.check_output("pyfreeze + padding", [padded.executable], cwd, env,
                                            expected)
     except (BuildFailed, measure.RunFailed) as e:
-        raise PyfreezeFailed("hello with {} extra modules: {}".format(
-            apps_mod.PADDING_MODULES, e))
+        raise PyfreezeFailed(f"hello with {apps_mod.PADDING_MODULES} extra modules: {e}")
     try:
         padding.modules_added = (_module_count(pyfreeze, padded.executable)
                                  - _module_count(pyfreeze, plain.executable))
         if padding.modules_added < apps_mod.PADDING_MODULES:
-            padding.note = "only {} more modules in the bundle than without the package".format(
-                padding.modules_added)
+            padding.note = (f"only {padding.modules_added} more modules in the bundle than "
+                            "without the package")
     except (ValueError, KeyError) as e:
-        padding.note = "could not count the bundle's modules with pyfreeze ls --json: {}".format(e)
+        padding.note = f"could not count the bundle's modules with pyfreeze ls --json: {e}"
 
     # Cheap runs, and a 5% bound needs a steady median: 4x the rounds of the app tables.
     padding.runs = 4 * args.runs
     commands = [("plain", [plain.executable]), ("padded", [padded.executable])]
-    log("hello + {} modules: {} interleaved rounds".format(apps_mod.PADDING_MODULES, padding.runs))
+    log(f"hello + {apps_mod.PADDING_MODULES} modules: {padding.runs} interleaved rounds")
     st = measure.startup(envs.interp.exe, commands, padding.runs, cwd, env, [plain_s, padded_s])
     if st.failed:
         raise PyfreezeFailed("hello with extra modules: a timed run failed")
@@ -255,7 +252,7 @@ def run(args):
     started = datetime.datetime.now().astimezone()
     load = os.getloadavg()[0]
     interp = pythons.choose_interpreter(args.python)
-    log("CPython {} at {}".format(interp.version, interp.exe))
+    log(f"CPython {interp.version} at {interp.exe}")
     pyfreeze = build_pyfreeze(args.no_build, work)
     envs = pythons.prepare(interp, work, args.apps, args.anchors)
 
@@ -281,7 +278,7 @@ def run(args):
     print(text)
     saved = work / "report.txt"
     saved.write_text(text + "\n")
-    log("report saved to {}".format(saved))
+    log(f"report saved to {saved}")
 
 
 def main():
@@ -289,9 +286,9 @@ def main():
     try:
         run(args)
     except PyfreezeFailed as e:
-        sys.exit("bench: pyfreeze failed: {}".format(e))
+        sys.exit(f"bench: pyfreeze failed: {e}")
     except RuntimeError as e:
-        print("bench: error: {}".format(e), file=sys.stderr)
+        print(f"bench: error: {e}", file=sys.stderr)
         sys.exit(2)
 
 

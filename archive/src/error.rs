@@ -51,6 +51,9 @@ pub enum Error {
         found: u64,
     },
 
+    #[error("damaged bundle: group entry `{name}`: {what}")]
+    BadGroup { name: String, what: String },
+
     #[error("damaged bundle: {kind} `{name}` has checksum {computed:#010x}, the index says {expected:#010x}")]
     ContentChecksum {
         kind: Kind,

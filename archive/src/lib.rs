@@ -24,13 +24,16 @@
 //! All integers are little-endian. The input is treated as hostile: every offset and length
 //! is checked against the bytes actually present, and every failure is a typed [`Error`].
 
+pub mod boot;
 mod error;
+pub mod group;
 mod options;
 mod reader;
 pub mod user_cache;
 mod writer;
 
 pub use error::Error;
+pub use group::{Group, Link, Member};
 pub use options::{PythonOptions, UnsupportedOption};
 pub use reader::{Bundle, Entry};
 pub use writer::{deflate, ArchiveWriter, BundleInfo, NewEntry};
@@ -43,7 +46,7 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 
 /// The version of the layout described here. A reader accepts exactly this version: the
 /// stub and the freezer are released together, so a mismatch means mixed releases.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -176,8 +179,10 @@ byte_enum! {
         /// The interpreter's shared libpython; name is its soname.
         LibPython = 5 => "libpython",
         /// What must be loaded before an extension module or library: the sonames of the
-        /// bundled libraries it needs, transitively, dependencies first, one per line.
-        /// Name is the extension module's name or the library's soname.
+        /// bundled libraries it needs, transitively, dependencies first, one per line
+        /// (the members of a [`Kind::Group`] next to each other, in the group's order; a
+        /// library's own entry never lists it). Name is the extension module's name or the
+        /// library's soname.
         Needs = 6 => "needs",
         /// A file of the bundle's virtual tree that is not code: a distribution's
         /// `*.dist-info` files, package data. Name is its path inside the bundle, with `/`.
@@ -187,6 +192,12 @@ byte_enum! {
         /// `__file__` needs them on disk. Name is its path inside the bundle, with `/`;
         /// always a relative path of plain components.
         Disk = 8 => "disk",
+        /// Bundled libraries that need each other (their `DT_NEEDED`s form a cycle), which
+        /// the stub loads together with one `dlopen` after rewriting some `DT_NEEDED`
+        /// strings to memfd paths: see [`group`](crate::group) for why and the contents'
+        /// layout. Name is a member's soname: each member has an entry, all with the same
+        /// contents, stored raw. A library in no cycle has none.
+        Group = 9 => "group",
     }
 }
 

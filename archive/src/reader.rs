@@ -5,8 +5,8 @@ use std::io::Read;
 use zerocopy::FromBytes;
 
 use crate::{
-    flags, Compression, EntryPointKind, Error, IndexHeader, Kind, PythonOptions, RawEntry, StrRef,
-    Trailer, FORMAT_VERSION, MAGIC,
+    flags, Compression, EntryPointKind, Error, Group, IndexHeader, Kind, PythonOptions, RawEntry,
+    StrRef, Trailer, FORMAT_VERSION, MAGIC,
 };
 
 /// A bundle read in place from the bytes of a whole file.
@@ -300,6 +300,44 @@ impl<'a> Bundle<'a> {
                 k == kind as u8 && name.starts_with(prefix.as_bytes())
             })
             .map(move |i| self.entry(i))
+    }
+
+    /// The [`Kind::Group`] that the library `soname` belongs to, if any, checked against
+    /// the bundle: `soname` is a member, every member is a [`Kind::Library`] entry, and every
+    /// link lies within its member's bytes.
+    pub fn group(&self, soname: &str) -> Result<Option<Group<'a>>, Error> {
+        let Some(entry) = self.find(Kind::Group, soname)? else {
+            return Ok(None);
+        };
+        let bad = |what: String| Error::BadGroup {
+            name: soname.to_owned(),
+            what,
+        };
+        // Stored raw, so that the group can borrow its names from the bundle.
+        let Cow::Borrowed(contents) = entry.contents()? else {
+            return Err(bad("stored compressed".to_owned()));
+        };
+        let group = Group::parse(soname, contents)?;
+        if group.member(soname).is_none() {
+            return Err(bad(format!("{soname} is not one of its members")));
+        }
+        for member in &group.members {
+            let library = self
+                .find(Kind::Library, member.soname)?
+                .ok_or_else(|| bad(format!("the bundle holds no library {}", member.soname)))?;
+            for link in &member.links {
+                let end = link.offset.saturating_add(link.capacity());
+                if end > library.original_len {
+                    return Err(Error::OutOfBounds {
+                        what: "group link",
+                        start: link.offset,
+                        end,
+                        available: library.original_len,
+                    });
+                }
+            }
+        }
+        Ok(Some(group))
     }
 
     /// The indices of all entries of `kind` (they are contiguous).

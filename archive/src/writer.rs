@@ -511,6 +511,78 @@ mod tests {
     }
 
     #[test]
+    fn groups_are_checked_against_the_bundle() {
+        let read = |group: &[u8], compression, libb: &[u8]| {
+            let mut w = ArchiveWriter::new(info());
+            for (kind, name, data) in [
+                (Kind::Library, "liba.so.1", &b"\x7fELF..libb.so.1\0"[..]),
+                (Kind::Library, "libb.so.1", libb),
+                (Kind::Group, "liba.so.1", group),
+                (Kind::Group, "libb.so.1", group),
+            ] {
+                w.add(NewEntry {
+                    kind,
+                    name: name.into(),
+                    flags: 0,
+                    compression: if kind == Kind::Group {
+                        compression
+                    } else {
+                        Compression::None
+                    },
+                    data: data.to_vec(),
+                })
+                .unwrap();
+            }
+            let mut file = Vec::new();
+            w.write_to(&mut file, 0).unwrap();
+            let bundle = Bundle::parse(&file).unwrap();
+            let group = bundle.group("libb.so.1").map(|g| {
+                g.map(|g| {
+                    g.members
+                        .iter()
+                        .map(|m| (m.soname.to_owned(), m.links.len()))
+                        .collect::<Vec<_>>()
+                })
+            });
+            assert!(bundle.group("libz.so.1").unwrap().is_none());
+            group
+        };
+        let good = b"liba.so.1 libb.so.1@6\nlibb.so.1\n";
+        assert_eq!(
+            read(good, Compression::None, b"\x7fELF").unwrap().unwrap(),
+            [("liba.so.1".to_owned(), 1), ("libb.so.1".to_owned(), 0)]
+        );
+        for (group, compression, libb) in [
+            // The link runs past the end of liba.so.1.
+            (
+                &b"liba.so.1 libb.so.1@7\nlibb.so.1\n"[..],
+                Compression::None,
+                &b"\x7fELF"[..],
+            ),
+            (good, Compression::Deflate, b"\x7fELF"),
+            (
+                b"liba.so.1 libz.so.1@6\nlibz.so.1\n",
+                Compression::None,
+                b"",
+            ),
+            (
+                b"liba.so.1 libb.so.1@6\nlibb.so.1 liba.so.1@0\n",
+                Compression::None,
+                b"",
+            ),
+        ] {
+            assert!(
+                matches!(
+                    read(group, compression, libb),
+                    Err(Error::BadGroup { .. } | Error::OutOfBounds { .. })
+                ),
+                "{:?} {compression:?}",
+                String::from_utf8_lossy(group)
+            );
+        }
+    }
+
+    #[test]
     fn foreign_and_damaged_files_give_typed_errors() {
         assert!(matches!(Bundle::parse(b"short"), Err(Error::NotABundle)));
         assert!(matches!(

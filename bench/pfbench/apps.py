@@ -46,6 +46,6 @@ def add_padding(app_dir, count=PADDING_MODULES):
     package.mkdir()
     (package / "__init__.py").write_text('"""Never imported: only makes the bundle bigger."""\n')
     for i in range(count):
-        (package / "m{:04d}.py".format(i)).write_text(
-            "VALUE = {}\n\n\ndef value():\n    return VALUE\n".format(i))
+        (package / f"m{i:04d}.py").write_text(
+            f"VALUE = {i}\n\n\ndef value():\n    return VALUE\n")
     return PADDING_PACKAGE

@@ -117,20 +117,19 @@ def _workspace_env(ws, tools_bin):
 
 
 def _timed_build(builder, ws, env, timeout, phase):
-    log_path = ws / "build-{}.log".format(phase)
+    log_path = ws / f"build-{phase}.log"
     start = time.perf_counter()
     try:
         done = run_bounded(builder.argv(), timeout, cwd=ws, env=env, log_path=log_path)
     except TimedOut:
-        raise BuildFailed("{} build timed out after {:.0f} s (log: {})".format(
-            phase, timeout, shown(log_path))) from None
+        raise BuildFailed(
+            f"{phase} build timed out after {timeout:.0f} s (log: {shown(log_path)})") from None
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise BuildFailed("{} build failed, exit status {}: {} (log: {})".format(
-            phase, done.returncode, last_line_of_file(log_path), shown(log_path)))
+        raise BuildFailed(f"{phase} build failed, exit status {done.returncode}: "
+                          f"{last_line_of_file(log_path)} (log: {shown(log_path)})")
     if not (ws / builder.executable).exists():
-        raise BuildFailed("{} build made no {} (log: {})".format(
-            phase, builder.executable, shown(log_path)))
+        raise BuildFailed(f"{phase} build made no {builder.executable} (log: {shown(log_path)})")
     return elapsed
 
 

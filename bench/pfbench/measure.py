@@ -27,14 +27,14 @@ def check_output(name, argv, cwd, env, expected=None):
     try:
         done = run_bounded(argv, RUN_TIMEOUT, cwd=cwd, env=env)
     except TimedOut as e:
-        raise RunFailed("{}: {}".format(name, e)) from None
+        raise RunFailed(f"{name}: {e}") from None
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RunFailed("{} exited with status {}: {}".format(
             name, done.returncode, done.stderr.decode(errors="replace").strip()[-500:]))
     if expected is not None and done.stdout != expected:
-        raise RunFailed("{} prints something else than python main.py:\n  {!r}\n  {!r}".format(
-            name, done.stdout[:300], expected[:300]))
+        raise RunFailed(f"{name} prints something else than python main.py:\n"
+                        f"  {done.stdout[:300]!r}\n  {expected[:300]!r}")
     return done.stdout, elapsed
 
 
@@ -113,8 +113,8 @@ def startup(spawner_python, commands, runs, cwd, env, per_run_s):
         done = run_bounded(argv, timeout, cwd=cwd, env=env)
     except TimedOut:
         raise RuntimeError(
-            "the timed runs took more than {:.0f} s: a command must have hung (each took at "
-            "most {:.1f} s alone)".format(timeout, max(per_run_s))) from None
+            f"the timed runs took more than {timeout:.0f} s: a command must have hung (each "
+            f"took at most {max(per_run_s):.1f} s alone)") from None
     if done.returncode != 0:
         raise RuntimeError("the spawner failed: " + done.stderr.decode(errors="replace"))
     result = Startup()
@@ -140,7 +140,7 @@ def _proc_write_bytes(pid):
     before exit still counts. Read while the process is a zombie, it includes what its
     waited-for children wrote (a onefile bootloader's child, for example)."""
     try:
-        with open("/proc/{}/io".format(pid)) as f:
+        with open(f"/proc/{pid}/io") as f:
             fields = dict(line.split(":") for line in f if ":" in line)
         return int(fields["write_bytes"])
     except (OSError, KeyError, ValueError):
@@ -178,7 +178,7 @@ def bytes_written(argv, scratch, env):
             if time.monotonic() > deadline:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                raise RunFailed("{} timed out after {} s".format(argv[0], RUN_TIMEOUT))
+                raise RunFailed(f"{argv[0]} timed out after {RUN_TIMEOUT} s")
             time.sleep(0.002)
         written = _proc_write_bytes(proc.pid)
         proc.wait()

@@ -64,8 +64,7 @@ def _run(argv, timeout, cwd, env, stdout, stderr):
         finally:
             timer.cancel()
         if fired.is_set():
-            raise TimedOut("{} timed out after {:.0f} s".format(os.path.basename(str(argv[0])),
-                                                                timeout))
+            raise TimedOut(f"{os.path.basename(str(argv[0]))} timed out after {timeout:.0f} s")
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 

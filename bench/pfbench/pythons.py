@@ -55,7 +55,7 @@ def _pyenv_root():
     if root:
         return Path(root)
     if shutil.which("pyenv"):
-        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False)
         if out.returncode == 0 and out.stdout.strip():
             return Path(out.stdout.strip())
     return Path.home() / ".pyenv"
@@ -79,12 +79,13 @@ def _describe(python):
     code = ("import sys, os; v = sys.version_info; "
             "print(os.path.join(sys.base_prefix, 'bin', 'python%d.%d' % v[:2])); "
             "print(sys.version.split()[0]); print(sys.implementation.name)")
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=clean_env())
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=clean_env(),
+                         check=False)
     if out.returncode != 0:
-        sys.exit("bench: cannot run {}: {}".format(python, out.stderr.strip()))
+        sys.exit(f"bench: cannot run {python}: {out.stderr.strip()}")
     exe, version, impl = out.stdout.split("\n")[:3]
     if impl != "cpython":
-        sys.exit("bench: {} is {}, not CPython".format(python, impl))
+        sys.exit(f"bench: {python} is {impl}, not CPython")
     if not os.path.exists(exe):
         exe = python
     return Interpreter(exe=exe, version=version)
@@ -110,7 +111,7 @@ def choose_interpreter(spec):
         return _describe(matches[-1])
     found = shutil.which(spec)
     if found is None:
-        sys.exit("bench: interpreter {!r} not found".format(spec))
+        sys.exit(f"bench: interpreter {spec!r} not found")
     return _describe(found)
 
 
@@ -121,14 +122,14 @@ def _venv_python(venv):
 def _venv_ok(venv):
     python = _venv_python(venv)
     return os.path.exists(python) and subprocess.run(
-        [python, "-c", "pass"], env=clean_env()).returncode == 0
+        [python, "-c", "pass"], env=clean_env(), check=False).returncode == 0
 
 
 def _make_venv(interp, venv, with_pip, logs):
     if _venv_ok(venv):
         return
     shutil.rmtree(venv, ignore_errors=True)
-    log("creating virtualenv {}".format(venv))
+    log(f"creating virtualenv {venv}")
     argv = [interp.exe, "-m", "venv"] + ([] if with_pip else ["--without-pip"]) + [venv]
     done = run_bounded(argv, INSTALL_TIMEOUT, env=clean_env(), log_path=logs / "venv.log")
     if done.returncode != 0:
@@ -137,7 +138,7 @@ def _make_venv(interp, venv, with_pip, logs):
         # The pip that comes with the interpreter may predate `pip --python` (22.3).
         why = _pip(venv, ["install", "-q", "-U", "pip"], logs / "pip-upgrade.log")
         if why:
-            log("note: pip could not be upgraded in {}: {}".format(venv, why))
+            log(f"note: pip could not be upgraded in {venv}: {why}")
 
 
 def _pip(tools_venv, args, log_path):
@@ -148,14 +149,14 @@ def _pip(tools_venv, args, log_path):
     except TimedOut as e:
         return str(e)
     if done.returncode != 0:
-        return "pip failed: {} (log: {})".format(last_line_of_file(log_path), shown(log_path))
+        return f"pip failed: {last_line_of_file(log_path)} (log: {shown(log_path)})"
     return None
 
 
 def _installed_version(python, dist):
-    out = subprocess.run([python, "-c", "import importlib.metadata as m, sys; "
-                          "print(m.version(sys.argv[1]))", dist],
-                         capture_output=True, text=True, env=clean_env())
+    code = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
+    out = subprocess.run([python, "-c", code, dist], capture_output=True, text=True,
+                         env=clean_env(), check=False)
     return out.stdout.strip() if out.returncode == 0 else "?"
 
 
@@ -164,7 +165,7 @@ def prepare(interp, work, apps, anchors):
     requirements and the anchors. Nothing here fails the benchmark: what could not be
     installed is recorded in Envs.skipped / Envs.broken_apps with the reason."""
     key = hashlib.sha256(interp.exe.encode()).hexdigest()[:8]
-    root = Path(work) / "venvs" / "cpython-{}-{}".format(interp.version, key)
+    root = Path(work) / "venvs" / f"cpython-{interp.version}-{key}"
     logs = root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     base, tools = root / "base", root / "tools"
@@ -175,7 +176,7 @@ def prepare(interp, work, apps, anchors):
         _make_venv(interp, tools, with_pip=True, logs=logs)
         envs.tools_python = _venv_python(tools)
     except (RuntimeError, TimedOut) as e:
-        reason = "no tools virtualenv: {}".format(e)
+        reason = f"no tools virtualenv: {e}"
         envs.skipped.update({a: reason for a in anchors})
         envs.broken_apps.update({app.name: reason for app in apps if app.requirements})
         return envs
@@ -183,19 +184,19 @@ def prepare(interp, work, apps, anchors):
     for app in apps:
         if not app.requirements:
             continue
-        log("installing the {} app's requirements".format(app.name))
+        log(f"installing the {app.name} app's requirements")
         # Into base with the tools venv's pip (`pip --python`), so base gets no pip of its own.
         why = (_pip(tools, ["--python", envs.base_python, "install", "-q", "-r",
-                            app.requirements], logs / "req-{}-base.log".format(app.name))
+                            app.requirements], logs / f"req-{app.name}-base.log")
                or _pip(tools, ["install", "-q", "-r", app.requirements],
-                       logs / "req-{}-tools.log".format(app.name)))
+                       logs / f"req-{app.name}-tools.log"))
         if why:
             envs.broken_apps[app.name] = "its requirements did not install: " + why
 
     for anchor in anchors:
         packages, dist = ANCHORS[anchor]
         log("installing {} into the tools virtualenv".format(" ".join(packages)))
-        why = _pip(tools, ["install", "-q"] + packages, logs / "anchor-{}.log".format(anchor))
+        why = _pip(tools, ["install", "-q"] + packages, logs / f"anchor-{anchor}.log")
         if why:
             envs.skipped[anchor] = "did not install: " + why
         else:

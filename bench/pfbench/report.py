@@ -39,8 +39,8 @@ def human_bytes(n):
         return "-"
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
-            return "{:.1f} {}".format(n / size, unit)
-    return "{:.0f} B".format(n)
+            return f"{n / size:.1f} {unit}"
+    return f"{n:.0f} B"
 
 
 def _cpu_model():
@@ -56,7 +56,8 @@ def _cpu_model():
 
 def _git_revision(root):
     def git(*args):
-        out = subprocess.run(["git", "-C", str(root)] + list(args), capture_output=True, text=True)
+        out = subprocess.run(["git", "-C", str(root)] + list(args), capture_output=True,
+                             text=True, check=False)
         return out.stdout.strip() if out.returncode == 0 else ""
 
     rev = git("rev-parse", "--short", "HEAD") or "unknown revision"
@@ -64,40 +65,39 @@ def _git_revision(root):
 
 
 def _gcc_version():
-    out = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True)
+    out = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True, check=False)
     return out.stdout.strip() if out.returncode == 0 else "not found"
 
 
 def header(started, root, envs, runs, load, not_selected, build_timeout):
     lines = [
         "pyfreeze benchmark, {}".format(started.strftime("%Y-%m-%d %H:%M %Z")),
-        "CPU: {} ({} cores), kernel {}, load average {:.2f} at start".format(
-            _cpu_model(), os.cpu_count(), os.uname().release, load),
-        "CPython {} ({}); python main.py runs in the virtualenv {}".format(
-            envs.interp.version, envs.interp.exe, envs.base_python),
-        "pyfreeze at {}".format(_git_revision(root)),
+        (f"CPU: {_cpu_model()} ({os.cpu_count()} cores), kernel {os.uname().release}, "
+         f"load average {load:.2f} at start"),
+        (f"CPython {envs.interp.version} ({envs.interp.exe}); "
+         f"python main.py runs in the virtualenv {envs.base_python}"),
+        f"pyfreeze at {_git_revision(root)}",
     ]
     if envs.anchors:
         names = {"pyinstaller": "PyInstaller", "cx_freeze": "cx_Freeze", "nuitka": "Nuitka"}
-        tools = ", ".join("{} {}".format(names[k], v) for k, v in sorted(envs.anchors.items()))
+        tools = ", ".join(f"{names[k]} {v}" for k, v in sorted(envs.anchors.items()))
         if "nuitka" in envs.anchors:
-            tools += " (gcc {})".format(_gcc_version())
+            tools += f" (gcc {_gcc_version()})"
         lines.append("anchors: " + tools)
     if not_selected:
         lines.append("anchors not selected (--anchors, --skip-anchors): " + ", ".join(not_selected))
-    lines.append("start-up: {} interleaved rounds after 3 warm-up rounds, every command once "
-                 "per round; ratios are medians of per-round ratios".format(runs))
-    lines.append("builds: a build taking more than {:.0f} s is killed and skipped".format(
-        build_timeout))
+    lines.append(f"start-up: {runs} interleaved rounds after 3 warm-up rounds, every command once "
+                 "per round; ratios are medians of per-round ratios")
+    lines.append(f"builds: a build taking more than {build_timeout:.0f} s is killed and skipped")
     return "\n".join(lines)
 
 
 def _fmt_s(s):
-    return "-" if s is None else "{:.2f} s".format(s)
+    return "-" if s is None else f"{s:.2f} s"
 
 
 def app_table(result):
-    lines = ["", "== {}: {} ==".format(result.name, result.about)]
+    lines = ["", f"== {result.name}: {result.about} =="]
     if result.error:
         lines.append("skipped: " + result.error)
         return "\n".join(lines)
@@ -112,18 +112,18 @@ def app_table(result):
             _fmt_s(built.cold_s) if built else "-",
             _fmt_s(built.rebuild_s) if built else "-",
             human_bytes(built.size) if built else "-",
-            "{:.1f} ms".format(st.median_ms(name)),
-            "{:.2f}".format(st.ratio(name, FLOOR)),
-            "{:.2f}".format(st.ratio(name, MAIN_PY)),
+            f"{st.median_ms(name):.1f} ms",
+            f"{st.ratio(name, FLOOR):.2f}",
+            f"{st.ratio(name, MAIN_PY):.2f}",
             human_bytes(st.peak_rss_kib(name) * 1024),
             human_bytes(result.writes.get(name)),
         ))
     widths = [max(len(r[i]) for r in rows + [columns]) for i in range(len(columns))]
-    fmt = "  ".join(["{:<%d}" % widths[0]] + ["{:>%d}" % w for w in widths[1:]])
+    fmt = "  ".join([f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]])
     lines.append(fmt.format(*columns))
     lines.extend(fmt.format(*r) for r in rows)
     for tool, reason in result.skipped:
-        lines.append("skipped: {}: {}".format(tool, reason))
+        lines.append(f"skipped: {tool}: {reason}")
     for note in result.notes:
         lines.append("note: " + note)
     return "\n".join(lines)
@@ -133,13 +133,13 @@ def footer(results, io_readable):
     spawner = max((r.startup.spawner_rss_kib for r in results if r.startup), default=0)
     lines = [
         "",
-        "floor: python -I -S -c pass; python main.py: the app's sources with a warm "
-        "__pycache__, run by the virtualenv's python.",
-        "cold build: empty work directory and caches; rebuild: the same command again, "
-        "nothing changed. size: the file, or the folder's files.",
-        "peak RSS: largest ru_maxrss over the runs (for a onefile app, its largest process); "
-        "no reading can go below the spawning helper's own {} (see SPAWNER in "
-        "bench/pfbench/measure.py).".format(human_bytes(spawner * 1024)),
+        ("floor: python -I -S -c pass; python main.py: the app's sources with a warm "
+         "__pycache__, run by the virtualenv's python."),
+        ("cold build: empty work directory and caches; rebuild: the same command again, "
+         "nothing changed. size: the file, or the folder's files."),
+        ("peak RSS: largest ru_maxrss over the runs (for a onefile app, its largest process); "
+         "no reading can go below the spawning helper's own "
+         f"{human_bytes(spawner * 1024)} (see SPAWNER in bench/pfbench/measure.py)."),
         "writes/run: median over 3 runs of the larger of /proc/PID/io write_bytes and the "
         "bytes left in an empty TMPDIR, XDG_CACHE_HOME and current directory{}.".format(
             "" if io_readable else " (/proc/PID/io was NOT readable here: left files only)"),
@@ -154,7 +154,7 @@ class _Targets:
     def add(self, what, target, measured, met):
         """measured: a string, or None when it could not be measured (met is then the reason)."""
         if measured is None:
-            self.rows.append((what, target, "n/a", "({})".format(met)))
+            self.rows.append((what, target, "n/a", f"({met})"))
         else:
             self.rows.append((what, target, measured, "met" if met else "MISSED"))
 
@@ -172,14 +172,14 @@ def _ratio_target(t, results, app, what, name, to, limit, at_least=False):
     r = results.get(app)
     if r is None or r.error:
         t.add(what, _limit_text(limit, at_least), None,
-              "{} not measured".format(app) if r is None else r.error)
+              f"{app} not measured" if r is None else r.error)
         return
     if name not in r.order or to not in r.order:
         missing = name if name not in r.order else to
-        t.add(what, _limit_text(limit, at_least), None, "{} not measured".format(missing))
+        t.add(what, _limit_text(limit, at_least), None, f"{missing} not measured")
         return
     value = r.startup.ratio(name, to)
-    t.add(what, _limit_text(limit, at_least), "{:.2f}x".format(value),
+    t.add(what, _limit_text(limit, at_least), f"{value:.2f}x",
           value >= limit if at_least else value <= limit)
 
 
@@ -195,41 +195,41 @@ def targets(results_list, padding):
     _ratio_target(t, results, "hello", "hello: PyInstaller --onefile start-up / pyfreeze's",
                   "pyinstaller-onefile", PYFREEZE, 20, at_least=True)
     for app in ("stdlib", "thirdparty"):
-        _ratio_target(t, results, app, "{} start-up vs python main.py".format(app),
+        _ratio_target(t, results, app, f"{app} start-up vs python main.py",
                       PYFREEZE, MAIN_PY, 0.85)
 
     hello = results.get("hello")
     what = "hello size vs PyInstaller --onefile's"
     if hello and not hello.error and "pyinstaller-onefile" in hello.builds:
         share = hello.builds[PYFREEZE].size / hello.builds["pyinstaller-onefile"].size
-        t.add(what, "at most 50%", "{:.0f}%".format(100 * share), share <= 0.5)
+        t.add(what, "at most 50%", f"{100 * share:.0f}%", share <= 0.5)
     else:
         t.add(what, "at most 50%", None, "PyInstaller --onefile not measured")
 
     for r in results_list:
-        what = "{} peak RSS vs python main.py's".format(r.name)
+        what = f"{r.name} peak RSS vs python main.py's"
         if r.error:
             t.add(what, "at most +10%", None, r.error)
             continue
         extra = r.startup.peak_rss_kib(PYFREEZE) / r.startup.peak_rss_kib(MAIN_PY) - 1
-        t.add(what, "at most +10%", "{:+.0f}%".format(100 * extra), extra <= 0.10)
+        t.add(what, "at most +10%", f"{100 * extra:+.0f}%", extra <= 0.10)
 
     for app, limit in (("hello", 1.0), ("thirdparty", 3.0)):
         r = results.get(app)
-        what = "{} cold build".format(app)
+        what = f"{app} cold build"
         if r is None or r.error:
-            t.add(what, "at most {:.0f} s".format(limit), None,
-                  "{} not measured".format(app) if r is None else r.error)
+            t.add(what, f"at most {limit:.0f} s", None,
+                  f"{app} not measured" if r is None else r.error)
         else:
             cold = r.builds[PYFREEZE].cold_s
-            t.add(what, "at most {:.0f} s".format(limit), "{:.2f} s".format(cold), cold <= limit)
+            t.add(what, f"at most {limit:.0f} s", f"{cold:.2f} s", cold <= limit)
     for r in results_list:
-        what = "{} rebuild, no change".format(r.name)
+        what = f"{r.name} rebuild, no change"
         built = None if r.error else r.builds.get(PYFREEZE)
         if built is None or built.rebuild_s is None:
             t.add(what, "at most 0.2 s", None, r.error or (built.note if built else "no build"))
         else:
-            t.add(what, "at most 0.2 s", "{:.2f} s".format(built.rebuild_s),
+            t.add(what, "at most 0.2 s", f"{built.rebuild_s:.2f} s",
                   built.rebuild_s <= 0.2)
 
     what = "hello + 2,000 unused modules vs without"
@@ -238,7 +238,7 @@ def targets(results_list, padding):
     elif padding.ratio is None:
         t.add(what, "at most 1.05x", None, padding.note)
     else:
-        t.add(what, "at most 1.05x", "{:.3f}x".format(padding.ratio), padding.ratio <= 1.05)
+        t.add(what, "at most 1.05x", f"{padding.ratio:.3f}x", padding.ratio <= 1.05)
     return t.render()
 
 
@@ -246,11 +246,11 @@ def padding_lines(padding):
     if padding is None or padding.ratio is None:
         return ""
     text = ("\n== pyfreeze: hello with 2,000 unused modules ==\n"
-            "{} interleaved rounds: {:.2f} ms with them, {:.2f} ms without, "
-            "ratio {:.3f} (median of per-round ratios)").format(
-                padding.runs, padding.padded_ms, padding.plain_ms, padding.ratio)
+            f"{padding.runs} interleaved rounds: {padding.padded_ms:.2f} ms with them, "
+            f"{padding.plain_ms:.2f} ms without, "
+            f"ratio {padding.ratio:.3f} (median of per-round ratios)")
     if padding.modules_added is not None:
-        text += "; the bundle holds {} more modules".format(padding.modules_added)
+        text += f"; the bundle holds {padding.modules_added} more modules"
     if padding.note:
         text += "\nnote: " + padding.note
     return text

@@ -3,7 +3,7 @@
 Each part prints what a package gives, so a frozen build and `<venv>/bin/python main.py`
 can be compared line for line: data files read through importlib.resources (certifi),
 C extension modules (markupsafe, cffi), shared libraries vendored by a wheel in
-`pillow.libs/`, modules a package imports by a computed name (Pillow's format plugins,
+`pillow.libs/` (libfreetype and libharfbuzz need each other), modules a package imports by a computed name (Pillow's format plugins,
 pygments' lexers, formatters and styles), and importlib.metadata (attrs reads its own
 version through it).
 """
@@ -18,7 +18,7 @@ import attr
 import certifi
 import cffi
 import markupsafe
-from PIL import Image, features
+from PIL import Image, ImageDraw, ImageFont, features
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer, get_lexer_by_name
@@ -87,7 +87,19 @@ def show_pillow():
         again = Image.open(io.BytesIO(data))
         again.load()
         print("pillow", fmt, again.format, again.size, again.mode, digest(data))
-    print("pillow features:", [f for f in ("jpg", "webp", "zlib", "libtiff") if features.check(f)])
+    # freetype2 is libfreetype and libharfbuzz from pillow.libs/, which need each other.
+    print("pillow features:",
+          [f for f in ("jpg", "webp", "zlib", "libtiff", "freetype2") if features.check(f)])
+    # Pillow ships no font: the machine's DejaVu Sans, found by name in its font
+    # directories, when there is one.
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 16)
+    except OSError:
+        print("pillow truetype: no DejaVuSans.ttf here")
+    else:
+        text = Image.new("L", (120, 24))
+        ImageDraw.Draw(text).text((2, 2), "pyfreeze", font=font, fill=255)
+        print("pillow truetype:", text.getbbox(), digest(text.tobytes()))
 
 
 def show_pygments():

@@ -4,8 +4,9 @@
 //! * [`Kind::Analysis`]: the analysis' whole answer, with what it depended on (see
 //!   `analysis::deps`), so a rebuild with nothing changed runs no Python at all;
 //! * [`Kind::Code`]: modules' bytecode and the imports read from it, written and read by
-//!   `python/analysis.py` itself, keyed by the interpreter, the optimisation level, the file
-//!   name it is compiled under and its source;
+//!   the analysis script itself (`python/code_cache.py`, in the [`ENTRY_LAYOUT`] its request
+//!   passes on), keyed by the interpreter, the optimisation level, the file name it is
+//!   compiled under and its source;
 //! * [`Kind::Native`]: a stripped libpython, extension module or library, keyed by the
 //!   identity of the file it came from;
 //! * [`Kind::Deflate`]: compressed sources and data, keyed by their contents.
@@ -45,8 +46,34 @@ use sha2::{Digest, Sha256};
 pub const DIR_VARIABLE: &str = "PYFREEZE_CACHE_DIR";
 /// The directory under the root that holds this layout; another layout gets another one.
 const LAYOUT: &str = "v1";
-const MAGIC: [u8; 8] = *b"pyfzc\0\0\x01";
-const HEADER_LEN: usize = 8 + 32 + 8 + 4;
+
+/// Where the parts of an entry lie: the magic, then from each offset to the next the key,
+/// the payload's length (LE) and its CRC-32 (LE), then the payload.
+#[derive(Debug, serde::Serialize)]
+pub struct EntryLayout {
+    pub magic: [u8; 8],
+    pub key: usize,
+    pub length: usize,
+    pub crc32: usize,
+    pub payload: usize,
+}
+
+/// The one definition of the entry layout, for the freezer and the analysis script.
+pub const ENTRY_LAYOUT: EntryLayout = EntryLayout {
+    magic: *b"pyfzc\0\0\x01",
+    key: 8,
+    length: 8 + 32,
+    crc32: 8 + 32 + 8,
+    payload: 8 + 32 + 8 + 4,
+};
+
+// The parts are written one after the other, with these types.
+const _: () = assert!(
+    ENTRY_LAYOUT.key == ENTRY_LAYOUT.magic.len()
+        && ENTRY_LAYOUT.length - ENTRY_LAYOUT.key == size_of::<Key>()
+        && ENTRY_LAYOUT.crc32 - ENTRY_LAYOUT.length == size_of::<u64>()
+        && ENTRY_LAYOUT.payload - ENTRY_LAYOUT.crc32 == size_of::<u32>()
+);
 
 /// What an entry holds; also the name of its directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +182,19 @@ pub enum CacheError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl crate::fault::Blame for CacheError {
+    /// Where the cache is and who owns it are the user's settings; failing to use a
+    /// directory that is fine is not.
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            CacheError::NoDirectory | CacheError::NotPrivate { .. } => crate::fault::Fault::User,
+            CacheError::Create { .. } | CacheError::Write { .. } | CacheError::Clean { .. } => {
+                crate::fault::Fault::Internal
+            }
+        }
+    }
 }
 
 /// How many lookups of a kind there were, and how many found an entry.
@@ -382,8 +422,8 @@ pub fn clean(root: &Path) -> Result<(), CacheError> {
 }
 
 fn wrap_entry(key: &Key, payload: &[u8]) -> Vec<u8> {
-    let mut entry = Vec::with_capacity(HEADER_LEN + payload.len());
-    entry.extend_from_slice(&MAGIC);
+    let mut entry = Vec::with_capacity(ENTRY_LAYOUT.payload + payload.len());
+    entry.extend_from_slice(&ENTRY_LAYOUT.magic);
     entry.extend_from_slice(&key.0);
     entry.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     entry.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
@@ -393,16 +433,19 @@ fn wrap_entry(key: &Key, payload: &[u8]) -> Vec<u8> {
 
 /// The payload of `entry` if it is an intact entry for `key`.
 fn unwrap_entry(mut entry: Vec<u8>, key: &Key) -> Option<Vec<u8>> {
-    let header = entry.get(..HEADER_LEN)?;
-    let (magic, rest) = header.split_at(8);
-    let (stored_key, rest) = rest.split_at(32);
-    let (length, crc) = rest.split_at(8);
-    let length = u64::from_le_bytes(length.try_into().ok()?);
-    let crc = u32::from_le_bytes(crc.try_into().ok()?);
-    if magic != MAGIC || stored_key != key.0 || length != (entry.len() - HEADER_LEN) as u64 {
+    let layout = &ENTRY_LAYOUT;
+    let header = entry.get(..layout.payload)?;
+    let magic = &header[..layout.key];
+    let stored_key = &header[layout.key..layout.length];
+    let length = u64::from_le_bytes(header[layout.length..layout.crc32].try_into().ok()?);
+    let crc = u32::from_le_bytes(header[layout.crc32..layout.payload].try_into().ok()?);
+    if magic != layout.magic
+        || stored_key != key.0
+        || length != (entry.len() - layout.payload) as u64
+    {
         return None;
     }
-    entry.drain(..HEADER_LEN);
+    entry.drain(..layout.payload);
     (crc32fast::hash(&entry) == crc).then_some(entry)
 }
 
@@ -516,7 +559,7 @@ mod tests {
             wrong_magic,
             longer,
             good[..good.len() - 1].to_vec(),
-            good[..HEADER_LEN - 1].to_vec(),
+            good[..ENTRY_LAYOUT.payload - 1].to_vec(),
             Vec::new(),
         ] {
             fs_err::write(&path, &damaged).unwrap();
@@ -535,6 +578,47 @@ mod tests {
 
         cache.put(Kind::Deflate, &k, &payload);
         assert_eq!(cache.get(Kind::Deflate, &k).as_deref(), Some(&payload[..]));
+    }
+
+    /// Run after `python/code_cache.py`: unwraps the entry for key `argv[2]` in the file
+    /// `argv[3]`, and prints one of its own for the same key and payload.
+    const PYTHON_ENTRY: &str = r#"
+import json
+import sys
+layout = EntryLayout(json.loads(sys.argv[1]))
+key = bytes.fromhex(sys.argv[2])
+with open(sys.argv[3], "rb") as f:
+    payload = layout.unwrap(f.read(), key)
+assert payload is not None and layout.unwrap(b"x" + layout.wrap(key, payload), key) is None
+sys.stdout.buffer.write(layout.wrap(key, payload))
+"#;
+
+    #[test]
+    fn the_analysis_script_reads_and_writes_entries_as_the_freezer_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = open(dir.path());
+        let key = key(&cache, "code");
+        cache.put(Kind::Code, &key, b"marshalled code");
+        let written = cache.path(Kind::Code, &key);
+        let program = format!(
+            "{}{PYTHON_ENTRY}",
+            include_str!("build/analysis/python/code_cache.py")
+        );
+        crate::build::analysis::tests::with_each_python(|_, python| {
+            let out = std::process::Command::new(python)
+                .args(["-I", "-c", &program])
+                .arg(serde_json::to_string(&ENTRY_LAYOUT).unwrap())
+                .arg(key.hex())
+                .arg(&written)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.stdout, wrap_entry(&key, b"marshalled code"));
+        });
     }
 
     #[test]

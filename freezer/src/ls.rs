@@ -20,6 +20,13 @@ pub enum LsError {
     },
 }
 
+impl crate::fault::Blame for LsError {
+    /// A file that cannot be read or is not a bundle is the argument the user gave.
+    fn fault(&self) -> crate::fault::Fault {
+        crate::fault::Fault::User
+    }
+}
+
 #[derive(Serialize)]
 struct Listing<'a> {
     bundle: String,
@@ -75,9 +82,29 @@ struct Item<'a> {
     compression: &'static str,
     stored: u64,
     original: u64,
+    /// CRC-32 of the original bytes, as the index records it: tells scripts whether an
+    /// entry changed between two bundles.
+    crc32: u32,
     /// For a library: the extension modules and libraries that need it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     needed_by: Vec<String>,
+    /// For a library that needs libraries that need it: all of them, loaded together, in
+    /// the order the loader maps them (the stub `dlopen`s the first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    group: Vec<&'a str>,
+    /// Its `DT_NEEDED` strings that the stub overwrites with the memfd path of the
+    /// library they name, for its group to load.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    links: Vec<LinkItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct LinkItem<'a> {
+    needed: &'a str,
+    /// Where the string is in the library's bytes.
+    offset: u64,
+    /// The bytes it takes with its NUL, which the path must fit in.
+    capacity: u64,
 }
 
 impl<'a> From<Entry<'a>> for Item<'a> {
@@ -91,7 +118,10 @@ impl<'a> From<Entry<'a>> for Item<'a> {
             compression: entry.compression.label(),
             stored: entry.stored.len() as u64,
             original: entry.original_len,
+            crc32: entry.crc32,
             needed_by: Vec::new(),
+            group: Vec::new(),
+            links: Vec::new(),
         }
     }
 }
@@ -118,15 +148,27 @@ fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze
     let entries = bundle
         .entries()
         .map(|e| {
-            e.map(|entry| {
-                let mut item = Item::from(entry);
-                if entry.kind == Kind::Library {
-                    item.needed_by = needed_by.remove(entry.name).unwrap_or_default();
+            let entry = e?;
+            let mut item = Item::from(entry);
+            if entry.kind == Kind::Library {
+                item.needed_by = needed_by.remove(entry.name).unwrap_or_default();
+                if let Some(group) = bundle.group(entry.name)? {
+                    item.group = group.members.iter().map(|m| m.soname).collect();
+                    let member = group.member(entry.name).expect("checked by the reader");
+                    item.links = member
+                        .links
+                        .iter()
+                        .map(|link| LinkItem {
+                            needed: link.needed,
+                            offset: link.offset,
+                            capacity: link.capacity(),
+                        })
+                        .collect();
                 }
-                item
-            })
+            }
+            Ok(item)
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, pyfreeze_archive::Error>>()?;
     let mut totals = Totals {
         entries: entries.len(),
         ..Totals::default()
@@ -221,6 +263,20 @@ fn human(listing: &Listing<'_>) -> String {
         if !e.needed_by.is_empty() {
             marks.push(&needed_by);
         }
+        let group = format!("loaded as one: {}", e.group.join(" + "));
+        if !e.group.is_empty() {
+            marks.push(&group);
+        }
+        let links = e
+            .links
+            .iter()
+            .map(|l| format!("{} at {:#x}", l.needed, l.offset))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let links = format!("rewrites its need of {links}");
+        if !e.links.is_empty() {
+            marks.push(&links);
+        }
         let marks = if marks.is_empty() {
             String::new()
         } else {
@@ -279,7 +335,7 @@ mod tests {
                 ..Default::default()
             },
         });
-        let entries: [(Kind, &str, u8, Compression, &[u8]); 13] = [
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 19] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
             (
                 Kind::Module,
@@ -352,6 +408,49 @@ mod tests {
                 Compression::None,
                 b"libcrypto.so.3\n",
             ),
+            // Two libraries that need each other, and the group that loads them.
+            (
+                Kind::Library,
+                "libpfza.so.1",
+                0,
+                Compression::None,
+                b"\x7fELF\0libpfzb.so.1\0",
+            ),
+            (
+                Kind::Library,
+                "libpfzb.so.1",
+                0,
+                Compression::Deflate,
+                b"\x7fELF\0libpfza.so.1\0",
+            ),
+            (
+                Kind::Needs,
+                "libpfza.so.1",
+                0,
+                Compression::None,
+                b"libpfzb.so.1\n",
+            ),
+            (
+                Kind::Needs,
+                "libpfzb.so.1",
+                0,
+                Compression::None,
+                b"libpfza.so.1\n",
+            ),
+            (
+                Kind::Group,
+                "libpfza.so.1",
+                0,
+                Compression::None,
+                b"libpfza.so.1 libpfzb.so.1@5\nlibpfzb.so.1\n",
+            ),
+            (
+                Kind::Group,
+                "libpfzb.so.1",
+                0,
+                Compression::None,
+                b"libpfza.so.1 libpfzb.so.1@5\nlibpfzb.so.1\n",
+            ),
             (
                 Kind::Disk,
                 "settings.ini",
@@ -410,7 +509,7 @@ mod tests {
         let text = list(&path, true).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["python"]["version"], "3.11.7");
-        assert_eq!(value["entries"].as_array().unwrap().len(), 13);
+        assert_eq!(value["entries"].as_array().unwrap().len(), 19);
         let crypto = value["entries"]
             .as_array()
             .unwrap()
@@ -420,6 +519,20 @@ mod tests {
         assert_eq!(
             crypto["needed_by"],
             serde_json::json!(["_ssl", "libssl.so.3"])
+        );
+        let libpfza = value["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "library" && e["name"] == "libpfza.so.1")
+            .unwrap();
+        assert_eq!(
+            libpfza["group"],
+            serde_json::json!(["libpfza.so.1", "libpfzb.so.1"])
+        );
+        assert_eq!(
+            libpfza["links"],
+            serde_json::json!([{"needed": "libpfzb.so.1", "offset": 5, "capacity": 13}])
         );
         settings(dir.path()).bind(|| insta::assert_snapshot!(text));
     }

@@ -5,16 +5,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze::analysis::Reuse;
+use pyfreeze::build::{self, BuildOptions, BuildReport, CacheUse, Reuse, Unbundled};
 use pyfreeze::cache::{self, Hits};
-use pyfreeze::freeze::{self, BuildOptions, BuildReport, CacheUse};
+use pyfreeze::fault::{self, Fault};
 use pyfreeze::ls;
 
 #[derive(Parser)]
 #[command(
     name = "pyfreeze",
     version,
-    about = "Freeze a Python project into one standalone executable"
+    about = "Freeze a Python project into one standalone executable",
+    after_help = "Exit status: 0 on success; 1 when the input is wrong (a missing app or entry \
+                  point, a bad option, a syntax error in the app, a file that is not a bundle), \
+                  and the message says what to fix; 2 when pyfreeze, the interpreter or the \
+                  machine failed on input that was fine."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -61,7 +65,8 @@ struct BuildArgs {
     /// The entry point: FILE inside the app, MODULE (run as -m), or MODULE:FUNCTION.
     #[arg(long, value_name = "FILE|MODULE|MODULE:FUNC")]
     entry: Option<String>,
-    /// Bundle a module no import statement shows (repeatable).
+    /// Bundle a module no import statement shows; a package comes with all its
+    /// submodules, whatever their file names (repeatable).
     #[arg(long = "include", value_name = "MOD")]
     includes: Vec<String>,
     /// Leave a module and its submodules out (repeatable).
@@ -145,16 +150,60 @@ fn report(report: &BuildReport) -> String {
             names.join(", ")
         ));
     }
-    if !report.not_bundled.is_empty() {
-        let modules: Vec<String> = report
+    for left in &report.left_out {
+        out.push_str(&format!(
+            "note: {} is left out by default (the standard library's {} imports it); --include {} bundles it\n",
+            left.name,
+            left.imported_by.join(", "),
+            left.name
+        ));
+    }
+    let not_bundled = |unloadable: bool| -> Vec<String> {
+        report
             .not_bundled
             .iter()
-            .map(|m| format!("{} ({})", m.module, m.needs.join(", ")))
-            .collect();
+            .filter_map(|m| match (&m.why, unloadable) {
+                (Unbundled::Missing(needs), false) => {
+                    Some(format!("{} ({})", m.module, needs.join(", ")))
+                }
+                (Unbundled::Unloadable(why), true) => {
+                    Some(format!("{} ({})", m.module, why.join("; ")))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let (missing, unloadable) = (not_bundled(false), not_bundled(true));
+    if !missing.is_empty() {
         out.push_str(&format!(
             "warning: {} extension modules are not bundled because shared libraries they need are not on this machine; importing them will raise ImportError: {}\n",
+            missing.len(),
+            missing.join(", ")
+        ));
+    }
+    if !unloadable.is_empty() {
+        out.push_str(&format!(
+            "warning: {} extension modules are not bundled because shared libraries they need could not be loaded from the bundle; importing them will raise ImportError: {}\n",
+            unloadable.len(),
+            unloadable.join(", ")
+        ));
+    }
+    if !report.native_imports.is_empty() {
+        let modules: Vec<String> = report
+            .native_imports
+            .iter()
+            .map(|(module, by)| format!("{module} (by {})", by.join(", ")))
+            .collect();
+        out.push_str(&format!(
+            "note: {} modules are bundled because extension modules import them from native code: {}\n",
             modules.len(),
             modules.join(", ")
+        ));
+    }
+    for failure in &report.native_import_failures {
+        out.push_str(&format!(
+            "warning: what extension module {} imports from native code may not all be bundled: {}\n",
+            failure.module, failure.reason
         ));
     }
     if c.disk_files > 0 {
@@ -211,7 +260,7 @@ fn report(report: &BuildReport) -> String {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => {
-            let built = freeze::build(&args.into())?;
+            let built = build::build(&args.into())?;
             eprint!("{}", report(&built));
         }
         Command::Ls { binary, json } => {
@@ -236,7 +285,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version print to stdout and succeed; a bad command line is the
+            // user's to fix.
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(Fault::User.exit_code())
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -245,7 +306,7 @@ fn main() -> ExitCode {
                 message.push_str(&format!("\n  caused by: {cause}"));
             }
             eprintln!("{message}");
-            ExitCode::FAILURE
+            ExitCode::from(fault::of(&error).exit_code())
         }
     }
 }

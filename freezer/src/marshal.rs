@@ -15,7 +15,7 @@
 const FLAG_REF: u8 = 0x80;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum MarshalError {
+pub(crate) enum MarshalError {
     #[error("marshal data ends early, at byte {0}")]
     Truncated(usize),
     #[error("unknown marshal type {byte:#04x} at byte {at}")]
@@ -56,7 +56,7 @@ const CODE_3_11: &[Field] = {
 
 /// `data` (one marshalled object, as `marshal.dumps` of CPython 3.`minor` writes it) with
 /// `FLAG_REF` only on the objects it refers back to, and references renumbered to match.
-pub fn canonical(data: &[u8], minor: u8) -> Result<Vec<u8>, MarshalError> {
+pub(crate) fn canonical(data: &[u8], minor: u8) -> Result<Vec<u8>, MarshalError> {
     let code = if minor >= 11 { CODE_3_11 } else { CODE_3_8 };
     let mut scan = Walk::new(data, code);
     scan.object()?;
@@ -146,6 +146,46 @@ impl<'a> Walk<'a> {
         Ok(n)
     }
 
+    /// The type a string is written with, interned or not, as a function of its text alone.
+    /// The compiler interns the strings that look like names, so for those the flag is
+    /// the same in every process; but the empty string and the one-character Latin-1
+    /// strings are singletons, and whether a singleton like `"{"` is interned depends on
+    /// what the process did before (before 3.12 `marshal.dumps` writes the flag the object
+    /// happens to have). Those get the flag that a name-like text gets from the compiler.
+    /// Any other type is returned unchanged; nothing is consumed.
+    fn canonical_string_kind(&self, kind: u8) -> u8 {
+        let (plain, interned) = match kind {
+            b'z' | b'Z' => (b'z', b'Z'),
+            b'a' | b'A' => (b'a', b'A'),
+            b'u' | b't' => (b'u', b't'),
+            _ => return kind,
+        };
+        let rest = &self.data[self.pos.min(self.data.len())..];
+        let text = if plain == b'z' {
+            rest.first().and_then(|&n| rest.get(1..1 + usize::from(n)))
+        } else {
+            rest.get(..4)
+                .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize)
+                .and_then(|n| rest.get(4..4usize.checked_add(n)?))
+        };
+        let Some(text) = text.and_then(|t| std::str::from_utf8(t).ok()) else {
+            // Damaged data is reported by the walk itself.
+            return kind;
+        };
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (None, _) => plain,
+            (Some(c), None) if u32::from(c) < 256 => {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    interned
+                } else {
+                    plain
+                }
+            }
+            _ => kind,
+        }
+    }
+
     fn objects(&mut self, n: usize) -> Result<(), MarshalError> {
         for _ in 0..n {
             self.object()?;
@@ -176,6 +216,7 @@ impl<'a> Walk<'a> {
             // Numbered before its contents, as the reader does.
             self.referenced.push(false);
         }
+        let kind = self.canonical_string_kind(kind);
         if let Some(out) = &mut self.out {
             let keep = flagged
                 && self
@@ -263,6 +304,16 @@ mod tests {
         assert_eq!(canonical(expected, 11).unwrap(), expected);
     }
 
+    #[test]
+    fn one_character_strings_are_interned_as_the_compiler_interns_names() {
+        // ("{" interned, "x" not interned, "" interned, "é" interned utf-8, "ab" interned):
+        // a singleton's flag depends on the process' history; longer strings keep theirs.
+        let data = b")\x05Z\x01{z\x01xZ\x00t\x02\x00\x00\x00\xc3\xa9Z\x02ab";
+        let expected = b")\x05z\x01{Z\x01xz\x00u\x02\x00\x00\x00\xc3\xa9Z\x02ab";
+        assert_eq!(canonical(data, 10).unwrap(), expected);
+        assert_eq!(canonical(expected, 10).unwrap(), expected);
+    }
+
     /// Marshals the module, compiled fresh and then again while the first compilation is
     /// alive, in hex, a line each; then checks the hex lines it is given back load as
     /// that same code.
@@ -272,9 +323,11 @@ source = open(sys.argv[1], "rb").read()
 def code():
     return compile(source, "m.py", "exec", dont_inherit=True)
 if sys.argv[2] == "dump":
-    # The first compilation stays alive, sharing its names and constants with the second.
+    # The first compilation stays alive, sharing its names and constants with the second;
+    # and in between, the singleton "{" is interned, as code compiled earlier can do.
     first = code()
     print(marshal.dumps(first).hex())
+    sys.intern("{")
     print(marshal.dumps(code()).hex())
 else:
     for line in sys.stdin:
@@ -290,10 +343,11 @@ else:
             "import os, sys\nX = (1, 2.5, 3j, 'os', b'x', frozenset({'a'}), 10**30, -10**30)\n\
              class C:\n    def f(self, os=None):\n        return {'self': self, 'os': os}\n\
              def g(*a, **k):\n    try:\n        return [x for x in a if x in {'sys', 'os'}]\n\
-             \x20   except Exception as e:\n        return sys, e\n",
+             \x20   except Exception as e:\n        return sys, e\n\
+             def h(x):\n    return '{' + x + '}'\n",
         )
         .unwrap();
-        crate::analysis::tests::with_each_python(|_, python| {
+        crate::build::analysis::tests::with_each_python(|_, python| {
             let run = |mode: &str, stdin: &str| {
                 let mut child = std::process::Command::new(python)
                     .args(["-I", "-c", TWO_HISTORIES])

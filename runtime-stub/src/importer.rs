@@ -1,14 +1,16 @@
 //! The `_pyfreeze` builtin module: the Rust half of the stub's importer. The Python half
-//! (the bundle's `_pyfreeze_boot` module) asks it what the bundle holds; lookups are a
-//! binary search over the mapped index and code is unmarshalled straight from the
-//! mapping, so an import costs the same whatever the bundle's size.
+//! (`runtime-stub/python/`, bundled as `_pyfreeze_boot` and the parts it imports) asks it
+//! what the bundle holds; lookups are a binary search over the mapped index and code is
+//! unmarshalled straight from the mapping, so an import costs the same whatever the
+//! bundle's size.
 
 use std::collections::BTreeMap;
-use std::ffi::{c_long, CString};
+use std::ffi::{c_long, CStr, CString};
 use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use pyfreeze_archive::boot::{self, find as bit};
 use pyfreeze_archive::{Bundle, Entry, EntryPointKind, Kind};
 
 use crate::ffi::python::{callback, PyObject};
@@ -40,12 +42,14 @@ static STATE: OnceLock<State> = OnceLock::new();
 /// copy of it.
 static EXTENSIONS: Mutex<BTreeMap<String, CString>> = Mutex::new(BTreeMap::new());
 
-/// Bits of the answer of `find`; the Python half has the same constants.
-const FOUND: c_long = 1;
-const PACKAGE: c_long = 2;
-const EXTENSION: c_long = 4;
-const HAS_SOURCE: c_long = 8;
-const NAMESPACE: c_long = 16;
+/// The bits of the answer of `find`, which the module exports for the Python half.
+const FIND_BITS: [(&CStr, u8); 5] = [
+    (c"FOUND", bit::FOUND),
+    (c"PACKAGE", bit::PACKAGE),
+    (c"EXTENSION", bit::EXTENSION),
+    (c"HAS_SOURCE", bit::HAS_SOURCE),
+    (c"NAMESPACE", bit::NAMESPACE),
+];
 
 pub(crate) fn install(state: State) {
     assert!(STATE.set(state).is_ok(), "the importer is installed once");
@@ -78,27 +82,31 @@ extern "C" fn find(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject 
         let answer = match entry(Kind::Module, name) {
             Err(err) => return err,
             Ok(Some(module)) => {
-                let mut bits = FOUND;
+                let mut bits = bit::FOUND;
                 if module.is_package() {
-                    bits |= PACKAGE;
+                    bits |= bit::PACKAGE;
                 }
                 if module.is_namespace() {
-                    bits |= NAMESPACE;
+                    bits |= bit::NAMESPACE;
                 }
                 match entry(Kind::Source, name) {
                     Err(err) => return err,
-                    Ok(Some(_)) => bits |= HAS_SOURCE,
+                    Ok(Some(_)) => bits |= bit::HAS_SOURCE,
                     Ok(None) => {}
                 }
                 bits
             }
             Ok(None) => match entry(Kind::Extension, name) {
                 Err(err) => return err,
-                Ok(Some(_)) => FOUND | EXTENSION,
+                // A package whose `__init__` is an extension module (mypyc compiles them).
+                Ok(Some(extension)) if extension.is_package() => {
+                    bit::FOUND | bit::EXTENSION | bit::PACKAGE
+                }
+                Ok(Some(_)) => bit::FOUND | bit::EXTENSION,
                 Ok(None) => 0,
             },
         };
-        callback::long(answer)
+        callback::long(c_long::from(answer))
     })
 }
 
@@ -287,7 +295,7 @@ fn as_bytes(items: &[String]) -> Vec<Vec<u8>> {
 /// The module's init function, registered with `PyImport_AppendInittab`.
 pub(crate) extern "C" fn init_module() -> *mut PyObject {
     let module = callback::create_module(
-        c"_pyfreeze",
+        boot::STUB_MODULE_C,
         c"The bundle this executable carries (pyfreeze).",
         &[
             (
@@ -366,8 +374,10 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 .as_deref()
                 .map_or_else(callback::none, callback::fs_str),
         ),
+        (c"BOOT_FILENAME", callback::str(boot::BOOT_FILENAME)),
     ];
-    for (name, value) in attributes {
+    let bits = FIND_BITS.map(|(name, value)| (name, callback::long(c_long::from(value))));
+    for (name, value) in attributes.into_iter().chain(bits) {
         if !callback::set_attr(module, name, value) {
             return std::ptr::null_mut();
         }

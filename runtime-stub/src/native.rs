@@ -6,14 +6,14 @@ use std::ffi::CString;
 use std::fs::File;
 use std::sync::Mutex;
 
-use pyfreeze_archive::{needs_list, Bundle, Compression, Entry, Kind};
+use pyfreeze_archive::{needs_list, Bundle, Compression, Entry, Group, Kind, Link};
 
-use crate::ffi::sys::{self, Contents, Library};
+use crate::ffi::sys::{self, Contents, Library, Memfd};
 
-/// A memfd holding `entry`'s bytes; returns the path to `dlopen`. A raw entry is copied
-/// by the kernel straight from the executable's page cache. Its CRC is not computed here:
-/// that would cost more than the copy, and the index that locates it is checked.
-pub(crate) fn memfd_for(entry: &Entry<'static>, file: &File) -> Result<CString, String> {
+/// A memfd holding `entry`'s bytes. A raw entry is copied by the kernel straight from the
+/// executable's page cache. Its CRC is not computed here: that would cost more than the
+/// copy, and the index that locates it is checked.
+fn memfd(entry: &Entry<'static>, file: &File) -> Result<Memfd, String> {
     let result = match entry.compression {
         Compression::None => sys::memfd_with(
             entry.c_name(),
@@ -31,17 +31,100 @@ pub(crate) fn memfd_for(entry: &Entry<'static>, file: &File) -> Result<CString, 
     result.map_err(|e| format!("cannot create a memfd for {}: {e}", entry.name))
 }
 
+/// A memfd holding `entry`'s bytes; returns the path to `dlopen`.
+pub(crate) fn memfd_for(entry: &Entry<'static>, file: &File) -> Result<CString, String> {
+    Ok(memfd(entry, file)?.into_path())
+}
+
 /// Sonames of the bundled libraries loaded so far: each is loaded once, and then found by
 /// the dynamic loader through its soname whoever asks for it.
 static LOADED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
-fn load_one(bundle: &Bundle<'static>, file: &File, soname: &str) -> Result<(), String> {
-    let entry = bundle
+fn library(bundle: &Bundle<'static>, soname: &str) -> Result<Entry<'static>, String> {
+    bundle
         .find(Kind::Library, soname)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("the bundle lists {soname} as needed but does not hold it"))?;
-    let path = memfd_for(&entry, file)?;
+        .ok_or_else(|| format!("the bundle lists {soname} as needed but does not hold it"))
+}
+
+/// Loads the bundled library `soname`, with the members of its group if it has one;
+/// returns the sonames loaded.
+fn load_one(bundle: &Bundle<'static>, file: &File, soname: &str) -> Result<Vec<String>, String> {
+    if let Some(group) = bundle.group(soname).map_err(|e| e.to_string())? {
+        load_group(bundle, file, &group)?;
+        return Ok(group.members.iter().map(|m| m.soname.to_owned()).collect());
+    }
+    let path = memfd_for(&library(bundle, soname)?, file)?;
     Library::open_local(&path).map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
+    Ok(vec![soname.to_owned()])
+}
+
+/// Loads a group of libraries that need each other (see [`pyfreeze_archive::group`]):
+/// every member into a memfd, each link overwritten with the path of the member it
+/// names, then one `dlopen` of the first member, which brings in the others.
+fn load_group(bundle: &Bundle<'static>, file: &File, group: &Group<'static>) -> Result<(), String> {
+    let cannot = |why: String| {
+        let members: Vec<&str> = group.members.iter().map(|m| m.soname).collect();
+        format!(
+            "cannot load the bundled {}, which need each other: {why}",
+            members.join(", ")
+        )
+    };
+    let mut memfds = Vec::with_capacity(group.members.len());
+    for member in &group.members {
+        let mut memfd = memfd(&library(bundle, member.soname)?, file).map_err(&cannot)?;
+        // The path must fit in every string it replaces, with its NUL.
+        let room = group
+            .members
+            .iter()
+            .flat_map(|m| &m.links)
+            .filter(|link| link.needed == member.soname)
+            .map(|link| link.capacity())
+            .min();
+        let fits =
+            |memfd: &Memfd| room.is_none_or(|room| memfd.path().count_bytes() < room as usize);
+        if !fits(&memfd) {
+            memfd = memfd
+                .renumbered()
+                .map_err(|e| cannot(format!("cannot duplicate a descriptor: {e}")))?;
+            if !fits(&memfd) {
+                return Err(cannot(format!(
+                    "the path of {}'s memfd, {}, is longer than the name it replaces",
+                    member.soname,
+                    memfd.path().to_string_lossy()
+                )));
+            }
+        }
+        memfds.push(memfd);
+    }
+    for (member, memfd) in group.members.iter().zip(&memfds) {
+        for link in &member.links {
+            let target = group
+                .members
+                .iter()
+                .position(|m| m.soname == link.needed)
+                .expect("a group's links name its members");
+            // Only the string the plan names is overwritten: the bytes are checked first.
+            let mut found = vec![0; link.capacity() as usize];
+            memfd
+                .read_at(link.offset, &mut found)
+                .map_err(|e| cannot(format!("cannot read {}: {e}", member.soname)))?;
+            let at_start = Link { offset: 0, ..*link };
+            if !at_start.is_in(&found) {
+                return Err(cannot(format!(
+                    "{} has no DT_NEEDED {} at offset {}",
+                    member.soname, link.needed, link.offset
+                )));
+            }
+            let path = memfds[target].path();
+            memfd
+                .write_at(link.offset, path.as_bytes_with_nul())
+                .map_err(|e| cannot(format!("cannot rewrite {}: {e}", member.soname)))?;
+        }
+    }
+    // All stay open: the loader opens the others by the paths written into the first.
+    let paths: Vec<CString> = memfds.into_iter().map(Memfd::into_path).collect();
+    Library::open_local(&paths[0]).map_err(cannot)?;
     Ok(())
 }
 
@@ -62,8 +145,7 @@ pub(crate) fn load_needs(bundle: &Bundle<'static>, file: &File, name: &str) -> R
         if loaded.contains(soname) {
             continue;
         }
-        load_one(bundle, file, soname)?;
-        loaded.insert(soname.to_owned());
+        loaded.extend(load_one(bundle, file, soname)?);
     }
     Ok(())
 }

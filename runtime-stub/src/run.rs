@@ -3,6 +3,7 @@
 
 use std::os::unix::ffi::OsStringExt;
 
+use pyfreeze_archive::boot::BOOT_MODULE_C;
 use pyfreeze_archive::{Bundle, Compression, EntryPointKind, Kind};
 
 use crate::error::StubError;
@@ -10,9 +11,6 @@ use crate::ffi::frozen::{self, FrozenModule};
 use crate::ffi::python::{Exit, Interpreter, Obj, Options, PyErr};
 use crate::importer::{self, State};
 use crate::{bundle, disk, libpython};
-
-/// The module that installs the finder; it is in the frozen table.
-const BOOT_MODULE: &std::ffi::CStr = c"_pyfreeze_boot";
 
 pub(crate) fn run() -> Result<Exit, StubError> {
     let bundle::Opened { bundle, file } = bundle::open()?;
@@ -98,7 +96,7 @@ fn start(
     module: &str,
 ) -> (Result<Obj, PyErr>, bool) {
     let runnable = match interpreter
-        .import(BOOT_MODULE)
+        .import(BOOT_MODULE_C)
         .and_then(|boot| interpreter.getattr(&boot, c"setup"))
         .and_then(|setup| interpreter.call(&setup, Vec::new()))
     {

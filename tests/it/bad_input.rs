@@ -4,12 +4,23 @@
 //! the interpreter's paths and its full version filtered, so they are the same whatever
 //! interpreter is newest.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use pyfreeze_tests::{
-    build_args, list_tree, newest_interpreter, pyenv_root, pyfreeze, tempdir, Status, TempDir,
+    build_args, list_tree, newest_interpreter, pyenv_root, pyfreeze, tempdir, test_name, Status,
+    TempDir,
 };
+
+/// pyfreeze's exit status for a failure: whose fault it is.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// The input was wrong; the message says how to fix it.
+    User = 1,
+    /// pyfreeze, the interpreter or the machine failed on input that was fine.
+    Internal = 2,
+}
 
 /// A scratch directory with an empty `out/`, the directory the output would go to.
 struct Scene {
@@ -35,9 +46,10 @@ impl Scene {
         fs::write(file, contents).expect("write");
     }
 
-    /// Runs `pyfreeze build <app> -o <output> --python <python>`, which must fail without
-    /// touching `out/` (whose listing must stay `out_listing`), and with a stderr that
-    /// contains every one of `names`. Returns the stderr.
+    /// Runs `pyfreeze build <app> -o <output> --python <python>`, which must fail with
+    /// exit status `fault` without touching `out/` (whose listing must stay
+    /// `out_listing`), and with a stderr that contains every one of `names`. Returns the
+    /// stderr.
     fn failed_build(
         &self,
         app: &Path,
@@ -45,12 +57,15 @@ impl Scene {
         python: &Path,
         names: &[&str],
         out_listing: &[&str],
+        fault: Fault,
     ) -> String {
         let args = build_args(app, output, python);
         let out = pyfreeze(&args, self.tmp.path());
-        assert!(
-            matches!(out.status, Status::Code(c) if c != 0),
-            "the build should have failed with an exit code\n{out}"
+        assert_eq!(
+            out.status,
+            Status::Code(fault as i32),
+            "the build should have failed with exit status {} ({fault:?})\n{out}",
+            fault as i32
         );
         assert!(!out.stderr.trim().is_empty(), "no message on stderr\n{out}");
         for name in names {
@@ -106,8 +121,9 @@ fn missing_app_dir() {
         &newest_interpreter().path,
         &["does-not-exist"],
         &[],
+        Fault::User,
     );
-    scene.snapshot("missing_app_dir", &stderr);
+    scene.snapshot(test_name!(), &stderr);
 }
 
 #[test]
@@ -120,8 +136,9 @@ fn dir_without_entry_point() {
         &newest_interpreter().path,
         &["noentry"],
         &[],
+        Fault::User,
     );
-    scene.snapshot("dir_without_entry_point", &stderr);
+    scene.snapshot(test_name!(), &stderr);
 }
 
 #[test]
@@ -139,8 +156,9 @@ fn module_with_syntax_error() {
         &newest_interpreter().path,
         &["broken.py:4"],
         &[],
+        Fault::User,
     );
-    scene.snapshot("module_with_syntax_error", &stderr);
+    scene.snapshot(test_name!(), &stderr);
 }
 
 #[test]
@@ -163,13 +181,13 @@ fn interpreter_without_shared_libpython() {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).expect("chmod");
     let out = scene.out_dir.join("app");
-    let stderr = scene.failed_build(&scene.path("hello"), &out, &wrapper, &[], &[]);
+    let stderr = scene.failed_build(&scene.path("hello"), &out, &wrapper, &[], &[], Fault::User);
     let wrapper = wrapper.to_string_lossy();
     assert!(
         stderr.contains(&*wrapper) || stderr.contains(real),
         "stderr names neither the interpreter given ({wrapper}) nor the real one ({real}):\n{stderr}"
     );
-    scene.snapshot("interpreter_without_shared_libpython", &stderr);
+    scene.snapshot(test_name!(), &stderr);
 }
 
 #[test]
@@ -184,7 +202,63 @@ fn output_path_is_a_directory() {
         &newest_interpreter().path,
         &["existing"],
         &["existing"],
+        Fault::User,
     );
     assert!(existing.is_dir(), "the directory given as output is gone");
-    scene.snapshot("output_path_is_a_directory", &stderr);
+    scene.snapshot(test_name!(), &stderr);
+}
+
+#[test]
+fn interpreter_that_crashes_is_an_internal_failure() {
+    let scene = Scene::new("crashing-python");
+    scene.write("hello/main.py", "print('hello')\n");
+    scene.write(
+        "crash/bin/python3",
+        "#!/bin/sh\necho 'Fatal Python error: simulated' >&2\nexit 3\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let wrapper = scene.path("crash/bin/python3");
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let stderr = scene.failed_build(
+        &scene.path("hello"),
+        &scene.out_dir.join("app"),
+        &wrapper,
+        &["simulated"],
+        &[],
+        Fault::Internal,
+    );
+    assert!(stderr.contains("exit status 3"), "{stderr}");
+}
+
+#[test]
+fn a_bad_command_line_is_a_user_error() {
+    let scene = Scene::new("bad-command-line");
+    for args in [&["build", "--no-such-option"][..], &["frobnicate"], &[]] {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let out = pyfreeze(&args, scene.tmp.path());
+        assert_eq!(
+            out.status,
+            Status::Code(Fault::User as i32),
+            "{args:?}\n{out}"
+        );
+        assert!(out.stderr.contains("Usage:"), "{args:?}\n{out}");
+    }
+    let help = pyfreeze(&[OsStr::new("--help")], scene.tmp.path());
+    assert_eq!(help.status, Status::Code(0), "{help}");
+    assert!(
+        help.stdout.contains("Exit status: 0 on success; 1 when"),
+        "{help}"
+    );
+}
+
+#[test]
+fn ls_of_a_file_that_is_not_a_bundle_is_a_user_error() {
+    let scene = Scene::new("ls-not-a-bundle");
+    scene.write("notes.txt", "not a bundle\n");
+    let out = pyfreeze(
+        &[OsStr::new("ls"), scene.path("notes.txt").as_os_str()],
+        scene.tmp.path(),
+    );
+    assert_eq!(out.status, Status::Code(Fault::User as i32), "{out}");
+    assert!(out.stderr.contains("notes.txt"), "{out}");
 }

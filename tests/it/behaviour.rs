@@ -18,11 +18,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use pyfreeze_tests::{
-    mask_reference, run, run_command, tempdir, write_app, AppDir, Interpreter, Output, Status,
-    TempDir, TIMEOUT,
+    bundle_of, check_exact, differences, for_each_interpreter, mask_reference, run, run_command,
+    tempdir, test_name, write_app, AppDir, Exact, Interpreter, Output, Status, TempDir, TIMEOUT,
 };
-
-use crate::{bundle_of, differences, for_each_interpreter};
 
 const MAIN: &str = r#""""Signals, exit and text, one case per run: main.py <mode> [arg]."""
 import sys
@@ -357,11 +355,8 @@ fn expect_reference(
 
 #[test]
 fn signals_match_cpython() {
-    for_each_interpreter("signals_match_cpython", |python| {
-        let frozen = match bundle_of("behave", python, behave_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("behave", python, behave_app)?;
         let app = behave_app();
         let exe = &frozen.exe;
         let mut problems = Vec::new();
@@ -411,7 +406,7 @@ fn signals_match_cpython() {
                     && out.stderr.ends_with("exit status 120\n")
             },
         );
-        problems
+        Ok(problems)
     });
 }
 
@@ -432,11 +427,8 @@ fn without_source_lines(stderr: &str) -> String {
 
 #[test]
 fn exit_atexit_threads_and_flushing_match_cpython() {
-    for_each_interpreter("exit_atexit_threads_and_flushing_match_cpython", |python| {
-        let frozen = match bundle_of("behave", python, behave_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("behave", python, behave_app)?;
         let app = behave_app();
         let exe = &frozen.exe;
         let mut problems = Vec::new();
@@ -498,7 +490,7 @@ fn exit_atexit_threads_and_flushing_match_cpython() {
                     && out.stderr == "main stderr, no newline;thread stderr, no newline"
             },
         );
-        problems
+        Ok(problems)
     });
 }
 
@@ -529,11 +521,8 @@ fn latin1_locales() -> &'static Path {
 #[test]
 fn stdio_encodings_and_locales_match_cpython() {
     let locpath = latin1_locales();
-    for_each_interpreter("stdio_encodings_and_locales_match_cpython", |python| {
-        let frozen = match bundle_of("behave", python, behave_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("behave", python, behave_app)?;
         let app = behave_app();
         let exe = &frozen.exe;
         let undecodable = OsStr::from_bytes(b"caf\xe9 \xff");
@@ -601,85 +590,73 @@ fn stdio_encodings_and_locales_match_cpython() {
                 out.stdout.contains(shows)
             });
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn stdin_input_and_closed_descriptors_match_cpython() {
-    for_each_interpreter(
-        "stdin_input_and_closed_descriptors_match_cpython",
-        |python| {
-            let frozen = match bundle_of("behave", python, behave_app) {
-                Ok(f) => f,
-                Err(e) => return vec![e],
-            };
-            let app = behave_app();
-            let exe = &frozen.exe;
-            let bytes: &[u8] = b"Zo\xc3\xab \xff\nsecond line";
-            let mut problems = Vec::new();
-            for case in [
-                Run::new(&["stdin"], Status::Code(0)).stdin(bytes),
-                Run::new(&["stdin-bytes"], Status::Code(0)).stdin(bytes),
-                // the prompt on stdout (not a terminal), then EOFError at the end of stdin
-                Run::new(&["input"], Status::Code(1)).stdin("Zoë\n".as_bytes()),
-            ] {
-                problems.extend(compare_run(python, exe, &app, &case).problems);
-            }
-            // stdin, stdout and stderr closed: None, as CPython makes them (the report goes to
-            // descriptor 3)
-            let closed = compare_run(
-                python,
-                exe,
-                &app,
-                &Run::new(&["closed"], Status::Code(0))
-                    .sh(r#""$@" 3>&1 <&- >&- 2>&-; echo "exit status $?""#),
-            );
-            expect_reference(
-                &mut problems,
-                python,
-                closed,
-                "sys.stdin, sys.stdout and sys.stderr None",
-                |out| out.stdout == "None None None\nnext descriptor: 0\nexit status 1\n",
-            );
-            problems
-        },
-    );
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("behave", python, behave_app)?;
+        let app = behave_app();
+        let exe = &frozen.exe;
+        let bytes: &[u8] = b"Zo\xc3\xab \xff\nsecond line";
+        let mut problems = Vec::new();
+        for case in [
+            Run::new(&["stdin"], Status::Code(0)).stdin(bytes),
+            Run::new(&["stdin-bytes"], Status::Code(0)).stdin(bytes),
+            // the prompt on stdout (not a terminal), then EOFError at the end of stdin
+            Run::new(&["input"], Status::Code(1)).stdin("Zoë\n".as_bytes()),
+        ] {
+            problems.extend(compare_run(python, exe, &app, &case).problems);
+        }
+        // stdin, stdout and stderr closed: None, as CPython makes them (the report goes to
+        // descriptor 3)
+        let closed = compare_run(
+            python,
+            exe,
+            &app,
+            &Run::new(&["closed"], Status::Code(0))
+                .sh(r#""$@" 3>&1 <&- >&- 2>&-; echo "exit status $?""#),
+        );
+        expect_reference(
+            &mut problems,
+            python,
+            closed,
+            "sys.stdin, sys.stdout and sys.stderr None",
+            |out| out.stdout == "None None None\nnext descriptor: 0\nexit status 1\n",
+        );
+        Ok(problems)
+    });
 }
 
 #[test]
 fn terminal_line_buffering_and_input_match_cpython() {
     let driver = write_app("pty-driver", &[("driver.py", PTY_DRIVER)]);
     let driver_py = driver.path.join("driver.py");
-    for_each_interpreter(
-        "terminal_line_buffering_and_input_match_cpython",
-        |python| {
-            let frozen = match bundle_of("behave", python, behave_app) {
-                Ok(f) => f,
-                Err(e) => return vec![e],
-            };
-            let app = behave_app();
-            let case = Run::new(&["tty"], Status::Code(0)).through(&[
-                python.path.as_os_str(),
-                OsStr::new("-I"),
-                driver_py.as_os_str(),
-            ]);
-            let compared = compare_run(python, &frozen.exe, &app, &case);
-            let mut problems = Vec::new();
-            expect_reference(
-                &mut problems,
-                python,
-                compared,
-                "line buffering on a terminal and the answers",
-                |out| {
-                    out.stdout.starts_with(
-                        "isatty True True True\nline_buffering True True\nready\ngo\ngot 'go\\n'\n",
-                    ) && out.stdout.ends_with("hello 'Zo\\xeb'\nexit code 0\n")
-                },
-            );
-            problems
-        },
-    );
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("behave", python, behave_app)?;
+        let app = behave_app();
+        let case = Run::new(&["tty"], Status::Code(0)).through(&[
+            python.path.as_os_str(),
+            OsStr::new("-I"),
+            driver_py.as_os_str(),
+        ]);
+        let compared = compare_run(python, &frozen.exe, &app, &case);
+        let mut problems = Vec::new();
+        expect_reference(
+            &mut problems,
+            python,
+            compared,
+            "line buffering on a terminal and the answers",
+            |out| {
+                out.stdout.starts_with(
+                    "isatty True True True\nline_buffering True True\nready\ngo\ngot 'go\\n'\n",
+                ) && out.stdout.ends_with("hello 'Zo\\xeb'\nexit code 0\n")
+            },
+        );
+        Ok(problems)
+    });
 }
 
 /// `path` as the app prints it in mode `where`: the hex of its bytes.
@@ -703,11 +680,8 @@ fn copy_to(exe: &Path, dir_name: &OsStr, file_name: &OsStr) -> (TempDir, PathBuf
 
 #[test]
 fn bundle_under_non_ascii_and_undecodable_paths() {
-    for_each_interpreter("bundle_under_non_ascii_and_undecodable_paths", |python| {
-        let frozen = match bundle_of("behave", python, behave_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("behave", python, behave_app)?;
         let mut problems = Vec::new();
         let names = [
             (OsString::from("dïr ñ"), OsString::from("app é")),
@@ -730,14 +704,15 @@ fn bundle_under_non_ascii_and_undecodable_paths() {
                 hex(&exe),
                 hex(&exe.join("main.py"))
             );
-            if out.status != Status::Code(0) || out.stdout != expected || !out.stderr.is_empty() {
-                problems.push(format!(
+            problems.extend(check_exact(
+                &format!(
                     "{python}: run as {}, sys.executable, sys.argv[0] and __file__ must be the \
-                     bundle's path, byte for byte:\n--- expected stdout ---\n{expected}\n\
-                     --- got ---\n{out}",
+                     bundle's path, byte for byte",
                     exe.display()
-                ));
-            }
+                ),
+                &out,
+                &Exact::clean(&expected),
+            ));
         }
         // a traceback through a non-ASCII path, compared with CPython's from such a directory
         let (_tmp, exe) = copy_to(&frozen.exe, &names[0].0, &names[0].1);
@@ -750,6 +725,6 @@ fn bundle_under_non_ascii_and_undecodable_paths() {
             "the traceback of RuntimeError: über",
             |out| out.stderr.ends_with("RuntimeError: über\n"),
         );
-        problems
+        Ok(problems)
     });
 }

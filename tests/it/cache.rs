@@ -1,18 +1,17 @@
 //! The build cache: a rebuild with no change reuses everything and gives the same bytes as
 //! a build without the cache; an edited module, a new module that shadows another, a
 //! damaged entry and a concurrent build are all noticed or survived. What the cache did
-//! is read from the build's `cache:` line, never from timings.
+//! is read from the build's summary, snapshotted whole (`it/snapshots/it__cache__*.snap`),
+//! never from timings.
 
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use pyfreeze_tests::{
-    build_args, pyfreeze_env, run_frozen, tempdir, write_app, Interpreter, Status, TempDir,
+    both, build_args, for_each_interpreter, list_tree, pyfreeze_env, run_frozen, tempdir,
+    test_name, write_app, Interpreter, Status, TempDir,
 };
-use regex::Regex;
-
-use crate::for_each_interpreter;
 
 /// A scratch directory with a cache of its own.
 struct Scene {
@@ -23,7 +22,7 @@ struct Scene {
 struct Built {
     exe: PathBuf,
     bytes: Vec<u8>,
-    stderr: String,
+    summary: String,
 }
 
 impl Scene {
@@ -59,42 +58,95 @@ impl Scene {
         Ok(Built {
             exe,
             bytes,
-            stderr: output.stderr,
+            summary: output.stderr,
         })
     }
 }
 
 impl Built {
-    /// The build's `cache:` line.
-    fn cache_line(&self) -> &str {
-        self.stderr
-            .lines()
-            .find(|line| line.starts_with("cache: "))
-            .unwrap_or("(no cache line)")
-    }
-
-    /// Whether the analysis was reused and every stripped and compressed file was cached.
-    fn all_cached(&self) -> bool {
-        let counts = Regex::new(r"(\d+)/(\d+) cached").expect("valid regex");
-        let line = self.cache_line();
-        line.starts_with("cache: analysis cached,")
-            && counts.captures_iter(line).count() == 2
-            && counts
-                .captures_iter(line)
-                .all(|c| c[1] == c[2] && &c[1] != "0")
-    }
-
-    /// How many modules the analysis compiled, if it ran.
-    fn compiled(&self) -> Option<usize> {
-        let ran = Regex::new(r"^cache: analysis ran \((\d+) of \d+ modules compiled\)")
-            .expect("valid regex");
-        ran.captures(self.cache_line())
-            .map(|c| c[1].parse().expect("a number"))
-    }
-
     fn run(&self, args: &[&str]) -> String {
         let out = run_frozen(&self.exe, args, None, &[]);
         format!("{}{}", out.stdout, out.stderr)
+    }
+}
+
+/// What varies in a build's summary with the interpreter and the machine, and what of it
+/// the tests hold to: a first build compiles 10 modules or more (`[10+]`), an edit
+/// compiles exactly 1; `all [N] cached` is every lookup a hit, and at least one; `0/[N]`
+/// none, `[SOME]/[N]` some.
+const SUMMARY_FILTERS: &[(&str, &str)] = &[
+    (r"\(\d+\.\d MB\)", "([SIZE] MB)"),
+    (r"with Python \d+\.\d+\.\d+", "with Python [VERSION]"),
+    (
+        r"\d+ (modules|extension modules|shared libraries|data files)\b",
+        "[N] $1",
+    ),
+    (r"in \d+\.\d+s", "in [TIME]"),
+    (
+        r"note: \d+ imports in dependencies were not found (\(.*\)): .*",
+        "note: [N] imports in dependencies were not found $1: [MODULES]",
+    ),
+    (
+        r"\b[1-9]\d+ of \[N\] modules compiled",
+        "[10+] of [N] modules compiled",
+    ),
+    (r"\ball [1-9]\d* cached", "all [N] cached"),
+    (r"\b[1-9]\d*/\d+ cached", "[SOME]/[N] cached"),
+    (r"\b0/\d+ cached", "0/[N] cached"),
+];
+
+/// `text` with each `n/n` (every lookup a hit) spelled `all n`: a regex, and so an insta
+/// filter, cannot tell that two numbers are equal.
+fn all_hits(text: &str) -> String {
+    let words = text.split(' ').map(|word| match word.split_once('/') {
+        Some((hits, lookups))
+            if hits == lookups && !hits.is_empty() && hits.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("all {hits}")
+        }
+        _ => word.to_owned(),
+    });
+    words.collect::<Vec<_>>().join(" ")
+}
+
+/// The summaries of the builds of one test, each checked against the snapshot
+/// `<test>-<build>` once every interpreter has been through the test's other checks: a
+/// snapshot that differs ends the test.
+struct Summaries {
+    test: &'static str,
+    taken: Vec<(String, &'static str, PathBuf, String)>,
+}
+
+impl Summaries {
+    fn new(test: &'static str) -> Self {
+        Summaries {
+            test,
+            taken: Vec::new(),
+        }
+    }
+
+    /// Keeps what `built` (of `scene`, with `python`) said, as the build `name`.
+    fn take(&mut self, python: &Interpreter, scene: &Scene, name: &'static str, built: &Built) {
+        self.taken.push((
+            python.to_string(),
+            name,
+            scene.dir.path().to_owned(),
+            all_hits(&built.summary),
+        ));
+    }
+
+    fn check(self) {
+        let test = self.test;
+        for (python, name, dir, summary) in self.taken {
+            eprintln!("{test}: {python}: the summary of the build `{name}`");
+            let mut filters = vec![(regex::escape(&dir.to_string_lossy()), "[SCENE]")];
+            filters.extend(SUMMARY_FILTERS.iter().map(|(f, to)| ((*f).to_owned(), *to)));
+            let filters: Vec<(&str, &str)> =
+                filters.iter().map(|(f, to)| (f.as_str(), *to)).collect();
+            insta::with_settings!({filters => filters}, {
+                insta::assert_snapshot!(format!("{test}-{name}"), summary);
+            });
+        }
     }
 }
 
@@ -110,152 +162,105 @@ fn greeting_app(name: &str) -> pyfreeze_tests::AppDir {
 
 #[test]
 fn a_rebuild_with_no_change_is_cached_and_identical() {
-    for_each_interpreter(
-        "a_rebuild_with_no_change_is_cached_and_identical",
-        |python| {
-            let scene = Scene::new("cache-rebuild");
-            let app = greeting_app("greeting");
-            let builds = (|| {
-                let first = scene.build(python, &app.path, "first", &[])?;
-                let second = scene.build(python, &app.path, "second", &[])?;
-                let uncached = scene.build(python, &app.path, "uncached", &["--no-cache"])?;
-                Ok::<_, String>((first, second, uncached))
-            })();
-            let (first, second, uncached) = match builds {
-                Ok(builds) => builds,
-                Err(e) => return vec![e],
-            };
-            let mut problems = Vec::new();
-            if !matches!(first.compiled(), Some(n) if n >= 10) {
-                problems.push(format!(
-                    "{python}: the first build should compile everything: {}",
-                    first.cache_line()
-                ));
-            }
-            if !second.all_cached() {
-                problems.push(format!(
-                    "{python}: the rebuild should be all cached: {}",
-                    second.cache_line()
-                ));
-            }
-            if second.bytes != first.bytes || uncached.bytes != first.bytes {
-                problems.push(format!(
-                    "{python}: the builds differ: {} bytes, {} cached, {} without the cache",
-                    first.bytes.len(),
-                    second.bytes.len(),
-                    uncached.bytes.len()
-                ));
-            }
-            if uncached.stderr.contains("cache:") {
-                problems.push(format!(
-                    "{python}: --no-cache used the cache:\n{}",
-                    uncached.stderr
-                ));
-            }
-            if second.run(&[]) != "hello\n" {
-                problems.push(format!(
-                    "{python}: the cached build runs wrong: {}",
-                    second.run(&[])
-                ));
-            }
-            problems
-        },
-    );
+    let mut summaries = Summaries::new(test_name!());
+    for_each_interpreter(summaries.test, |python| {
+        let scene = Scene::new("cache-rebuild");
+        let app = greeting_app("greeting");
+        let first = scene.build(python, &app.path, "first", &[])?;
+        let second = scene.build(python, &app.path, "second", &[])?;
+        let uncached = scene.build(python, &app.path, "uncached", &["--no-cache"])?;
+        summaries.take(python, &scene, "first", &first);
+        summaries.take(python, &scene, "second", &second);
+        summaries.take(python, &scene, "uncached", &uncached);
+        let mut problems = Vec::new();
+        if second.bytes != first.bytes || uncached.bytes != first.bytes {
+            problems.push(format!(
+                "{python}: the builds differ: {} bytes, {} cached, {} without the cache",
+                first.bytes.len(),
+                second.bytes.len(),
+                uncached.bytes.len()
+            ));
+        }
+        if second.run(&[]) != "hello\n" {
+            problems.push(format!(
+                "{python}: the cached build runs wrong: {}",
+                second.run(&[])
+            ));
+        }
+        Ok(problems)
+    });
+    summaries.check();
 }
 
 #[test]
 fn an_edited_module_is_compiled_again_and_shows() {
-    for_each_interpreter("an_edited_module_is_compiled_again_and_shows", |python| {
+    let mut summaries = Summaries::new(test_name!());
+    for_each_interpreter(summaries.test, |python| {
         let scene = Scene::new("cache-edit");
         let app = greeting_app("greeting");
-        let builds = (|| {
-            let before = scene.build(python, &app.path, "before", &[])?;
-            // The same size, so that only the contents (or the times) can tell.
-            fs::write(
-                app.path.join("greet.py"),
-                "def hello():\n    return 'howdy'\n",
-            )
-            .map_err(|e| e.to_string())?;
-            let after = scene.build(python, &app.path, "after", &[])?;
-            Ok::<_, String>((before, after))
-        })();
-        let (before, after) = match builds {
-            Ok(builds) => builds,
-            Err(e) => return vec![e],
-        };
+        let before = scene.build(python, &app.path, "before", &[])?;
+        // The same size, so that only the contents (or the times) can tell.
+        fs::write(
+            app.path.join("greet.py"),
+            "def hello():\n    return 'howdy'\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let after = scene.build(python, &app.path, "after", &[])?;
+        summaries.take(python, &scene, "after", &after);
         let mut problems = Vec::new();
-        if after.compiled() != Some(1) {
-            problems.push(format!(
-                "{python}: only the edited module should be compiled: {}",
-                after.cache_line()
-            ));
-        }
         if after.bytes == before.bytes || after.run(&[]) != "howdy\n" {
             problems.push(format!(
                 "{python}: the edit does not show: {:?}",
                 after.run(&[])
             ));
         }
-        problems
+        Ok(problems)
     });
+    summaries.check();
 }
 
 #[test]
 fn a_new_module_that_shadows_a_cached_one_is_noticed() {
-    for_each_interpreter(
-        "a_new_module_that_shadows_a_cached_one_is_noticed",
-        |python| {
-            let scene = Scene::new("cache-shadow");
-            let app = write_app(
-                "shadow",
-                &[(
-                    "main.py",
-                    "import colorsys\nprint(getattr(colorsys, 'WHO', 'the standard library'))\n",
-                )],
-            );
-            let builds = (|| {
-                let before = scene.build(python, &app.path, "before", &[])?;
-                let cached = scene.build(python, &app.path, "cached", &[])?;
-                fs::write(app.path.join("colorsys.py"), "WHO = 'the app'\n")
-                    .map_err(|e| e.to_string())?;
-                let after = scene.build(python, &app.path, "after", &[])?;
-                Ok::<_, String>((before, cached, after))
-            })();
-            let (before, cached, after) = match builds {
-                Ok(builds) => builds,
-                Err(e) => return vec![e],
-            };
-            let mut problems = Vec::new();
-            if before.run(&[]) != "the standard library\n" || !cached.all_cached() {
-                problems.push(format!(
-                    "{python}: before: {:?}, {}",
-                    before.run(&[]),
-                    cached.cache_line()
-                ));
-            }
-            if after.compiled() != Some(1) || after.run(&[]) != "the app\n" {
-                problems.push(format!(
-                    "{python}: the app's colorsys.py was not noticed: {}, runs {:?}",
-                    after.cache_line(),
-                    after.run(&[])
-                ));
-            }
-            problems
-        },
-    );
+    let mut summaries = Summaries::new(test_name!());
+    for_each_interpreter(summaries.test, |python| {
+        let scene = Scene::new("cache-shadow");
+        let app = write_app(
+            "shadow",
+            &[(
+                "main.py",
+                "import colorsys\nprint(getattr(colorsys, 'WHO', 'the standard library'))\n",
+            )],
+        );
+        let before = scene.build(python, &app.path, "before", &[])?;
+        let cached = scene.build(python, &app.path, "cached", &[])?;
+        fs::write(app.path.join("colorsys.py"), "WHO = 'the app'\n").map_err(|e| e.to_string())?;
+        let after = scene.build(python, &app.path, "after", &[])?;
+        summaries.take(python, &scene, "cached", &cached);
+        summaries.take(python, &scene, "after", &after);
+        let mut problems = Vec::new();
+        if before.run(&[]) != "the standard library\n" {
+            problems.push(format!("{python}: before: {:?}", before.run(&[])));
+        }
+        if after.run(&[]) != "the app\n" {
+            problems.push(format!(
+                "{python}: the app's colorsys.py was not noticed: runs {:?}",
+                after.run(&[])
+            ));
+        }
+        Ok(problems)
+    });
+    summaries.check();
 }
 
 #[test]
 fn a_damaged_cache_is_recovered_from() {
-    for_each_interpreter("a_damaged_cache_is_recovered_from", |python| {
+    let mut summaries = Summaries::new(test_name!());
+    for_each_interpreter(summaries.test, |python| {
         let scene = Scene::new("cache-damage");
         let app = greeting_app("greeting");
-        let first = match scene.build(python, &app.path, "first", &[]) {
-            Ok(built) => built,
-            Err(e) => return vec![e],
-        };
+        let first = scene.build(python, &app.path, "first", &[])?;
         // Every entry: one truncated, the next with a byte flipped, and so on.
-        for (n, entry) in pyfreeze_tests::list_tree(&scene.cache()).iter().enumerate() {
+        for (n, entry) in list_tree(&scene.cache()).iter().enumerate() {
             let path = scene.cache().join(entry);
             let Ok(mut bytes) = fs::read(&path) else {
                 continue;
@@ -267,35 +272,30 @@ fn a_damaged_cache_is_recovered_from() {
             }
             fs::write(&path, bytes).expect("damage an entry");
         }
-        let builds = (|| {
-            let repaired = scene.build(python, &app.path, "repaired", &[])?;
-            let again = scene.build(python, &app.path, "again", &[])?;
-            Ok::<_, String>((repaired, again))
-        })();
-        let (repaired, again) = match builds {
-            Ok(builds) => builds,
-            Err(e) => return vec![e],
-        };
+        let repaired = scene.build(python, &app.path, "repaired", &[])?;
+        let again = scene.build(python, &app.path, "again", &[])?;
+        summaries.take(python, &scene, "repaired", &repaired);
+        summaries.take(python, &scene, "again", &again);
         let mut problems = Vec::new();
-        if !matches!(repaired.compiled(), Some(n) if n >= 10) || repaired.bytes != first.bytes {
+        if repaired.bytes != first.bytes {
             problems.push(format!(
-                "{python}: the build after the damage should redo everything, the same: {}",
-                repaired.cache_line()
+                "{python}: the build after the damage should be the same as before it"
             ));
         }
-        if !again.all_cached() || again.bytes != first.bytes {
+        if again.bytes != first.bytes {
             problems.push(format!(
-                "{python}: the cache should be whole again: {}",
-                again.cache_line()
+                "{python}: the build with the cache whole again should be the same as the first"
             ));
         }
-        problems
+        Ok(problems)
     });
+    summaries.check();
 }
 
 #[test]
 fn concurrent_builds_share_a_cache() {
-    for_each_interpreter("concurrent_builds_share_a_cache", |python| {
+    let mut summaries = Summaries::new(test_name!());
+    for_each_interpreter(summaries.test, |python| {
         let scene = Scene::new("cache-concurrent");
         let app = greeting_app("greeting");
         let (one, two) = std::thread::scope(|scope| {
@@ -306,22 +306,23 @@ fn concurrent_builds_share_a_cache() {
                 two.join().expect("build thread"),
             )
         });
-        let (one, two) = match (one, two) {
-            (Ok(one), Ok(two)) => (one, two),
-            (one, two) => return one.err().into_iter().chain(two.err()).collect(),
-        };
+        let (one, two) = both(one, two)?;
         let mut problems = Vec::new();
         if one.bytes != two.bytes {
             problems.push(format!("{python}: the concurrent builds differ"));
         }
         match scene.build(python, &app.path, "three", &[]) {
-            Ok(third) if third.all_cached() && third.bytes == one.bytes => {}
-            Ok(third) => problems.push(format!(
-                "{python}: the build after them should be all cached: {}",
-                third.cache_line()
-            )),
+            Ok(third) => {
+                summaries.take(python, &scene, "three", &third);
+                if third.bytes != one.bytes {
+                    problems.push(format!(
+                        "{python}: the build after them differs from theirs"
+                    ));
+                }
+            }
             Err(e) => problems.push(e),
         }
-        problems
+        Ok(problems)
     });
+    summaries.check();
 }

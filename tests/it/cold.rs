@@ -2,11 +2,11 @@
 //! modules and their extension modules and libraries) is stored compressed, what the app
 //! imports is stored raw, and the compressed entries load and behave as CPython's do.
 
-use pyfreeze_tests::{write_app, AppDir, Interpreter, Status};
+use pyfreeze_tests::{
+    bundle_of, compare, for_each_interpreter, ls_json, test_name, write_app, AppDir, Case,
+    Interpreter, Status,
+};
 use serde_json::Value;
-
-use crate::ls::ls_json;
-use crate::{bundle_of, compare, for_each_interpreter, Case};
 
 const MAIN: &str = r#"import codecs
 import os
@@ -40,21 +40,15 @@ fn compression_of(
 
 #[test]
 fn cold_entries_are_compressed_and_load() {
-    for_each_interpreter("cold entries", |python: &Interpreter| {
-        let frozen = match bundle_of("cold", python, cold_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python: &Interpreter| {
+        let frozen = bundle_of("cold", python, cold_app)?;
         let mut problems = compare(
             python,
             &frozen.exe,
             &cold_app(),
             &Case::new(&[], Status::Code(0)),
         );
-        let ls = match ls_json(&frozen.exe) {
-            Ok(ls) => ls,
-            Err(e) => return vec![e],
-        };
+        let ls = ls_json(&frozen.exe)?;
         let expected: [(&str, &str, &str); 7] = [
             ("module", "__main__", "none"),
             ("module", "os", "none"),
@@ -74,6 +68,6 @@ fn cold_entries_are_compressed_and_load() {
                 ));
             }
         }
-        problems
+        Ok(problems)
     });
 }

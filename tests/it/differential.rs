@@ -2,30 +2,25 @@
 //! `python -E -s -S main.py` with the same interpreter: same stdout, same exit status, same
 //! stderr once paths are masked (tracebacks included, source lines and all).
 
-use pyfreeze_tests::{copy_example, Interpreter, Status};
+use pyfreeze_tests::{
+    bundle, compare, copy_example, for_each_interpreter, test_name, Case, Interpreter, Status,
+};
 
-use crate::{bundle, compare, for_each_interpreter, Case};
-
-fn differential(example: &str, cases: &[Case<'_>]) {
-    for_each_interpreter(
-        &format!("differential {example}"),
-        |python: &Interpreter| {
-            let frozen = match bundle(example, python) {
-                Ok(f) => f,
-                Err(e) => return vec![e],
-            };
-            let app = copy_example(example);
-            cases
-                .iter()
-                .flat_map(|case| compare(python, &frozen.exe, &app, case))
-                .collect()
-        },
-    );
+fn differential(test: &str, example: &str, cases: &[Case<'_>]) {
+    for_each_interpreter(test, |python: &Interpreter| {
+        let frozen = bundle(example, python)?;
+        let app = copy_example(example);
+        Ok(cases
+            .iter()
+            .flat_map(|case| compare(python, &frozen.exe, &app, case))
+            .collect())
+    });
 }
 
 #[test]
 fn hello_matches_cpython() {
     differential(
+        test_name!(),
         "hello",
         &[
             Case::new(&[], Status::Code(0)),
@@ -37,7 +32,11 @@ fn hello_matches_cpython() {
 
 #[test]
 fn package_app_matches_cpython() {
-    differential("package_app", &[Case::new(&[], Status::Code(0))]);
+    differential(
+        test_name!(),
+        "package_app",
+        &[Case::new(&[], Status::Code(0))],
+    );
 }
 
 const DOC: &str = r#"{"name": "Zo\u00eb", "b": {"c": [1, 2, {"d": null}]}, "a": 1.5}"#;
@@ -45,6 +44,7 @@ const DOC: &str = r#"{"name": "Zo\u00eb", "b": {"c": [1, 2, {"d": null}]}, "a": 
 #[test]
 fn cli_matches_cpython() {
     differential(
+        test_name!(),
         "cli",
         &[
             Case::new(&[], Status::Code(0)).stdin(DOC),

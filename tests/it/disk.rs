@@ -8,10 +8,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use pyfreeze_tests::{
-    freeze, list_tree, newest_interpreter, run_frozen_in, tempdir, write_app, AppDir, Status,
+    bundle_with, compare, for_each_interpreter, freeze, list_tree, newest_interpreter,
+    run_frozen_in, tempdir, test_name, write_app, AppDir, Case, Status,
 };
-
-use crate::{bundle_with, compare, for_each_interpreter, Case};
 
 const MAIN: &str = r#"import os, sys, pkgutil
 import importlib.resources as resources
@@ -102,7 +101,7 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn files_next_to_file_are_on_disk_when_asked() {
-    for_each_interpreter("files_next_to_file_are_on_disk_when_asked", |python| {
+    for_each_interpreter(test_name!(), |python| {
         let mut problems = Vec::new();
         for (target, args, expected) in [
             (".", &["app"][..], APP_FILES),
@@ -150,85 +149,79 @@ fn files_next_to_file_are_on_disk_when_asked() {
                 Err(e) => problems.push(format!("{python}: --collect-to-disk {target}: {e}")),
             }
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn concurrent_first_runs_share_the_cache_and_tampering_is_repaired() {
-    for_each_interpreter(
-        "concurrent_first_runs_share_the_cache_and_tampering_is_repaired",
-        |python| {
-            let frozen = match bundle_with("diskapp", python, &["--collect-to-disk", "."], app) {
-                Ok(f) => f,
-                Err(e) => return vec![e],
-            };
-            let app = app();
-            let cache = tempdir("cache");
-            let cache_path = cache.path().to_str().expect("utf-8 path");
-            let env = [("XDG_CACHE_HOME", Some(cache_path))];
-            let run = || run_frozen_in(&frozen.exe, &app.path, &["app"], None, &env);
-            let mut problems = Vec::new();
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_with("diskapp", python, &["--collect-to-disk", "."], app)?;
+        let app = app();
+        let cache = tempdir("cache");
+        let cache_path = cache.path().to_str().expect("utf-8 path");
+        let env = [("XDG_CACHE_HOME", Some(cache_path))];
+        let run = || run_frozen_in(&frozen.exe, &app.path, &["app"], None, &env);
+        let mut problems = Vec::new();
 
-            let first_runs = std::thread::scope(|scope| {
-                let runs: Vec<_> = (0..4).map(|_| scope.spawn(run)).collect();
-                runs.into_iter()
-                    .map(|r| r.join().expect("run thread"))
-                    .collect::<Vec<_>>()
-            });
-            let expected = &first_runs[0];
-            for out in &first_runs {
-                if out.status != Status::Code(0) || out.stdout != expected.stdout {
-                    problems.push(format!(
-                        "{python}: concurrent first runs differ\n{out}\n--- first ---\n{expected}"
-                    ));
-                }
+        let first_runs = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..4).map(|_| scope.spawn(run)).collect();
+            runs.into_iter()
+                .map(|r| r.join().expect("run thread"))
+                .collect::<Vec<_>>()
+        });
+        let expected = &first_runs[0];
+        for out in &first_runs {
+            if out.status != Status::Code(0) || out.stdout != expected.stdout {
+                problems.push(format!(
+                    "{python}: concurrent first runs differ\n{out}\n--- first ---\n{expected}"
+                ));
             }
-            if !expected.stdout.contains("name = demo") {
-                problems.push(format!("{python}: unexpected output\n{expected}"));
-            }
-            let dir = match cached_files(cache.path()) {
-                Ok((dir, files)) if files == APP_FILES => dir,
-                Ok((_, files)) => return vec![format!("{python}: cache holds {files:?}")],
-                Err(e) => return vec![format!("{python}: {e}")],
-            };
+        }
+        if !expected.stdout.contains("name = demo") {
+            problems.push(format!("{python}: unexpected output\n{expected}"));
+        }
+        let dir = match cached_files(cache.path()) {
+            Ok((dir, files)) if files == APP_FILES => dir,
+            Ok((_, files)) => return Err(format!("{python}: cache holds {files:?}").into()),
+            Err(e) => return Err(format!("{python}: {e}").into()),
+        };
 
-            let palette = dir.join("shapes/palette.txt");
-            let tampered: [(&str, &dyn Fn()); 3] = [
-                ("a changed file", &|| {
-                    fs::write(&palette, "tampered\n").expect("write");
-                }),
-                ("a removed file", &|| {
-                    fs::remove_file(&palette).expect("rm");
-                }),
-                ("an added file", &|| {
-                    fs::write(dir.join("shapes/extra.py"), "X = 1\n").expect("write");
-                }),
-            ];
-            for (what, tamper) in tampered {
-                tamper();
-                let out = run();
-                if out != *expected {
-                    problems.push(format!(
-                        "{python}: after {what} in the cache the app ran differently\n{out}"
-                    ));
-                }
-                match cached_files(cache.path()) {
-                    Ok((_, files)) if files == APP_FILES => {}
-                    Ok((_, files)) => {
-                        problems.push(format!("{python}: after {what} the cache holds {files:?}"))
-                    }
-                    Err(e) => problems.push(format!("{python}: after {what}: {e}")),
-                }
-                if fs::read_to_string(&palette).ok().as_deref() != Some("red green blue\n") {
-                    problems.push(format!(
-                        "{python}: after {what} palette.txt was not restored"
-                    ));
-                }
+        let palette = dir.join("shapes/palette.txt");
+        let tampered: [(&str, &dyn Fn()); 3] = [
+            ("a changed file", &|| {
+                fs::write(&palette, "tampered\n").expect("write");
+            }),
+            ("a removed file", &|| {
+                fs::remove_file(&palette).expect("rm");
+            }),
+            ("an added file", &|| {
+                fs::write(dir.join("shapes/extra.py"), "X = 1\n").expect("write");
+            }),
+        ];
+        for (what, tamper) in tampered {
+            tamper();
+            let out = run();
+            if out != *expected {
+                problems.push(format!(
+                    "{python}: after {what} in the cache the app ran differently\n{out}"
+                ));
             }
-            problems
-        },
-    );
+            match cached_files(cache.path()) {
+                Ok((_, files)) if files == APP_FILES => {}
+                Ok((_, files)) => {
+                    problems.push(format!("{python}: after {what} the cache holds {files:?}"))
+                }
+                Err(e) => problems.push(format!("{python}: after {what}: {e}")),
+            }
+            if fs::read_to_string(&palette).ok().as_deref() != Some("red green blue\n") {
+                problems.push(format!(
+                    "{python}: after {what} palette.txt was not restored"
+                ));
+            }
+        }
+        Ok(problems)
+    });
 }
 
 #[test]
@@ -286,11 +279,8 @@ fn the_build_hints_at_the_option_and_checks_its_argument() {
 
 #[test]
 fn nothing_is_written_without_the_option() {
-    for_each_interpreter("nothing_is_written_without_the_option", |python| {
-        let frozen = match bundle_with("diskapp", python, &[], app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_with("diskapp", python, &[], app)?;
         let home = tempdir("home");
         let home_path = home.path().to_str().expect("utf-8 path");
         let app = app();
@@ -310,6 +300,6 @@ fn nothing_is_written_without_the_option() {
         if !written.is_empty() {
             problems.push(format!("{python}: wrote {written:?} into HOME"));
         }
-        problems
+        Ok(problems)
     });
 }

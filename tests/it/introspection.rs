@@ -10,9 +10,10 @@
 //! paths relative to the app or the stdlib itself (`rel`, `masked` in `helper.py`), so that
 //! its stdout compares whole.
 
-use pyfreeze_tests::{run_frozen, write_app, AppDir, Status};
-
-use crate::{bundle_of, compare, for_each_interpreter, Case};
+use pyfreeze_tests::{
+    bundle_of, compare, for_each_interpreter, run_frozen, test_name, write_app, AppDir, Case,
+    Status,
+};
 
 const MAIN: &str = r#""""Introspection, imports and module identity, one mode per run (sys.argv[1])."""
 import sys
@@ -508,10 +509,7 @@ fn introspect_app() -> AppDir {
 /// where CPython finds them in files.
 fn compare_modes(test: &str, modes: &[(Case<'_>, Option<&str>)]) {
     for_each_interpreter(test, |python| {
-        let frozen = match bundle_of("introspect", python, introspect_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+        let frozen = bundle_of("introspect", python, introspect_app)?;
         let app = introspect_app();
         let mut problems = Vec::new();
         for (case, shows) in modes {
@@ -525,14 +523,14 @@ fn compare_modes(test: &str, modes: &[(Case<'_>, Option<&str>)]) {
                 ));
             }
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn tracebacks_inspect_linecache_warnings_faulthandler() {
     compare_modes(
-        "tracebacks_inspect_linecache_warnings_faulthandler",
+        test_name!(),
         &[
             (
                 Case::new(&["traceback"], Status::Code(1)),
@@ -562,7 +560,7 @@ fn tracebacks_inspect_linecache_warnings_faulthandler() {
 #[test]
 fn module_attributes_find_spec_failed_imports_reload_runpy() {
     compare_modes(
-        "module_attributes_find_spec_failed_imports_reload_runpy",
+        test_name!(),
         &[(Case::new(&["modules"], Status::Code(0)), None)],
     );
 }
@@ -570,7 +568,7 @@ fn module_attributes_find_spec_failed_imports_reload_runpy() {
 #[test]
 fn threads_asyncio_pickle_dataclasses_typing_enum() {
     compare_modes(
-        "threads_asyncio_pickle_dataclasses_typing_enum",
+        test_name!(),
         &[
             (
                 Case::new(&["threads"], Status::Code(0)),

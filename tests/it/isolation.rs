@@ -4,60 +4,23 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use pyfreeze_tests::{
-    copy_example, copy_executable, list_tree, python_dirs, run, run_frozen, run_frozen_in, tempdir,
-    unshare_unavailable, Interpreter, Output, Status, TempDir,
+    bundle, check_exact, copy_example, copy_executable, for_each_interpreter, list_tree,
+    run_frozen, run_frozen_in, tempdir, test_name, unshare_unavailable, Exact, Hidden, Interpreter,
+    Status, TempDir,
 };
-
-use crate::{bundle, for_each_interpreter};
-
-/// Mounts an empty tmpfs over every directory of `hide`, checks that `python` no longer
-/// runs, then execs `exe` with `args`.
-const HIDE_SCRIPT: &str = r#"
-exe=$1; python=$2; shift 2
-for dir in "$@"; do
-    mount -t tmpfs pyfreeze-hide "$dir" || { echo "could not mount a tmpfs over $dir" >&2; exit 97; }
-done
-if "$python" -c pass 2>/dev/null; then
-    echo "$python still runs with every Python directory hidden" >&2; exit 98
-fi
-exec "$exe" Ada
-"#;
-
-fn run_hidden(exe: &Path, python: &Interpreter, hide: &[PathBuf]) -> Output {
-    let mut cmd = Command::new("unshare");
-    cmd.args(["-mr", "sh", "-c", HIDE_SCRIPT, "sh"])
-        .arg(exe)
-        .arg(&python.path)
-        .args(hide)
-        .current_dir(exe.parent().expect("exe in a directory"));
-    run(cmd, None)
-}
 
 #[test]
 fn runs_with_python_hidden() {
-    let hide = python_dirs();
+    let test = test_name!();
+    let hidden = Hidden::python();
     let unshare = unshare_unavailable();
     if let Some(why) = &unshare {
-        eprintln!(
-            "runs_with_python_hidden: NOT hiding Python, only checking the normal run: {why}"
-        );
+        eprintln!("{test}: NOT hiding Python, only checking the normal run: {why}");
     }
-    for_each_interpreter("runs_with_python_hidden", |python| {
-        let frozen = match bundle("hello", python) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
-        for dir in &hide {
-            assert!(
-                !frozen.exe.starts_with(dir),
-                "{} is inside {}, which the test hides",
-                frozen.exe.display(),
-                dir.display()
-            );
-        }
+    for_each_interpreter(test, |python| {
+        let frozen = bundle("hello", python)?;
         let normal = run_frozen(&frozen.exe, &["Ada"], None, &[]);
         let mut problems = Vec::new();
         if normal.status != Status::Code(0) || !normal.stdout.contains("Hello, Ada!") {
@@ -66,25 +29,22 @@ fn runs_with_python_hidden() {
             ));
         }
         if unshare.is_none() {
-            let hidden = run_hidden(&frozen.exe, python, &hide);
-            if hidden != normal {
-                problems.push(format!(
-                    "{python}: with {} hidden, the frozen hello behaves differently\n\
-                     --- normal run ---\n{normal}\n--- Python hidden ---\n{hidden}",
-                    hide.iter()
-                        .map(|d| d.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
+            problems.extend(check_exact(
+                &format!(
+                    "{python}: the frozen hello with {} hidden vs its normal run",
+                    hidden.describe()
+                ),
+                &hidden.run(&frozen.exe, python, &["Ada"]),
+                &Exact::of(&normal),
+            ));
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn writes_nothing_at_run_time() {
-    for_each_interpreter("writes_nothing_at_run_time", |python| {
+    for_each_interpreter(test_name!(), |python| {
         let mut problems = Vec::new();
         for (example, args, stdin) in [
             ("hello", &["Ada"][..], None),
@@ -149,7 +109,7 @@ fn writes_nothing_at_run_time() {
                 ));
             }
         }
-        problems
+        Ok(problems)
     });
 }
 
@@ -206,11 +166,8 @@ const CLI_STDIN: &[u8] = br#"{"b": [1, 2], "a": "x"}"#;
 
 #[test]
 fn environment_and_cwd_cannot_hijack_imports() {
-    for_each_interpreter("environment_and_cwd_cannot_hijack_imports", |python| {
-        let frozen = match bundle("cli", python) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle("cli", python)?;
         let clean_cwd = tempdir("clean-cwd");
         let plain = run_frozen_in(
             &frozen.exe,
@@ -239,42 +196,38 @@ fn environment_and_cwd_cannot_hijack_imports() {
                  site or the current directory\n{hijacked}"
             ));
         }
-        if hijacked != plain {
-            problems.push(format!(
-                "{python}: the frozen cli behaves differently with PYTHON* variables set and \
-                 modules in its current directory\n--- plain ---\n{plain}\n--- hijack attempt ---\n{hijacked}"
-            ));
-        }
-        problems
+        problems.extend(check_exact(
+            &format!(
+                "{python}: the frozen cli with PYTHON* variables set and modules in its current \
+                 directory vs its plain run"
+            ),
+            &hijacked,
+            &Exact::of(&plain),
+        ));
+        Ok(problems)
     });
 }
 
 #[test]
 fn modules_next_to_the_executable_are_not_imported() {
-    for_each_interpreter(
-        "modules_next_to_the_executable_are_not_imported",
-        |python| {
-            let frozen = match bundle("cli", python) {
-                Ok(f) => f,
-                Err(e) => return vec![e],
-            };
-            let plain = run_frozen(&frozen.exe, CLI_ARGS, Some(CLI_STDIN), &[]);
-            let (dir, exe) = copy_executable(&frozen.exe);
-            write_hijack_modules(dir.path());
-            let out = run_frozen(&exe, CLI_ARGS, Some(CLI_STDIN), &[]);
-            let mut problems = Vec::new();
-            if out.stdout.contains("hijacked") || out.stderr.contains("hijacked") {
-                problems.push(format!(
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle("cli", python)?;
+        let plain = run_frozen(&frozen.exe, CLI_ARGS, Some(CLI_STDIN), &[]);
+        let (dir, exe) = copy_executable(&frozen.exe);
+        write_hijack_modules(dir.path());
+        let out = run_frozen(&exe, CLI_ARGS, Some(CLI_STDIN), &[]);
+        let mut problems = Vec::new();
+        if out.stdout.contains("hijacked") || out.stderr.contains("hijacked") {
+            problems.push(format!(
                 "{python}: the frozen cli imported a module that sits next to its executable\n{out}"
             ));
-            }
-            if out.status != Status::Code(0) || out.stdout != plain.stdout {
-                problems.push(format!(
-                    "{python}: with modules next to it, the frozen cli behaves differently\n\
+        }
+        if out.status != Status::Code(0) || out.stdout != plain.stdout {
+            problems.push(format!(
+                "{python}: with modules next to it, the frozen cli behaves differently\n\
                  --- plain ---\n{plain}\n--- with modules next to it ---\n{out}"
-                ));
-            }
-            problems
-        },
-    );
+            ));
+        }
+        Ok(problems)
+    });
 }

@@ -10,9 +10,10 @@
 
 use std::path::Path;
 
-use pyfreeze_tests::{run_frozen_in, run_python, write_app, AppDir, Interpreter, Output, Status};
-
-use crate::{bundle_of, bundle_with, compare, compare_to, for_each_interpreter, Case};
+use pyfreeze_tests::{
+    bundle_of, bundle_with, check_exact, compare, compare_to, for_each_interpreter, run_frozen_in,
+    run_python, test_name, write_app, AppDir, Case, Exact, Status,
+};
 
 const APP: &str = r#"import multiprocessing
 import os
@@ -248,31 +249,19 @@ fn mp_app() -> AppDir {
 /// exact stdout is given, checks the frozen app's too: what the comparison stands on.
 fn differential(test: &str, cases: &[(Case<'_>, Option<&str>)]) {
     for_each_interpreter(test, |python| {
-        let frozen = match bundle_of("mpapp", python, mp_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+        let frozen = bundle_of("mpapp", python, mp_app)?;
         let app = mp_app();
         let mut problems = Vec::new();
         for (case, stdout) in cases {
             problems.extend(compare(python, &frozen.exe, &app, case));
             if let Some(stdout) = stdout {
                 let out = run_frozen_in(&frozen.exe, &app.path, case.args, None, &[]);
-                let what = format!("frozen app {:?}", case.args);
-                problems.extend(expect_stdout(python, &what, &out, stdout));
+                let what = format!("{python}: frozen app {:?}", case.args);
+                problems.extend(check_exact(&what, &out, &Exact::clean(stdout)));
             }
         }
-        problems
+        Ok(problems)
     });
-}
-
-/// The problem if `out` is not a clean exit with exactly `stdout`.
-fn expect_stdout(python: &Interpreter, what: &str, out: &Output, stdout: &str) -> Option<String> {
-    (out.status != Status::Code(0) || out.stdout != stdout || !out.stderr.is_empty()).then(|| {
-        format!(
-            "{python}: {what}: expected exit 0, nothing on stderr and\n{stdout}\n--- got ---\n{out}"
-        )
-    })
 }
 
 const POOL_STDOUT: &str = "sum of squares: 20540\n\
@@ -286,7 +275,7 @@ tasks ran in the workers: True\n";
 fn spawn_pool_starts_exactly_its_workers() {
     // other freezers need multiprocessing.freeze_support(); here it changes nothing
     differential(
-        "spawn_pool_starts_exactly_its_workers",
+        test_name!(),
         &[
             (Case::new(&["pool"], Status::Code(0)), Some(POOL_STDOUT)),
             (
@@ -305,7 +294,7 @@ producer exit code 0\n\
 re-runs of the script as __mp_main__: 3\n\
 processes that ran the app's main block: 0\n";
     differential(
-        "forkserver_pool_and_process",
+        test_name!(),
         &[(Case::new(&["forkserver"], Status::Code(0)), Some(stdout))],
     );
 }
@@ -317,7 +306,7 @@ child SpawnProcess-1: grandchild exit code 0\n\
 child exit code 0\n\
 re-runs of the script as __mp_main__: 2\n";
     differential(
-        "queues_and_nested_processes",
+        test_name!(),
         &[
             (Case::new(&["queues"], Status::Code(0)), None),
             (Case::new(&["nested"], Status::Code(0)), Some(nested)),
@@ -328,7 +317,7 @@ re-runs of the script as __mp_main__: 2\n";
 #[test]
 fn process_pool_executor() {
     differential(
-        "process_pool_executor",
+        test_name!(),
         &[(Case::new(&["executor"], Status::Code(0)), None)],
     );
 }
@@ -338,7 +327,7 @@ fn exception_in_a_worker_shows_its_source_lines() {
     // the worker's traceback travels to the parent as text, with the source lines of the
     // script it re-ran as __mp_main__: equal to CPython's once paths are masked
     differential(
-        "exception_in_a_worker_shows_its_source_lines",
+        test_name!(),
         &[(Case::new(&["pool-error"], Status::Code(1)), None)],
     );
 }
@@ -348,7 +337,7 @@ fn resource_tracker_cleans_up() {
     // shared memory and a lock used by a spawned child, a semaphore: all registered with
     // the resource tracker, a process of the bundle, and released without a warning
     differential(
-        "resource_tracker_cleans_up",
+        test_name!(),
         &[(
             Case::new(&["resources"], Status::Code(0)),
             Some("shared memory holds b'hello' exit code 0\nsemaphore value 1\n"),
@@ -358,11 +347,8 @@ fn resource_tracker_cleans_up() {
 
 #[test]
 fn resource_tracker_reports_and_removes_a_leak() {
-    for_each_interpreter("resource_tracker_reports_and_removes_a_leak", |python| {
-        let frozen = match bundle_of("mpapp", python, mp_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("mpapp", python, mp_app)?;
         let app = mp_app();
         let reference = run_python(python, &app.path, &["main.py", "leak"], None, &[]);
         let leaked = run_frozen_in(&frozen.exe, &app.path, &["leak"], None, &[]);
@@ -385,18 +371,15 @@ fn resource_tracker_reports_and_removes_a_leak() {
                 ));
             }
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn module_entry_point_children() {
     // `--entry main`: the children re-run it by module name, through the bundle's finder
-    for_each_interpreter("module_entry_point_children", |python| {
-        let frozen = match bundle_with("mpapp", python, &["--entry", "main"], mp_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_with("mpapp", python, &["--entry", "main"], mp_app)?;
         let app = mp_app();
         let mut problems = Vec::new();
         for case in [
@@ -412,13 +395,12 @@ fn module_entry_point_children() {
             ));
         }
         let pool = run_frozen_in(&frozen.exe, &app.path, &["pool"], None, &[]);
-        problems.extend(expect_stdout(
-            python,
-            "Pool(4), module entry",
+        problems.extend(check_exact(
+            &format!("{python}: Pool(4), module entry"),
             &pool,
-            POOL_STDOUT,
+            &Exact::clean(POOL_STDOUT),
         ));
-        problems
+        Ok(problems)
     });
 }
 
@@ -458,11 +440,8 @@ const NOT_HELPERS: &[&[&str]] = &[
 
 #[test]
 fn bundle_runs_again_with_the_apps_arguments() {
-    for_each_interpreter("bundle_runs_again_with_the_apps_arguments", |python| {
-        let frozen = match bundle_of("mpapp", python, mp_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("mpapp", python, mp_app)?;
         let app = mp_app();
         let mut problems = compare(
             python,
@@ -481,18 +460,16 @@ fn bundle_runs_again_with_the_apps_arguments() {
         // subprocess.run([sys.executable, "-c", "print(1)", "a b"]) runs the app again
         let rerun = run_frozen_in(&frozen.exe, &app.path, &["rerun"], None, &[]);
         let expected = "re-run said \"arguments: ['-c', 'print(1)', 'a b']\\n\" exit code 0\n";
-        problems.extend(expect_stdout(
-            python,
-            "subprocess with sys.executable",
+        problems.extend(check_exact(
+            &format!("{python}: subprocess with sys.executable"),
             &rerun,
-            expected,
+            &Exact::clean(expected),
         ));
         let print1 = run_frozen_in(&frozen.exe, &app.path, &["-c", "print(1)"], None, &[]);
-        problems.extend(expect_stdout(
-            python,
-            "-c print(1)",
+        problems.extend(check_exact(
+            &format!("{python}: -c print(1)"),
             &print1,
-            "arguments: ['-c', 'print(1)']\n",
+            &Exact::clean("arguments: ['-c', 'print(1)']\n"),
         ));
         // the exact command line of the resource tracker is one (reading fd 0, at its end
         // at once), and the app does not run
@@ -504,12 +481,11 @@ fn bundle_runs_again_with_the_apps_arguments() {
             "from multiprocessing.resource_tracker import main;main(0)",
         ];
         let out = run_frozen_in(&frozen.exe, &app.path, &tracker, None, &[]);
-        problems.extend(expect_stdout(
-            python,
-            "the resource tracker's command line",
+        problems.extend(check_exact(
+            &format!("{python}: the resource tracker's command line"),
             &out,
-            "",
+            &Exact::clean(""),
         ));
-        problems
+        Ok(problems)
     });
 }

@@ -13,19 +13,19 @@
 //!   so) when the library is gone at build time; bundled with its library otherwise, and
 //!   still working once the library file has been moved away.
 
-use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyfreeze_tests::{
-    freeze, interpreters, newest_interpreter, python_dirs, run, run_frozen, run_python, tempdir,
-    unshare_unavailable, write_app, AppDir, Frozen, Interpreter, Output, Status,
+    assert_no_problems, bundle_of, c_toolchain, cc, check_exact, compare, for_each_interpreter,
+    for_each_of, freeze, ls_json, newest_and_3_8, newest_interpreter, reference_problems, run,
+    run_frozen, run_python, system_libraries, tempdir, test_name, unavailable, unshare_unavailable,
+    write_app, AppDir, Case, Exact, Frozen, Hidden, Interpreter, Output, Status, HIDDEN_LIBRARIES,
+    LIBRARY_DIRS,
 };
 use serde_json::Value;
-
-use crate::{bundle_of, compare, for_each_interpreter, Case};
 
 // ---------------------------------------------------------------------------------------
 // The app
@@ -185,169 +185,14 @@ fn report_problems(python: &Interpreter, reference: &Output) -> Option<String> {
     reference_problems(python, "the native app", reference, REPORT_MUST_HAVE)
 }
 
-/// Why the reference run of `app` is not what a comparison with it can stand on (exit
-/// status 0, stdout containing each of `must_have`), if it is not.
-pub(crate) fn reference_problems(
-    python: &Interpreter,
-    app: &str,
-    reference: &Output,
-    must_have: &[&str],
-) -> Option<String> {
-    let missing: Vec<&&str> = must_have
-        .iter()
-        .filter(|line| !reference.stdout.contains(**line))
-        .collect();
-    (reference.status != Status::Code(0) || !missing.is_empty()).then(|| {
-        format!(
-            "{python}: the REFERENCE run of {app} is not as the test expects (status 0, \
-             stdout containing {missing:?}): a broken interpreter or package?\n{reference}"
-        )
-    })
-}
-
-// ---------------------------------------------------------------------------------------
-// Hiding Python and the system libraries
-// ---------------------------------------------------------------------------------------
-
-/// The libraries hidden from a frozen app: exact file names, or a prefix ending in `*`.
-const HIDDEN_LIBRARIES: &[&str] = &[
-    "libssl.so.3",
-    "libcrypto.so.3",
-    "libffi.so.*",
-    "libsqlite3.so.0",
-    "liblzma.so.5",
-    "libz.so.1",
-    "libbz2.so.1.0",
-];
-
-const LIBRARY_DIRS: &[&str] = &["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu"];
-
-/// The real files (symbolic links resolved, each once) of [`HIDDEN_LIBRARIES`] in
-/// [`LIBRARY_DIRS`], as found on this machine now.
-fn system_libraries() -> Vec<PathBuf> {
-    let mut found = BTreeSet::new();
-    for dir in LIBRARY_DIRS {
-        let Ok(entries) = fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let wanted = HIDDEN_LIBRARIES.iter().any(|pattern| {
-                pattern
-                    .strip_suffix('*')
-                    .map_or(name == *pattern, |prefix| name.starts_with(prefix))
-            });
-            if !wanted {
-                continue;
-            }
-            if let Ok(real) = fs::canonicalize(entry.path()) {
-                if real.is_file() {
-                    found.insert(real);
-                }
-            }
-        }
-    }
-    found.into_iter().collect()
-}
-
-/// `sh -c` script: `exe python ndirs dir... nfiles file... args...`. Mounts a tmpfs over
-/// each directory and `/dev/null` over each file, checks that every file now reads as empty
-/// and that `python` no longer starts, then execs `exe args...`.
-const HIDE_SCRIPT: &str = r#"
-exe=$1; python=$2; n=$3; shift 3
-while [ "$n" -gt 0 ]; do
-    mount -t tmpfs pyfreeze-hide "$1" || { echo "could not mount a tmpfs over $1" >&2; exit 97; }
-    shift; n=$((n - 1))
-done
-n=$1; shift
-while [ "$n" -gt 0 ]; do
-    mount --bind /dev/null "$1" || { echo "could not mount /dev/null over $1" >&2; exit 96; }
-    if test -s "$1"; then echo "$1 still has contents after hiding it" >&2; exit 95; fi
-    shift; n=$((n - 1))
-done
-if "$python" -c pass 2>/dev/null; then
-    echo "$python still runs with every Python directory hidden" >&2; exit 98
-fi
-exec "$exe" "$@"
-"#;
-
-/// The dynamic loader's cache. Hidden too: `ctypes.util.find_library` would otherwise
-/// find the hidden libraries' names in it (through `ldconfig -p`) even if the bundle did
-/// not answer for them.
-const LD_SO_CACHE: &str = "/etc/ld.so.cache";
-
-/// What hiding takes away: the Python directories, and the system libraries (with the
-/// loader's cache).
-pub(crate) struct Hidden {
-    dirs: Vec<PathBuf>,
-    files: Vec<PathBuf>,
-}
-
-impl Hidden {
-    pub(crate) fn find() -> Self {
-        let mut files = system_libraries();
-        if let Ok(cache) = fs::canonicalize(LD_SO_CACHE) {
-            if cache.is_file() {
-                files.push(cache);
-            }
-        }
-        Hidden {
-            dirs: python_dirs(),
-            files,
-        }
-    }
-
-    /// Hides `dir` too (a virtualenv, say).
-    pub(crate) fn hide_dir(&mut self, dir: &Path) {
-        self.dirs.push(dir.to_owned());
-    }
-
-    pub(crate) fn describe(&self) -> String {
-        self.dirs
-            .iter()
-            .chain(&self.files)
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// Runs `exe args` in a new user and mount namespace where everything in `self` is
-    /// hidden and `python` (checked) no longer starts.
-    pub(crate) fn run(&self, exe: &Path, python: &Interpreter, args: &[&str]) -> Output {
-        for dir in &self.dirs {
-            assert!(
-                !exe.starts_with(dir),
-                "{} is inside {}, which the test hides",
-                exe.display(),
-                dir.display()
-            );
-        }
-        let mut cmd = Command::new("unshare");
-        cmd.args(["-mr", "sh", "-c", HIDE_SCRIPT, "sh"])
-            .arg(exe)
-            .arg(&python.path)
-            .arg(self.dirs.len().to_string())
-            .args(&self.dirs)
-            .arg(self.files.len().to_string())
-            .args(&self.files)
-            .args(args)
-            .current_dir(exe.parent().expect("exe in a directory"))
-            .env_remove("FORCE_COLOR");
-        run(cmd, None)
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // 1. The stdlib's native modules, compared with CPython
 // ---------------------------------------------------------------------------------------
 
 #[test]
 fn native_stdlib_modules_match_cpython() {
-    for_each_interpreter("native_stdlib_modules_match_cpython", |python| {
-        let frozen = match native_bundle(python) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = native_bundle(python)?;
         let app = native_app();
         let mut problems: Vec<String> = report_problems(python, &native_reference(python, &[]))
             .into_iter()
@@ -358,7 +203,7 @@ fn native_stdlib_modules_match_cpython() {
             &app,
             &Case::new(&[], Status::Code(0)),
         ));
-        problems
+        Ok(problems)
     });
 }
 
@@ -368,48 +213,37 @@ fn native_stdlib_modules_match_cpython() {
 
 #[test]
 fn native_stdlib_modules_run_with_python_and_libraries_hidden() {
+    let test = test_name!();
     if let Some(why) = unshare_unavailable() {
-        eprintln!(
-            "native_stdlib_modules_run_with_python_and_libraries_hidden: SKIPPED, cannot hide \
-             anything: {why}"
-        );
-        return;
+        panic!("{test}: cannot hide anything: {why}");
     }
-    let hidden = Hidden::find();
-    eprintln!(
-        "native_stdlib_modules_run_with_python_and_libraries_hidden: hiding {}",
-        hidden.describe()
-    );
+    let hidden = Hidden::python_and_libraries();
+    eprintln!("{test}: hiding {}", hidden.describe());
     if system_libraries().is_empty() {
         eprintln!(
-            "native_stdlib_modules_run_with_python_and_libraries_hidden: none of {HIDDEN_LIBRARIES:?} \
+            "{test}: none of {HIDDEN_LIBRARIES:?} \
              is in {LIBRARY_DIRS:?}: only Python is hidden"
         );
     }
-    for_each_interpreter(
-        "native_stdlib_modules_run_with_python_and_libraries_hidden",
-        |python| {
-            let frozen = match native_bundle(python) {
-                Ok(f) => f,
-                Err(e) => return vec![e],
-            };
-            let reference = native_reference(python, &[]);
-            if let Some(problem) = report_problems(python, &reference) {
-                return vec![problem];
-            }
-            let out = hidden.run(&frozen.exe, python, &[]);
-            if out == reference {
-                Vec::new()
-            } else {
-                vec![format!(
-                    "{python}: with {} hidden, the frozen native app does not print what \
-                     `python -E -s -S main.py` prints unhidden\n--- CPython, nothing hidden ---\n\
-                     {reference}\n--- frozen, hidden ---\n{out}",
-                    hidden.describe()
-                )]
-            }
-        },
-    );
+    for_each_interpreter(test, |python| {
+        let frozen = native_bundle(python)?;
+        let reference = native_reference(python, &[]);
+        if let Some(problem) = report_problems(python, &reference) {
+            return Err(problem.into());
+        }
+        let out = hidden.run(&frozen.exe, python, &[]);
+        Ok(check_exact(
+            &format!(
+                "{python}: the frozen native app with {} hidden vs `python -E -s -S main.py` \
+                 with nothing hidden",
+                hidden.describe()
+            ),
+            &out,
+            &Exact::of(&reference),
+        )
+        .into_iter()
+        .collect())
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -419,16 +253,8 @@ fn native_stdlib_modules_run_with_python_and_libraries_hidden() {
 /// A self-signed certificate for `localhost` and its key, made with the `openssl` command,
 /// in a fresh directory; or why it cannot be made here.
 fn self_signed_certificate() -> Result<(pyfreeze_tests::TempDir, PathBuf, PathBuf), String> {
-    match Command::new("openssl").arg("version").output() {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => {
-            return Err(format!(
-                "`openssl version` failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
-        Err(e) => return Err(format!("no `openssl` command: {e}")),
+    if let Some(why) = unavailable("openssl", &["version"]) {
+        return Err(why);
     }
     let dir = tempdir("tls-cert");
     let cert = dir.path().join("cert.pem");
@@ -450,47 +276,29 @@ fn self_signed_certificate() -> Result<(pyfreeze_tests::TempDir, PathBuf, PathBu
 
 #[test]
 fn tls_handshake_with_python_and_libraries_hidden() {
-    let (_dir, cert, key) = match self_signed_certificate() {
-        Ok(made) => made,
-        Err(why) => {
-            eprintln!("tls_handshake_with_python_and_libraries_hidden: SKIPPED: {why}");
-            return;
-        }
-    };
+    let test = test_name!();
+    let (_dir, cert, key) = self_signed_certificate()
+        .unwrap_or_else(|why| panic!("{test}: cannot make a certificate: {why}"));
     let unshare = unshare_unavailable();
     if let Some(why) = &unshare {
         eprintln!(
-            "tls_handshake_with_python_and_libraries_hidden: NOT hiding anything, only checking \
+            "{test}: NOT hiding anything, only checking \
              the normal run: {why}"
         );
     }
-    let hidden = Hidden::find();
+    let hidden = Hidden::python_and_libraries();
     let cert = cert.to_str().expect("utf-8 path");
     let key = key.to_str().expect("utf-8 path");
     let args = ["tls", cert, key];
-    let newest = newest_interpreter();
-    let mut pythons = vec![newest];
-    pythons.extend(
-        interpreters()
-            .iter()
-            .filter(|p| p.version_info.1 == 8 && *p != newest),
-    );
-    let mut problems = Vec::new();
-    for python in pythons {
-        let frozen = match native_bundle(python) {
-            Ok(f) => f,
-            Err(e) => {
-                problems.push(e);
-                continue;
-            }
-        };
+    for_each_of(test, newest_and_3_8(test), |python| {
+        let frozen = native_bundle(python)?;
+        let mut problems = Vec::new();
         let reference = native_reference(python, &args);
-        if reference.status != Status::Code(0) || reference.stdout != TLS_EXPECTED {
-            problems.push(format!(
-                "{python}: the REFERENCE TLS run is not as the test expects (a broken case?)\n\
-                 --- expected stdout ---\n{TLS_EXPECTED}\n--- got ---\n{reference}"
-            ));
-        }
+        problems.extend(check_exact(
+            &format!("{python}: the REFERENCE TLS run (a broken case?)"),
+            &reference,
+            &Exact::clean(TLS_EXPECTED),
+        ));
         let out = if unshare.is_none() {
             hidden.run(&frozen.exe, python, &args)
         } else {
@@ -501,30 +309,13 @@ fn tls_handshake_with_python_and_libraries_hidden() {
         } else {
             "with nothing hidden".to_owned()
         };
-        eprintln!(
-            "tls_handshake_with_python_and_libraries_hidden: {python}: {}",
-            if out.status == Status::Code(0) && out.stdout == TLS_EXPECTED {
-                "ok"
-            } else {
-                "FAILED"
-            }
-        );
-        if out.status != Status::Code(0)
-            || out.stdout != TLS_EXPECTED
-            || out.stderr != reference.stderr
-        {
-            problems.push(format!(
-                "{python}: the frozen app's TLS handshake {what} went wrong\n\
-                 --- expected stdout ---\n{TLS_EXPECTED}\n--- got ---\n{out}"
-            ));
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "tls_handshake_with_python_and_libraries_hidden: {} problem(s):\n\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
+        problems.extend(check_exact(
+            &format!("{python}: the frozen app's TLS handshake {what}"),
+            &out,
+            &Exact::new(Status::Code(0), TLS_EXPECTED, &reference.stderr),
+        ));
+        Ok(problems)
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -533,7 +324,7 @@ fn tls_handshake_with_python_and_libraries_hidden() {
 
 /// The `entries` of `pyfreeze ls --json` for the bundle `exe`.
 fn ls_entries(exe: &Path) -> Result<Vec<Value>, String> {
-    let value = crate::ls::ls_json(exe)?;
+    let value = ls_json(exe)?;
     match value.get("entries") {
         Some(Value::Array(items)) => Ok(items.clone()),
         _ => Err(format!(
@@ -631,15 +422,9 @@ const GLIBC: &[&str] = &["libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2"];
 
 #[test]
 fn ls_shows_libraries_and_what_needs_them() {
-    for_each_interpreter("ls_shows_libraries_and_what_needs_them", |python| {
-        let frozen = match native_bundle(python) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
-        let entries = match ls_entries(&frozen.exe) {
-            Ok(e) => e,
-            Err(e) => return vec![format!("{python}: {e}")],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = native_bundle(python)?;
+        let entries = ls_entries(&frozen.exe).map_err(|e| format!("{python}: {e}"))?;
         let mut problems = check_libraries(
             python,
             &entries,
@@ -663,7 +448,7 @@ fn ls_shows_libraries_and_what_needs_them() {
                 "{python}: pyfreeze ls --json lists no libffi.so.* library needed by _ctypes"
             ));
         }
-        problems
+        Ok(problems)
     });
 }
 
@@ -701,71 +486,12 @@ else:
     print("pfzhere answer", pfzhere.answer())
 "#;
 
-/// `python -c <code>`'s stdout, trimmed, or why it failed.
-fn python_says(python: &Interpreter, code: &str) -> Result<String, String> {
-    let mut cmd = Command::new(&python.path);
-    cmd.args(["-E", "-s", "-S", "-c", code]);
-    let out = run(cmd, None);
-    if out.status == Status::Code(0) {
-        Ok(out.stdout.trim().to_owned())
-    } else {
-        Err(format!(
-            "`{} -c {code:?}` failed\n{out}",
-            python.path.display()
-        ))
-    }
-}
-
-/// Runs `cc args` in `dir`; panics with its output if it fails.
-pub(crate) fn cc(dir: &Path, args: &[&OsStr]) {
-    let mut cmd = Command::new("cc");
-    cmd.args(args).current_dir(dir);
-    let out = run(cmd, None);
-    assert!(
-        out.status == Status::Code(0),
-        "`cc {}` failed\n{out}",
-        args.iter()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-}
-
-/// Why C extension modules cannot be built here for `python`, or its include directory
-/// and extension suffix.
-pub(crate) fn c_toolchain(python: &Interpreter) -> Result<(PathBuf, String), String> {
-    match Command::new("cc").arg("--version").output() {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => return Err(format!("`cc --version` failed ({})", out.status)),
-        Err(e) => return Err(format!("no `cc` command: {e}")),
-    }
-    let include = PathBuf::from(python_says(
-        python,
-        "import sysconfig; print(sysconfig.get_paths()['include'])",
-    )?);
-    if !include.join("Python.h").is_file() {
-        return Err(format!(
-            "{python} has no {}",
-            include.join("Python.h").display()
-        ));
-    }
-    let suffix = python_says(
-        python,
-        "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))",
-    )?;
-    Ok((include, suffix))
-}
-
 #[test]
 fn extension_libraries_missing_and_bundled() {
+    let test = test_name!();
     let python = newest_interpreter();
-    let (include, suffix) = match c_toolchain(python) {
-        Ok(found) => found,
-        Err(why) => {
-            eprintln!("extension_libraries_missing_and_bundled: SKIPPED: {why}");
-            return;
-        }
-    };
+    let (include, suffix) =
+        c_toolchain(python).unwrap_or_else(|why| panic!("{test}: needs a C toolchain: {why}"));
     // <tmp>/extensions/main.py + the two extension modules; <tmp>/gone/libpfzmissing.so.1
     // (deleted once linked), <tmp>/lib/libpfzpresent.so.1 (moved away before the frozen run).
     let app = write_app("extensions", &[("main.py", EXTENSIONS_MAIN)]);
@@ -883,17 +609,14 @@ fn extension_libraries_missing_and_bundled() {
          run proves nothing)\n{after}"
     );
     let out = run_frozen(&frozen.exe, &[], None, &[]);
-    if out.status != Status::Code(0) || out.stdout != expected || !out.stderr.is_empty() {
-        problems.push(format!(
+    problems.extend(check_exact(
+        &format!(
             "{python}: the frozen extensions app (libpfzmissing.so.1 never there, \
-             libpfzpresent.so.1 moved away after the build) should print what CPython printed \
-             with libpfzpresent.so.1 in place\n--- expected stdout ---\n{expected}\n--- got ---\n{out}"
-        ));
-    }
-    assert!(
-        problems.is_empty(),
-        "extension_libraries_missing_and_bundled: {} problem(s):\n\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
+             libpfzpresent.so.1 moved away after the build) vs CPython with libpfzpresent.so.1 \
+             in place"
+        ),
+        &out,
+        &Exact::clean(expected),
+    ));
+    assert_no_problems(test, &problems);
 }

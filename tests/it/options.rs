@@ -6,39 +6,16 @@
 //! the comparison stands on is checked on the frozen app itself.
 //!
 //! The apps are tiny and each build is shared (see [`bundle_with`]): the `probe` app serves
-//! the optimisation, `--no-source` and isolation tests (and the stub error tests), the `tool`
-//! app every `--entry` test.
+//! the optimisation, `--no-source` and isolation tests, the `tool` app every `--entry` test.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use pyfreeze_tests::{
-    list_tree, mask_frozen, mask_reference, pyfreeze, run_frozen, run_python, scratch_root,
-    tempdir, write_app, AppDir, Frozen, Interpreter, Output, Status,
+    both, bundle_with, check_exact, compare_to, for_each_interpreter, list_tree, listed_entries,
+    mask_frozen, mask_reference, pyfreeze, run_frozen, run_python, scratch_root, tempdir,
+    test_name, write_app, AppDir, Case, Exact, Frozen, Interpreter, Output, Status, Stop,
 };
-
-use crate::ls::listed_entries;
-use crate::{bundle_with, compare_to, for_each_interpreter, Case};
-
-/// Checks one run of the frozen `exe` against exactly the status, stdout and stderr expected
-/// of it; returns the problem, if any.
-fn expect_run(
-    python: &Interpreter,
-    exe: &Path,
-    args: &[&str],
-    status: Status,
-    stdout: &str,
-    stderr: &str,
-) -> Option<String> {
-    let out = run_frozen(exe, args, None, &[]);
-    (out.status != status || out.stdout != stdout || out.stderr != stderr).then(|| {
-        format!(
-            "{python}: frozen {} {args:?}: expected {status}\n--- expected stdout ---\n{stdout}\n\
-             --- expected stderr ---\n{stderr}\n--- got ---\n{out}",
-            exe.display()
-        )
-    })
-}
 
 /// Whether `out` is exactly an uncaught `ModuleNotFoundError` for `module`: exit status 1,
 /// nothing on stdout, a traceback ending with CPython's message.
@@ -131,32 +108,26 @@ fn entry_matches_cpython(
     expected: (&str, &str),
 ) {
     for_each_interpreter(test, |python| {
-        let frozen = match bundle_with("tool", python, &["--entry", entry], tool_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+        let frozen = bundle_with("tool", python, &["--entry", entry], tool_app)?;
         let app = tool_app();
         let mut problems: Vec<String> = cases
             .iter()
             .flat_map(|case| compare_to(python, start, &frozen.exe, &app, case))
             .collect();
         let first = &cases[0];
-        problems.extend(expect_run(
-            python,
-            &frozen.exe,
-            first.args,
-            first.expect,
-            expected.0,
-            expected.1,
+        problems.extend(check_exact(
+            &format!("{python}: frozen, arguments {:?}", first.args),
+            &run_frozen(&frozen.exe, first.args, None, &[]),
+            &Exact::new(first.expect, expected.0, expected.1),
         ));
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn entry_module_runs_like_python_m() {
     entry_matches_cpython(
-        "entry_module_runs_like_python_m",
+        test_name!(),
         "tool.cli",
         &["-m", "tool.cli"],
         &[
@@ -174,7 +145,7 @@ fn entry_module_runs_like_python_m() {
 #[test]
 fn entry_package_runs_its_dunder_main_like_python_m() {
     entry_matches_cpython(
-        "entry_package_runs_its_dunder_main_like_python_m",
+        test_name!(),
         "tool",
         &["-m", "tool"],
         &[
@@ -194,11 +165,8 @@ const CONSOLE_SCRIPT: &str = "import sys; from tool.cli import main; sys.exit(ma
 
 #[test]
 fn entry_function_exits_with_its_result() {
-    for_each_interpreter("entry_function_exits_with_its_result", |python| {
-        let frozen = match bundle_with("tool", python, &["--entry", "tool.cli:main"], tool_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_with("tool", python, &["--entry", "tool.cli:main"], tool_app)?;
         let app = tool_app();
         let mut problems = Vec::new();
         for case in [
@@ -224,23 +192,20 @@ fn entry_function_exits_with_its_result() {
             ("text", Status::Code(1), "main() failed: text\n"),
         ] {
             let stdout = format!("{init}main() called in tool.cli ['{mode}']\n");
-            problems.extend(expect_run(
-                python,
-                &frozen.exe,
-                &[mode],
-                status,
-                &stdout,
-                stderr,
+            problems.extend(check_exact(
+                &format!("{python}: frozen, arguments [{mode:?}]"),
+                &run_frozen(&frozen.exe, &[mode], None, &[]),
+                &Exact::new(status, &stdout, stderr),
             ));
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn entry_file_runs_that_script() {
     entry_matches_cpython(
-        "entry_file_runs_that_script",
+        test_name!(),
         "other.py",
         &["other.py"],
         &[
@@ -259,7 +224,7 @@ fn entry_file_runs_that_script() {
 #[test]
 fn entry_file_in_a_subdirectory_imports_its_siblings() {
     entry_matches_cpython(
-        "entry_file_in_a_subdirectory_imports_its_siblings",
+        test_name!(),
         "scripts/run.py",
         &["scripts/run.py"],
         &[Case::new(&["z"], Status::Code(7))],
@@ -272,62 +237,57 @@ fn entry_file_in_a_subdirectory_imports_its_siblings() {
 
 #[test]
 fn single_file_app_is_written_to_dist_in_the_current_directory() {
-    for_each_interpreter(
-        "single_file_app_is_written_to_dist_in_the_current_directory",
-        |python| {
-            let app = write_app(
-                "single",
-                &[(
-                    "tool.py",
-                    "import sys\nprint('tool.py ran as', __name__, sys.argv[1:])\nsys.exit(8)\n",
-                )],
-            );
-            let cwd = tempdir("cwd");
-            // the app given relative to the current directory, as a user types it
-            let relative = Path::new("..").join(
-                app.path
-                    .join("tool.py")
-                    .strip_prefix(scratch_root())
-                    .expect("apps are written under the scratch root"),
-            );
-            let build = pyfreeze(
-                &[
-                    OsStr::new("build"),
-                    relative.as_os_str(),
-                    OsStr::new("--python"),
-                    python.path.as_os_str(),
-                ],
-                cwd.path(),
-            );
-            let listing = list_tree(cwd.path());
-            let expected = vec![PathBuf::from("dist"), PathBuf::from("dist/tool")];
-            if build.status != Status::Code(0) || listing != expected {
-                return vec![format!(
-                    "{python}: `pyfreeze build {} --python ...` in {} should write exactly \
+    for_each_interpreter(test_name!(), |python| {
+        let app = write_app(
+            "single",
+            &[(
+                "tool.py",
+                "import sys\nprint('tool.py ran as', __name__, sys.argv[1:])\nsys.exit(8)\n",
+            )],
+        );
+        let cwd = tempdir("cwd");
+        // the app given relative to the current directory, as a user types it
+        let relative = Path::new("..").join(
+            app.path
+                .join("tool.py")
+                .strip_prefix(scratch_root())
+                .expect("apps are written under the scratch root"),
+        );
+        let build = pyfreeze(
+            &[
+                OsStr::new("build"),
+                relative.as_os_str(),
+                OsStr::new("--python"),
+                python.path.as_os_str(),
+            ],
+            cwd.path(),
+        );
+        let listing = list_tree(cwd.path());
+        let expected = vec![PathBuf::from("dist"), PathBuf::from("dist/tool")];
+        if build.status != Status::Code(0) || listing != expected {
+            return Err(format!(
+                "{python}: `pyfreeze build {} --python ...` in {} should write exactly \
                      dist/tool there; it wrote {listing:?}\n{build}",
-                    relative.display(),
-                    cwd.path().display()
-                )];
-            }
-            let exe = cwd.path().join("dist/tool");
-            let mut problems = compare_to(
-                python,
-                &["tool.py"],
-                &exe,
-                &app,
-                &Case::new(&["q"], Status::Code(8)),
-            );
-            problems.extend(expect_run(
-                python,
-                &exe,
-                &["q"],
-                Status::Code(8),
-                "tool.py ran as __main__ ['q']\n",
-                "",
-            ));
-            problems
-        },
-    );
+                relative.display(),
+                cwd.path().display()
+            )
+            .into());
+        }
+        let exe = cwd.path().join("dist/tool");
+        let mut problems = compare_to(
+            python,
+            &["tool.py"],
+            &exe,
+            &app,
+            &Case::new(&["q"], Status::Code(8)),
+        );
+        problems.extend(check_exact(
+            &format!("{python}: frozen tool.py, arguments [\"q\"]"),
+            &run_frozen(&exe, &["q"], None, &[]),
+            &Exact::new(Status::Code(8), "tool.py ran as __main__ ['q']\n", ""),
+        ));
+        Ok(problems)
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -370,7 +330,7 @@ elif mode == "isolation":
 
 /// An app that reports the optimisation level it runs at, raises from a module function,
 /// looks for that function's source, or reports its `sys.path` and flags.
-pub(crate) fn probe_app() -> AppDir {
+fn probe_app() -> AppDir {
     write_app(
         "probe",
         &[
@@ -384,13 +344,13 @@ pub(crate) fn probe_app() -> AppDir {
 }
 
 /// The probe app frozen for `python` with the extra build arguments `args`.
-pub(crate) fn probe_bundle(python: &Interpreter, args: &[&str]) -> Result<&'static Frozen, String> {
+fn probe_bundle(python: &Interpreter, args: &[&str]) -> Result<&'static Frozen, String> {
     bundle_with("probe", python, args, probe_app)
 }
 
 #[test]
 fn optimization_levels_match_cpython() {
-    for_each_interpreter("optimization_levels_match_cpython", |python| {
+    for_each_interpreter(test_name!(), |python| {
         let mut problems = Vec::new();
         for (flags, stdout) in [
             (
@@ -423,16 +383,13 @@ fn optimization_levels_match_cpython() {
                 &app,
                 &Case::new(&[], Status::Code(0)),
             ));
-            problems.extend(expect_run(
-                python,
-                &frozen.exe,
-                &[],
-                Status::Code(0),
-                stdout,
-                "",
+            problems.extend(check_exact(
+                &format!("{python}: frozen, no arguments"),
+                &run_frozen(&frozen.exe, &[], None, &[]),
+                &Exact::clean(stdout),
             ));
         }
-        problems
+        Ok(problems)
     });
 }
 
@@ -446,14 +403,11 @@ fn without_source_lines(text: &str) -> String {
 
 #[test]
 fn no_source_leaves_sources_out() {
-    for_each_interpreter("no_source_leaves_sources_out", |python| {
-        let (with, without) = match (
+    for_each_interpreter(test_name!(), |python| {
+        let (with, without) = both(
             probe_bundle(python, &[]),
             probe_bundle(python, &["--no-source"]),
-        ) {
-            (Ok(w), Ok(wo)) => (w, wo),
-            (w, wo) => return [w.err(), wo.err()].into_iter().flatten().collect(),
-        };
+        )?;
         let app = probe_app();
         let mut problems = Vec::new();
 
@@ -472,13 +426,10 @@ fn no_source_leaves_sources_out() {
             &app,
             &Case::new(&["getsource"], Status::Code(0)),
         ));
-        problems.extend(expect_run(
-            python,
-            &with.exe,
-            &["getsource"],
-            Status::Code(0),
-            "source found\n",
-            "",
+        problems.extend(check_exact(
+            &format!("{python}: frozen with sources, arguments [\"getsource\"]"),
+            &run_frozen(&with.exe, &["getsource"], None, &[]),
+            &Exact::clean("source found\n"),
         ));
 
         // Without: the same traceback with no source line under any frame.
@@ -502,13 +453,10 @@ fn no_source_leaves_sources_out() {
                  {expected}\n--- got (masked) ---\n{masked}\n--- frozen ---\n{frozen}"
             ));
         }
-        problems.extend(expect_run(
-            python,
-            &without.exe,
-            &["getsource"],
-            Status::Code(0),
-            "OSError\n",
-            "",
+        problems.extend(check_exact(
+            &format!("{python}: frozen --no-source, arguments [\"getsource\"]"),
+            &run_frozen(&without.exe, &["getsource"], None, &[]),
+            &Exact::clean("OSError\n"),
         ));
 
         // And the listing has no source entry, where the other build has one per module.
@@ -541,31 +489,22 @@ fn no_source_leaves_sources_out() {
                     .map(|e| format!("{python}: {e}")),
             ),
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn frozen_app_runs_isolated_without_site_or_bytecode_writing() {
-    for_each_interpreter(
-        "frozen_app_runs_isolated_without_site_or_bytecode_writing",
-        |python| {
-            let frozen = match probe_bundle(python, &[]) {
-                Ok(f) => f,
-                Err(e) => return vec![e],
-            };
-            expect_run(
-                python,
-                &frozen.exe,
-                &["isolation"],
-                Status::Code(0),
-                "path []\nno_site 1\nisolated 1\ndont_write_bytecode 1\n",
-                "",
-            )
-            .into_iter()
-            .collect()
-        },
-    );
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = probe_bundle(python, &[])?;
+        Ok(check_exact(
+            &format!("{python}: frozen, arguments [\"isolation\"]"),
+            &run_frozen(&frozen.exe, &["isolation"], None, &[]),
+            &Exact::clean("path []\nno_site 1\nisolated 1\ndont_write_bytecode 1\n"),
+        )
+        .into_iter()
+        .collect())
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -590,27 +529,22 @@ fn mods_app() -> AppDir {
 }
 
 /// The mods app built without flags and with `--exclude json --include colorsys`.
-fn mods_bundles(python: &Interpreter) -> Result<(&'static Frozen, &'static Frozen), Vec<String>> {
-    let plain = bundle_with("mods", python, &[], mods_app);
-    let flagged = bundle_with(
-        "mods",
-        python,
-        &["--exclude", "json", "--include", "colorsys"],
-        mods_app,
-    );
-    match (plain, flagged) {
-        (Ok(p), Ok(f)) => Ok((p, f)),
-        (p, f) => Err([p.err(), f.err()].into_iter().flatten().collect()),
-    }
+fn mods_bundles(python: &Interpreter) -> Result<(&'static Frozen, &'static Frozen), Stop> {
+    both(
+        bundle_with("mods", python, &[], mods_app),
+        bundle_with(
+            "mods",
+            python,
+            &["--exclude", "json", "--include", "colorsys"],
+            mods_app,
+        ),
+    )
 }
 
 #[test]
 fn exclude_leaves_a_module_out() {
-    for_each_interpreter("exclude_leaves_a_module_out", |python| {
-        let (plain, flagged) = match mods_bundles(python) {
-            Ok(b) => b,
-            Err(e) => return e,
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let (plain, flagged) = mods_bundles(python)?;
         let app = mods_app();
         // without --exclude, json is bundled and works
         let mut problems = compare_to(
@@ -651,17 +585,14 @@ fn exclude_leaves_a_module_out() {
             Ok(_) => {}
             Err(e) => problems.push(format!("{python}: {e}")),
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn include_adds_a_module_no_import_shows() {
-    for_each_interpreter("include_adds_a_module_no_import_shows", |python| {
-        let (plain, flagged) = match mods_bundles(python) {
-            Ok(b) => b,
-            Err(e) => return e,
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let (plain, flagged) = mods_bundles(python)?;
         let app = mods_app();
         let mut problems = compare_to(
             python,
@@ -670,13 +601,10 @@ fn include_adds_a_module_no_import_shows() {
             &app,
             &Case::new(&["colorsys"], Status::Code(0)),
         );
-        problems.extend(expect_run(
-            python,
-            &flagged.exe,
-            &["colorsys"],
-            Status::Code(0),
-            "(0.0, 1.0, 1.0)\n",
-            "",
+        problems.extend(check_exact(
+            &format!("{python}: frozen --include colorsys, arguments [\"colorsys\"]"),
+            &run_frozen(&flagged.exe, &["colorsys"], None, &[]),
+            &Exact::clean("(0.0, 1.0, 1.0)\n"),
         ));
         let out = run_frozen(&plain.exe, &["colorsys"], None, &[]);
         if !module_not_found(&out, "colorsys") {
@@ -686,7 +614,7 @@ fn include_adds_a_module_no_import_shows() {
                  status 1)\n{out}"
             ));
         }
-        problems
+        Ok(problems)
     });
 }
 
@@ -714,7 +642,7 @@ for what, act in [
 /// CPython's own start-up imports `warnings` (dev mode, `-b`) or not.
 #[test]
 fn python_options_are_fixed_at_build_time() {
-    for_each_interpreter("python_options_are_fixed_at_build_time", |python| {
+    for_each_interpreter(test_name!(), |python| {
         let mut problems = Vec::new();
         let cases: [&[&str]; 2] = [
             &["-u", "-W", "error", "-X", "utf8", "-X", "dev", "-bb", "-O"],
@@ -757,7 +685,7 @@ fn python_options_are_fixed_at_build_time() {
                 &Case::new(&[], Status::Code(0)),
             ));
         }
-        problems
+        Ok(problems)
     });
 }
 

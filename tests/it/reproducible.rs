@@ -8,10 +8,9 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use pyfreeze_tests::{
-    build_args, copy_tree, examples_dir, pyfreeze_env, tempdir, Interpreter, Status,
+    both, build_args, copy_tree, examples_dir, for_each_interpreter, pyfreeze_env, tempdir,
+    test_name, Interpreter, Status,
 };
-
-use crate::for_each_interpreter;
 
 /// Copies `examples/package_app` to `<dir>/app`, its files written in reverse name order
 /// and stamped `age` in the past; returns the app directory.
@@ -80,39 +79,34 @@ fn build(
 
 #[test]
 fn two_builds_from_different_places_and_times_are_identical() {
-    for_each_interpreter(
-        "two_builds_from_different_places_and_times_are_identical",
-        |python| {
-            let first_dir = tempdir("repro-a");
-            let second_dir = tempdir("repro-b");
-            let first_app = copy_app(first_dir.path(), Duration::from_secs(3600));
-            let second_app = copy_app(second_dir.path(), Duration::from_secs(10));
-            let first = build(
-                python,
-                &first_app,
-                &first_dir.path().join("out-one"),
-                first_dir.path(),
-                "1000000000",
-            );
-            let second = build(
-                python,
-                &second_app,
-                &second_dir.path().join("dist").join("renamed"),
-                &second_app,
-                "1700000000",
-            );
-            match (first, second) {
-                (Ok(a), Ok(b)) if a == b => Vec::new(),
-                (Ok(a), Ok(b)) => {
-                    let at = a.iter().zip(&b).position(|(x, y)| x != y);
-                    vec![format!(
-                        "{python}: the two builds differ (sizes {} and {}, first difference at byte {at:?})",
-                        a.len(),
-                        b.len()
-                    )]
-                }
-                (a, b) => a.err().into_iter().chain(b.err()).collect(),
-            }
-        },
-    );
+    for_each_interpreter(test_name!(), |python| {
+        let first_dir = tempdir("repro-a");
+        let second_dir = tempdir("repro-b");
+        let first_app = copy_app(first_dir.path(), Duration::from_secs(3600));
+        let second_app = copy_app(second_dir.path(), Duration::from_secs(10));
+        let first = build(
+            python,
+            &first_app,
+            &first_dir.path().join("out-one"),
+            first_dir.path(),
+            "1000000000",
+        );
+        let second = build(
+            python,
+            &second_app,
+            &second_dir.path().join("dist").join("renamed"),
+            &second_app,
+            "1700000000",
+        );
+        let (a, b) = both(first, second)?;
+        if a == b {
+            return Ok(Vec::new());
+        }
+        let at = a.iter().zip(&b).position(|(x, y)| x != y);
+        Ok(vec![format!(
+            "{python}: the two builds differ (sizes {} and {}, first difference at byte {at:?})",
+            a.len(),
+            b.len()
+        )])
+    });
 }

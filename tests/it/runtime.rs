@@ -1,8 +1,9 @@
 //! What a frozen app sees of itself (e) and how it ends (f), on small apps written here.
 
-use pyfreeze_tests::{run_frozen, write_app, AppDir, Status};
-
-use crate::{bundle_of, compare, for_each_interpreter, Case};
+use pyfreeze_tests::{
+    bundle_of, check_exact, compare, for_each_interpreter, run_frozen, test_name, write_app,
+    AppDir, Case, Exact, Status,
+};
 
 fn whoami_app() -> AppDir {
     write_app(
@@ -25,22 +26,20 @@ fn whoami_app() -> AppDir {
 
 #[test]
 fn sys_frozen_argv0_and_file() {
-    for_each_interpreter("sys_frozen_argv0_and_file", |python| {
-        let frozen = match bundle_of("whoami", python, whoami_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("whoami", python, whoami_app)?;
         let out = run_frozen(&frozen.exe, &["a", "b c"], None, &[]);
         let exe = frozen.exe.display();
         let expected = format!("True\n{exe}\n{exe}/main.py\n{exe}/helper.py\n['a', 'b c']\n");
-        if out.status == Status::Code(0) && out.stdout == expected && out.stderr.is_empty() {
-            Vec::new()
-        } else {
-            vec![format!(
-                "{python}: expected sys.frozen True, argv[0] the executable, __file__ under it:\n\
-                 --- expected stdout ---\n{expected}\n--- got ---\n{out}"
-            )]
-        }
+        Ok(check_exact(
+            &format!(
+                "{python}: expected sys.frozen True, argv[0] the executable, __file__ under it"
+            ),
+            &out,
+            &Exact::clean(&expected),
+        )
+        .into_iter()
+        .collect())
     });
 }
 
@@ -77,11 +76,8 @@ print("after", mode)
 
 #[test]
 fn exit_status_matches_cpython() {
-    for_each_interpreter("exit_status_matches_cpython", |python| {
-        let frozen = match bundle_of("status", python, status_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("status", python, status_app)?;
         let app = status_app();
         let mut problems = Vec::new();
         for case in [
@@ -107,17 +103,14 @@ fn exit_status_matches_cpython() {
         {
             problems.push(format!("{python}: uncaught exception:\n{raised}"));
         }
-        problems
+        Ok(problems)
     });
 }
 
 #[test]
 fn unhandled_sigint_kills_like_cpython() {
-    for_each_interpreter("unhandled_sigint_kills_like_cpython", |python| {
-        let frozen = match bundle_of("status", python, status_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("status", python, status_app)?;
         let app = status_app();
         let mut problems = compare(
             python,
@@ -135,7 +128,7 @@ fn unhandled_sigint_kills_like_cpython() {
                  traceback, flush stdout and kill itself with SIGINT:\n{out}"
             ));
         }
-        problems
+        Ok(problems)
     });
 }
 
@@ -153,11 +146,8 @@ if sys.argv[1:] == ["fail"]:
 #[test]
 fn output_order_on_one_pipe_matches_cpython() {
     let make = || write_app("order", &[("main.py", ORDER_MAIN)]);
-    for_each_interpreter("output_order_on_one_pipe_matches_cpython", |python| {
-        let frozen = match bundle_of("order", python, make) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("order", python, make)?;
         let app = make();
         let mut problems = Vec::new();
         for args in ["", "fail"] {
@@ -180,7 +170,7 @@ fn output_order_on_one_pipe_matches_cpython() {
                 ));
             }
         }
-        problems
+        Ok(problems)
     });
 }
 
@@ -223,19 +213,16 @@ fn resident_app() -> AppDir {
 
 #[test]
 fn imported_bytecode_does_not_stay_resident() {
-    for_each_interpreter("imported_bytecode_does_not_stay_resident", |python| {
-        let frozen = match bundle_of("resident", python, resident_app) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("resident", python, resident_app)?;
         let out = run_frozen(&frozen.exe, &[], None, &[]);
         match out.stdout.trim().parse::<i64>() {
             // At most what the last 16 imports read, with the pages around them.
-            Ok(kib) if out.status == Status::Code(0) && kib < 512 => Vec::new(),
-            _ => vec![format!(
+            Ok(kib) if out.status == Status::Code(0) && kib < 512 => Ok(Vec::new()),
+            _ => Ok(vec![format!(
                 "{python}: the executable's resident memory should grow by under 512 KiB \
                  (KiB printed) while 2 MB of bytecode is imported from it\n{out}"
-            )],
+            )]),
         }
     });
 }

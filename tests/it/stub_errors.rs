@@ -1,8 +1,9 @@
 //! The stub's own errors: run bare, or on a bundle it cannot use, it exits with a non-zero
 //! status and a message that says why, and does not crash (no signal, no panic).
 //!
-//! The bad bundles are real ones (the `probe` app of `options.rs`) rewritten with the
-//! archive crate's own types, and checked with its reader to be what the test says they are.
+//! The bad bundles are real ones (the `hello` example, shared with the other tests) rewritten
+//! with the archive crate's own types, and checked with its reader to be what the test says
+//! they are.
 
 use std::fs;
 use std::ops::Range;
@@ -10,11 +11,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use pyfreeze_archive::{Bundle, IndexHeader, Trailer};
-use pyfreeze_tests::{binaries, run_frozen, tempdir, Interpreter, Output, TempDir};
+use pyfreeze_tests::{
+    binaries, bundle, for_each_interpreter, run_frozen, tempdir, test_name, Interpreter, Output,
+    TempDir,
+};
 use zerocopy::FromBytes;
-
-use crate::for_each_interpreter;
-use crate::options::probe_bundle;
 
 /// Whether `out` is the stub refusing to start: an exit code other than 0 (not a signal),
 /// nothing on stdout, no panic, and a message on stderr containing `message`.
@@ -52,9 +53,9 @@ fn index_range(file: &[u8]) -> Result<Range<usize>, String> {
     Ok(start as usize..end as usize)
 }
 
-/// The bytes of `python`'s probe bundle and where its index lies.
-fn probe_bytes(python: &Interpreter) -> Result<(Vec<u8>, Range<usize>), String> {
-    let frozen = probe_bundle(python, &[])?;
+/// The bytes of `python`'s hello bundle and where its index lies.
+fn hello_bytes(python: &Interpreter) -> Result<(Vec<u8>, Range<usize>), String> {
+    let frozen = bundle("hello", python)?;
     let bytes = fs::read(&frozen.exe)
         .map_err(|e| format!("{python}: read {}: {e}", frozen.exe.display()))?;
     let index = index_range(&bytes).map_err(|e| format!("{python}: {e}"))?;
@@ -71,7 +72,7 @@ fn write_executable(name: &str, bytes: &[u8]) -> (TempDir, PathBuf) {
 }
 
 fn run_bad_bundle(python: &Interpreter, exe: &Path, message: &str, what: &str) -> Vec<String> {
-    let out = run_frozen(exe, &["optimize"], None, &[]);
+    let out = run_frozen(exe, &["Ada"], None, &[]);
     if refused(&out, message) {
         Vec::new()
     } else {
@@ -84,70 +85,63 @@ fn run_bad_bundle(python: &Interpreter, exe: &Path, message: &str, what: &str) -
 
 #[test]
 fn damaged_index_is_reported() {
-    for_each_interpreter("damaged_index_is_reported", |python| {
-        let (mut bytes, index) = match probe_bytes(python) {
-            Ok(b) => b,
-            Err(e) => return vec![e],
-        };
+    for_each_interpreter(test_name!(), |python| {
+        let (mut bytes, index) = hello_bytes(python)?;
         let at = index.start + index.len() / 2;
         bytes[at] ^= 0xff;
         match Bundle::parse(&bytes) {
             Err(e) if e.to_string().contains("damaged bundle") => {}
             other => {
-                return vec![format!(
+                return Err(format!(
                     "{python}: flipping byte {at} of the index should damage the bundle; the \
                      archive reader says {other:?}"
-                )]
+                )
+                .into())
             }
         }
         let (_dir, exe) = write_executable("damaged", &bytes);
-        run_bad_bundle(
+        Ok(run_bad_bundle(
             python,
             &exe,
             "damaged bundle",
             &format!("with byte {at} of its index flipped"),
-        )
+        ))
     });
 }
 
 #[test]
 fn bundle_for_an_unsupported_python_is_refused() {
-    for_each_interpreter("bundle_for_an_unsupported_python_is_refused", |python| {
-        let (mut bytes, index) = match probe_bytes(python) {
-            Ok(b) => b,
-            Err(e) => return vec![e],
-        };
-        match IndexHeader::mut_from_prefix(&mut bytes[index.clone()]) {
-            Ok((header, _)) => header.python_minor = 14,
-            Err(e) => return vec![format!("{python}: cannot read the index header: {e}")],
-        }
+    for_each_interpreter(test_name!(), |python| {
+        let (mut bytes, index) = hello_bytes(python)?;
+        let (header, _) = IndexHeader::mut_from_prefix(&mut bytes[index.clone()])
+            .map_err(|e| format!("{python}: cannot read the index header: {e}"))?;
+        header.python_minor = 14;
         let crc = crc32fast::hash(&bytes[index.clone()]);
         let trailer_at = bytes.len() - size_of::<Trailer>();
-        match Trailer::mut_from_bytes(&mut bytes[trailer_at..]) {
-            Ok(trailer) => trailer.index_crc32.set(crc),
-            Err(e) => return vec![format!("{python}: cannot read the trailer: {e}")],
-        }
+        Trailer::mut_from_bytes(&mut bytes[trailer_at..])
+            .map_err(|e| format!("{python}: cannot read the trailer: {e}"))?
+            .index_crc32
+            .set(crc);
         // a well-formed bundle, only for Python 3.14
         match Bundle::parse(&bytes) {
             Ok(bundle) if bundle.python_major_minor() == (3, 14) => {}
             Ok(bundle) => {
-                return vec![format!(
+                return Err(format!(
                     "{python}: the rewritten bundle says Python {:?}, not (3, 14)",
                     bundle.python_major_minor()
-                )]
+                )
+                .into())
             }
             Err(e) => {
-                return vec![format!(
-                    "{python}: the rewritten bundle does not parse: {e}"
-                )]
+                return Err(format!("{python}: the rewritten bundle does not parse: {e}").into())
             }
         }
         let (_dir, exe) = write_executable("py314", &bytes);
-        run_bad_bundle(
+        Ok(run_bad_bundle(
             python,
             &exe,
             "made for Python 3.14",
             "whose index says Python 3.14",
-        )
+        ))
     });
 }

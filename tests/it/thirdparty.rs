@@ -5,17 +5,17 @@
 //! libraries hidden (`unshare -mr`), so that only the bundle can serve it.
 //!
 //! The app covers data files through importlib.resources (certifi), C extension modules
-//! (markupsafe, cffi), libraries a wheel vendors in `pillow.libs/`, the hidden imports of
+//! (markupsafe, cffi), libraries a wheel vendors in `pillow.libs/` (libfreetype and
+//! libharfbuzz, which need each other, among them), the hidden imports of
 //! Pillow and pygments, and importlib.metadata (attrs reads its own version with it).
 //!
 //! pip must reach the package index: when it cannot, this test fails, as it has nothing to
 //! freeze (the metadata tests of `data.rs` skip instead).
 
-use pyfreeze_tests::{copy_example, examples_dir, run_frozen_in, unshare_unavailable};
-
-use crate::data::{expect_output, run_in_venv, venv, NoVenv};
-use crate::native::{reference_problems, Hidden};
-use crate::{bundle, for_each_interpreter};
+use pyfreeze_tests::{
+    bundle, check_exact, copy_example, examples_dir, for_each_interpreter, reference_problems,
+    run_frozen_in, test_name, unshare_unavailable, venv, Exact, Hidden,
+};
 
 const EXAMPLE: &str = "thirdparty";
 
@@ -33,7 +33,7 @@ const REFERENCE_MUST_HAVE: &[&str] = &[
     "pillow JPEG JPEG (48, 32) RGB sha256 ",
     "pillow WEBP WEBP (48, 32) RGB sha256 ",
     "pillow TIFF TIFF (48, 32) RGB sha256 ",
-    "pillow features: ['jpg', 'webp', 'zlib', 'libtiff']\n",
+    "pillow features: ['jpg', 'webp', 'zlib', 'libtiff', 'freetype2']\n",
     "pygments python line 2:     <span class=\"k\">return</span>",
     "pygments json: <span class=\"p\">{</span>",
     "requires cffi: ['pycparser",
@@ -43,7 +43,7 @@ const REFERENCE_MUST_HAVE: &[&str] = &[
 
 #[test]
 fn thirdparty_app_runs_like_its_venv_with_python_venv_and_libraries_hidden() {
-    let test = "thirdparty_app_runs_like_its_venv_with_python_venv_and_libraries_hidden";
+    let test = test_name!();
     let unshare = unshare_unavailable();
     if let Some(why) = &unshare {
         eprintln!("{test}: NOT hiding anything, only checking the normal run: {why}");
@@ -53,17 +53,13 @@ fn thirdparty_app_runs_like_its_venv_with_python_venv_and_libraries_hidden() {
         .to_str()
         .expect("the repository's path is UTF-8");
     for_each_interpreter(test, |base| {
-        let venv = match venv(EXAMPLE, base, &["-r", requirements]) {
-            Ok(venv) => venv,
-            Err(NoVenv::Unreachable(why) | NoVenv::Failed(why)) => return vec![why.clone()],
-        };
+        let venv = venv(EXAMPLE, base, &["-r", requirements])
+            .as_ref()
+            .map_err(|e| e.to_string())?;
         let python = &venv.python;
-        let frozen = match bundle(EXAMPLE, python) {
-            Ok(f) => f,
-            Err(e) => return vec![e],
-        };
+        let frozen = bundle(EXAMPLE, python)?;
         let app = copy_example(EXAMPLE);
-        let reference = run_in_venv(python, &app.path);
+        let reference = venv.run_main(&app.path);
         let mut problems: Vec<String> = reference_problems(
             python,
             "`<venv>/bin/python -E -s main.py`",
@@ -73,25 +69,25 @@ fn thirdparty_app_runs_like_its_venv_with_python_venv_and_libraries_hidden() {
         .into_iter()
         .collect();
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
-        problems.extend(expect_output(
+        problems.extend(check_exact(
             &format!("{python}: frozen thirdparty vs `<venv>/bin/python -E -s main.py`"),
             &out,
-            &reference.stdout,
+            &Exact::clean(&reference.stdout),
         ));
         if unshare.is_none() {
-            let mut hidden = Hidden::find();
+            let mut hidden = Hidden::python_and_libraries();
             hidden.hide_dir(&venv.dir);
             let out = hidden.run(&frozen.exe, python, &[]);
-            problems.extend(expect_output(
+            problems.extend(check_exact(
                 &format!(
                     "{python}: frozen thirdparty with {} hidden vs `<venv>/bin/python -E -s \
                      main.py` with nothing hidden",
                     hidden.describe()
                 ),
                 &out,
-                &reference.stdout,
+                &Exact::clean(&reference.stdout),
             ));
         }
-        problems
+        Ok(problems)
     });
 }

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
     for entry in bundle.entries().flatten() {
         let _ = entry.contents();
         let _ = bundle.find(entry.kind, entry.name);
+        let _ = bundle.group(entry.name);
     }
     for kind in Kind::ALL {
         let _ = bundle.kind_range(*kind);

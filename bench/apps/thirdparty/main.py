@@ -8,7 +8,7 @@ from rich.table import Table
 @click.command()
 @click.option("--name", default="world", help="Who to greet.")
 def main(name):
-    table = Table(title="Hello, {}!".format(name))
+    table = Table(title=f"Hello, {name}!")
     table.add_column("package")
     table.add_column("what it does here")
     table.add_row("click", "parses the command line")

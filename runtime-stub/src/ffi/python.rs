@@ -5,6 +5,7 @@
 use std::ffi::{c_char, c_int, c_long, c_void, CStr, CString};
 use std::sync::OnceLock;
 
+use pyfreeze_archive::boot::STUB_MODULE_C;
 use pyfreeze_archive::PythonOptions;
 
 use super::sys::Library;
@@ -321,7 +322,7 @@ impl Interpreter {
             // the build machine and import a foreign stdlib if one happens to be there.
             (api.Py_SetPath)(leak_wide(options.program));
             (api.Py_SetProgramName)(leak_wide(options.program));
-            (api.PyImport_AppendInittab)(c"_pyfreeze".as_ptr(), Some(module_init));
+            (api.PyImport_AppendInittab)(STUB_MODULE_C.as_ptr(), Some(module_init));
             (api.Py_InitializeEx)(1);
         }
         Ok(())

@@ -4,6 +4,7 @@ use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 
 /// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
@@ -78,8 +79,12 @@ fn above_stdio(file: File) -> io::Result<File> {
     if file.as_raw_fd() > libc::STDERR_FILENO {
         return Ok(file);
     }
-    // SAFETY: `file` is an open descriptor; the duplicate is new and owned by nobody else,
-    // and `file` is closed when it is dropped on return.
+    lowest_free(&file)
+}
+
+/// A duplicate of `file` on the lowest free descriptor from 3 up.
+fn lowest_free(file: &File) -> io::Result<File> {
+    // SAFETY: `file` is an open descriptor; the duplicate is new and owned by nobody else.
     let fd = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
@@ -100,11 +105,48 @@ pub(crate) enum Contents<'a> {
     },
 }
 
-/// Creates a memfd holding `contents` and returns the path that opens it,
-/// `/proc/self/fd/N`. The descriptor is deliberately never closed: glibc recognises an
-/// already-loaded library by its path string, so a reused descriptor number would make a
-/// later `dlopen` silently return the old library.
-pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<CString> {
+/// A memfd holding a library's bytes, not yet handed to `dlopen`.
+pub(crate) struct Memfd(File);
+
+impl Memfd {
+    /// The path that opens it, `/proc/self/fd/N`.
+    pub(crate) fn path(&self) -> CString {
+        CString::new(format!("/proc/self/fd/{}", self.0.as_raw_fd()))
+            .expect("no NUL in a formatted path")
+    }
+
+    /// The memfd on the lowest free descriptor from 3 up, for a shorter path; the old
+    /// descriptor is closed, which is harmless before anything has opened its path.
+    pub(crate) fn renumbered(self) -> io::Result<Memfd> {
+        let file = lowest_free(&self.0)?;
+        if file.as_raw_fd() < self.0.as_raw_fd() {
+            Ok(Memfd(file))
+        } else {
+            Ok(self)
+        }
+    }
+
+    pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.0.read_exact_at(buf, offset)
+    }
+
+    pub(crate) fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.0.write_all_at(bytes, offset)
+    }
+
+    /// Keeps the descriptor open for the life of the process and returns its path. It is
+    /// deliberately never closed: glibc recognises an already-loaded library by its path
+    /// string, so a reused descriptor number would make a later `dlopen` silently return
+    /// the old library.
+    pub(crate) fn into_path(self) -> CString {
+        let path = self.path();
+        let _ = self.0.into_raw_fd();
+        path
+    }
+}
+
+/// Creates a memfd holding `contents`.
+pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<Memfd> {
     // SAFETY: `name` is NUL-terminated; MFD_CLOEXEC keeps the descriptor out of children
     // started with exec (os.system, subprocess).
     let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
@@ -135,8 +177,7 @@ pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<CStr
             }
         }
     }
-    let fd = memfd.into_raw_fd();
-    Ok(CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL in a formatted path"))
+    Ok(Memfd(memfd))
 }
 
 /// A library loaded with `dlopen`, kept for the life of the process.

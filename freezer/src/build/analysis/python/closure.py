@@ -1,0 +1,728 @@
+# The import closure: the modules the app imports, found as the import system would find
+# them, and everything they import in turn, read from their code as it is compiled.
+
+import fnmatch
+import importlib.machinery
+import importlib.util
+import io
+import marshal
+import os
+import pkgutil
+import sys
+import sysconfig
+
+from .compile import Compilers
+from .native_imports import NativeImports
+from .protocol import Failure
+from .scan import MAIN_BLOCK, PREFIX, TABLE, read_code
+from .tables import (
+    BOOTSTRAP_ROOTS,
+    DEV_TOOLS,
+    HIDDEN_IMPORTS,
+    IGNORED_IMPORTS,
+    LAZY_FOR_THE_CALLER,
+    NARROW_LAZY_IMPORTS,
+    PROVIDED_NAMES,
+)
+
+PathFinder = importlib.machinery.PathFinder
+# What the import system makes a namespace package's __loader__ (public from 3.11 on).
+NamespaceLoader = (
+    getattr(importlib.machinery, "NamespaceLoader", None)
+    or importlib._bootstrap_external._NamespaceLoader
+)
+ExtensionFileLoader = importlib.machinery.ExtensionFileLoader
+SourcelessFileLoader = importlib.machinery.SourcelessFileLoader
+MAGIC_NUMBER = importlib.util.MAGIC_NUMBER
+SOURCE_SUFFIXES = tuple(importlib.machinery.SOURCE_SUFFIXES)
+# Files that are modules, not data.
+CODE_SUFFIXES = tuple(importlib.machinery.all_suffixes()) + (".pyc", ".pyo")
+STDLIB_DIRS = tuple(
+    os.path.normpath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib")
+)
+STANDARD_FINDERS = (
+    PathFinder,
+    importlib.machinery.BuiltinImporter,
+    importlib.machinery.FrozenImporter,
+)
+
+
+class Found:
+    """A sentinel result of a module search."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __repr__(self):
+        return self.what
+
+
+PROVIDED = Found("provided")  # builtin: in libpython already
+MISSING = Found("missing")
+# The parent is a plain module: only a module that registers itself in sys.modules (as os
+# does with os.path) can answer, which nothing short of running it can tell.
+NOT_IN_PACKAGE = Found("not in a package")
+
+
+class Module:
+    __slots__ = (
+        "bundle_path",
+        "cache_key",
+        "imports",
+        "in_app",
+        "is_package",
+        "kind",
+        "lazy_imports",
+        "loader",
+        "locations",
+        "name",
+        "narrow",
+        "origin",
+        "source_text",
+    )
+
+    def __init__(self, name, kind, is_package, origin, locations, loader, in_app):
+        self.name = name
+        self.kind = kind
+        self.is_package = is_package
+        self.origin = origin
+        # Where submodules are searched (packages only).
+        self.locations = locations
+        self.loader = loader
+        self.in_app = in_app
+        # Given for extra modules and the script, read from `origin` otherwise.
+        self.source_text = None
+        self.bundle_path = name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+        # The imports inside functions that count, when not all of them do (see run).
+        self.lazy_imports = None
+        # Reached only through NARROW_LAZY_IMPORTS: its own lazy imports wait.
+        self.narrow = False
+        # What follow_imports was given, to follow the lazy ones once it is not narrow.
+        self.imports = None
+        # Where its compiled form goes in the code cache, while it is being compiled.
+        self.cache_key = None
+
+
+def find_on_path(name, path):
+    """PathFinder.find_spec(name, path) without the _NamespacePath it makes of a namespace
+    package's portions: that looks the parent package up in sys.modules, and nothing of
+    the app is imported here."""
+    spec = PathFinder._get_spec(name, path)
+    if spec is None or spec.loader is None and not spec.submodule_search_locations:
+        return None
+    return spec
+
+
+def is_within(name, packages):
+    """Whether `name` is one of `packages` or one of their submodules."""
+    for x in packages:
+        if name == x or name.startswith(x + "."):
+            return True
+    return False
+
+
+def text_lines(observations, path):
+    """A UTF-8 text file, read (and recorded) whole, as open() would give it."""
+    return io.StringIO(observations.read_file(path).decode("utf-8"), newline=None)
+
+
+def distribution_tops(observations, info):
+    """The top-level names a distribution's *.dist-info says it installs."""
+    try:
+        with text_lines(observations, os.path.join(info, "top_level.txt")) as f:
+            return {line.strip() for line in f if line.strip()}
+    except OSError:
+        pass
+    tops = set()
+    try:
+        with text_lines(observations, os.path.join(info, "RECORD")) as f:
+            for line in f:
+                first = line.split(",", 1)[0].split("/", 1)[0]
+                if first and not first.endswith((".dist-info", ".data")) and first != "..":
+                    tops.add(first[: -len(".py")] if first.endswith(".py") else first.split(".")[0])
+    except OSError:
+        pass
+    return tops
+
+
+def distribution_infos(search_path):
+    """(name, path) of every *.dist-info directory of the search path, in its order."""
+    for entry in search_path:
+        try:
+            listing = sorted(os.listdir(entry))
+        except OSError:
+            continue
+        for item in listing:
+            info = os.path.join(entry, item)
+            if item.endswith(".dist-info") and os.path.isdir(info):
+                yield item, info
+
+
+def own_entry_points(observations, info, tops):
+    """The modules of the entry points a distribution declares for its own groups (those
+    named after one of its top-level names, such as Markdown's `markdown.extensions`):
+    plugins it loads by name. Other groups are other programs' (console_scripts)."""
+    try:
+        lines = text_lines(observations, os.path.join(info, "entry_points.txt"))
+    except (OSError, UnicodeDecodeError):
+        return []
+    modules = []
+    own = False
+    for line in lines:
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            own = line[1:-1].strip().partition(".")[0] in tops
+        elif own and "=" in line and not line.startswith(("#", ";")):
+            value = line.partition("=")[2]
+            modules.append(value.partition(":")[0].partition("[")[0].strip())
+    return modules
+
+
+def is_data_package(directory):
+    """Whether `directory` is a package of data files: an __init__ its only code, with
+    files beside it (tzdata.zoneinfo.America, lark.grammars). Nothing imports such a
+    package; importlib.resources.files() does, by name, to read its files."""
+    try:
+        with os.scandir(directory) as it:
+            entries = list(it)
+    except OSError:
+        return False
+    names = {e.name for e in entries}
+    if not any(n.startswith("__init__.") and n.endswith(SOURCE_SUFFIXES) for n in names):
+        return False
+    data = False
+    for entry in entries:
+        if entry.name.endswith(CODE_SUFFIXES):
+            if not entry.name.startswith("__init__."):
+                return False
+        elif entry.is_file():
+            data = True
+    return data
+
+
+class Analysis:
+    def __init__(self, request, observations):
+        self.observations = observations
+        self.code_cache = None  # a CodeCache, if the build has a cache
+        self.app_dir = os.path.abspath(request["app_dir"])
+        cwd = os.getcwd()
+        self.search_path = [self.app_dir] + [
+            p for p in sys.path if p and p != cwd and p != self.app_dir
+        ]
+        self.optimize = int(request["optimize"])
+        self.sources = bool(request["sources"])
+        self.excludes = tuple(request["excludes"])
+        # Left out only where the standard library imports them, outside themselves (see
+        # excluded); what was left out so, with its importers.
+        self.stdlib_excludes = tuple(request.get("stdlib_excludes", ()))
+        self.left_out = {}
+        # Packages bundled with all their submodules, whatever the names of their files:
+        # those asked for by --include (PyInstaller's collect_submodules).
+        self.whole = tuple(request["includes"])
+        # Top-level name -> the *.dist-info directories that install it, once needed.
+        self.distributions = None
+        # Hidden imports of built-in modules already added (they are never reached).
+        self.builtins_hidden = set()
+        self.other_finders = [
+            f for f in sys.meta_path if f not in STANDARD_FINDERS and hasattr(f, "find_spec")
+        ]
+        self.found = {}  # name -> Module | Found, every search done once
+        self.reached = {}  # name -> Module in the closure
+        self.queue = []
+        # The modules whose `if __name__ == "__main__":` block runs: the entry's. The
+        # standard library's command-line mains (pickle's, tarfile's...) never run in an app.
+        self.main_names = set()
+        # importer -> the modules it imports when it is itself imported
+        self.eager_edges = {}
+        # Imports that may run while the app starts: the eager ones, and all of the app's.
+        self.start_edges = {}
+        self.missing = {}  # name -> importers
+        self.errors = []
+        self.app_errors = []
+        self.compiled = {}  # name -> (code bytes, source bytes or None)
+        self.uses_file = set()  # names of modules whose code reads __file__
+        self.skip_dirs = {os.path.abspath(d) for d in request.get("skip_dirs", ())}
+        self.native = NativeImports()
+
+    # -- finding -----------------------------------------------------------------------
+
+    def find(self, name):
+        try:
+            return self.found[name]
+        except KeyError:
+            result = self.found[name] = self._find(name)
+            return result
+
+    def _find(self, name):
+        parent_name, _, _ = name.rpartition(".")
+        if not parent_name:
+            if name in PROVIDED_NAMES:
+                return PROVIDED
+            spec = find_on_path(name, self.search_path)
+            if spec is None:
+                spec = self._find_elsewhere(name)
+            if spec is None:
+                return MISSING
+            return self._module(name, spec, None)
+        parent = self.find(parent_name)
+        if not isinstance(parent, Module) or parent.locations is None:
+            return NOT_IN_PACKAGE
+        spec = find_on_path(name, parent.locations)
+        if spec is None:
+            return MISSING
+        return self._module(name, spec, parent)
+
+    def _find_elsewhere(self, name):
+        # Finders that site-packages installed through .pth files (setuptools' editable
+        # installs) can see top-level packages PathFinder cannot.
+        for finder in self.other_finders:
+            try:
+                spec = finder.find_spec(name, None)
+            except Exception:  # noqa: BLE001, S112
+                # Another finder's bug is no reason to stop: it has not found the module.
+                continue
+            if spec is not None:
+                self.observations.cannot_cache(
+                    f"module {name} was found by {finder!r}, whose answers cannot be checked"
+                )
+                return spec
+        return None
+
+    def _module(self, name, spec, parent):
+        locations = spec.submodule_search_locations
+        if locations is not None:
+            locations = list(locations)
+        origin = spec.origin
+        if locations is not None and (
+            spec.loader is None or isinstance(spec.loader, NamespaceLoader)
+        ):
+            # PEP 420: PathFinder leaves the loader to the import system; finders that
+            # installed themselves (editable installs) may set a NamespaceLoader. Nothing
+            # to compile: the stub makes it a namespace package again.
+            module = Module(name, "namespace", True, None, locations, None, False)
+        elif isinstance(spec.loader, ExtensionFileLoader):
+            # An extension module can be a package's __init__ (mypyc's chardet.models):
+            # its submodules and data are found in its directory like any package's.
+            is_package = locations is not None
+            module = Module(name, "extension", is_package, origin, locations, spec.loader, False)
+        else:
+            is_package = locations is not None
+            module = Module(name, "python", is_package, origin, locations, spec.loader, False)
+        if parent is not None:
+            module.in_app = parent.in_app
+        else:
+            module.in_app = self._in_app_dir(module)
+        return module
+
+    def _in_app_dir(self, module):
+        # The app's own modules sit directly in app_dir; a virtualenv inside the app
+        # directory holds dependencies, not the app.
+        if module.origin is None:
+            return any(os.path.dirname(p) == self.app_dir for p in module.locations or ())
+        directory = os.path.dirname(module.origin)
+        if module.is_package:
+            directory = os.path.dirname(directory)
+        return directory == self.app_dir
+
+    # -- the closure -------------------------------------------------------------------
+
+    def add(self, module, importer, eager):
+        if importer is not None and eager:
+            self.eager_edges.setdefault(importer, set()).add(module.name)
+        if importer is not None and (eager or self.reached[importer].in_app):
+            self.start_edges.setdefault(importer, set()).add(module.name)
+        narrow = not eager and module.name in NARROW_LAZY_IMPORTS.get(importer, ())
+        if module.name in self.reached:
+            if module.narrow and not narrow:
+                module.narrow = False
+                if module.imports is not None:
+                    self.follow_imports(module, module.imports, False)
+        else:
+            module.narrow = narrow
+            self.reached[module.name] = module
+            self.queue.append(module)
+            # The app's own packages come whole: code that finds its plugins with
+            # pkgutil.iter_modules(package.__path__) must find what is on disk.
+            if module.is_package and (module.in_app or is_within(module.name, self.whole)):
+                self.need_all_submodules(module.name)
+            elif module.is_package and module.kind == "python":
+                self.need_data_packages(module)
+            if module.name in HIDDEN_IMPORTS:
+                self.need_hidden(module.name)
+            if "." not in module.name:
+                self.need_entry_points(module.name)
+
+    def need_hidden(self, importer, reached=True):
+        """Adds the hidden imports of `importer`; one that is not `reached` (a built-in
+        module) is not their importer."""
+        by = importer if reached else None
+        for target in HIDDEN_IMPORTS[importer]:
+            package, _, last = target.rpartition(".")
+            names = [target]
+            if "*" in last:
+                parent = self.find(package)
+                if not isinstance(parent, Module) or parent.locations is None:
+                    continue
+                names = sorted(
+                    package + "." + info.name
+                    for info in pkgutil.iter_modules(parent.locations)
+                    if fnmatch.fnmatchcase(info.name, last)
+                )
+            for name in names:
+                if isinstance(self.find(name), Module):
+                    self.need(name, by)
+
+    def need_data_packages(self, package):
+        """Adds the packages of data files in `package`'s directory (see is_data_package),
+        each bringing its own in turn: importlib.resources imports them by name."""
+        directory = os.path.dirname(package.origin or "")
+        if not package.origin or not os.path.basename(package.origin).startswith("__init__."):
+            return
+        try:
+            with os.scandir(directory) as it:
+                subdirs = sorted(e.name for e in it if e.is_dir() and e.name.isidentifier())
+        except OSError:
+            return
+        for name in subdirs:
+            if is_data_package(os.path.join(directory, name)):
+                self.need(package.name + "." + name, package.name)
+
+    def need_entry_points(self, top):
+        """Adds the modules of the entry points that the distributions installing `top`
+        declare for their own groups (see own_entry_points)."""
+        if self.distributions is None:
+            self.distributions = {}
+            for _, info in distribution_infos(self.search_path):
+                for name in distribution_tops(self.observations, info):
+                    self.distributions.setdefault(name, []).append(info)
+        for info in self.distributions.get(top, ()):
+            tops = distribution_tops(self.observations, info)
+            for name in own_entry_points(self.observations, info, tops):
+                if isinstance(self.find(name), Module):
+                    self.need(name, top)
+
+    def need_prefix(self, prefix, importer, eager):
+        """Adds what an import of a name computed from the literal `prefix` may import:
+        the modules and packages of the prefix's package whose names start with the rest,
+        whatever their file names (rich's `unicode15-0-0.py`). A prefix without a package
+        would match across all of sys.path, and is left alone."""
+        package, _, start = prefix.rpartition(".")
+        if not package or not isinstance(self.find(package), Module):
+            return
+        parent = self.need(package, importer, eager)
+        if parent is None or parent.locations is None:
+            return
+        for info in pkgutil.iter_modules(parent.locations):
+            if info.name.startswith(start):
+                self.need(package + "." + info.name, importer, eager)
+
+    def need_listed(self, name, importer, eager):
+        """Adds the module a table of module names lists, if it resolves: `name`, else the
+        module part of `module.Class` (but never a whole top-level package for it); for a
+        package's name and a dot, what a name computed from that prefix may import."""
+        if name.endswith("."):
+            self.need_prefix(name, importer, eager)
+            return
+        while "." in name:
+            if isinstance(self.find(name), Module):
+                self.need(name, importer, eager)
+                return
+            name = name.rpartition(".")[0]
+
+    def excluded(self, name, importer, imported=None):
+        """Whether an import of `name` by `importer` is left out: by --exclude, or by a
+        default exclusion when the standard library imports it from outside it (what
+        the app and its dependencies import themselves is always bundled). Left out so,
+        the `imported` names (`name` unless given) are recorded, with the importer: the
+        modules --include would bring back."""
+        if is_within(name, self.excludes):
+            return True
+        left_out = [x for x in self.stdlib_excludes if is_within(name, (x,))]
+        module = self.reached.get(importer)
+        if (
+            not left_out
+            or module is None
+            or not (module.origin or "").startswith(STDLIB_DIRS)
+            or is_within(importer, left_out)
+        ):
+            return False
+        for left in imported or (name,):
+            self.left_out.setdefault(left, set()).add(importer)
+        return True
+
+    def report_missing(self, name, importer):
+        importers = self.missing.setdefault(name, set())
+        if importer is not None:
+            importers.add(importer)
+
+    def need(self, name, importer, eager=False):
+        """Adds `name` and its parents; returns its Module, or None."""
+        parts = name.split(".")
+        if not all(parts) or self.excluded(name, importer):
+            return None
+        prefix = None
+        found = None
+        for part in parts:
+            prefix = part if prefix is None else prefix + "." + part
+            found = self.find(prefix)
+            if (
+                found is PROVIDED
+                and prefix in HIDDEN_IMPORTS
+                and prefix not in self.builtins_hidden
+            ):
+                # A built-in module has no Module to reach: its hidden imports come now.
+                self.builtins_hidden.add(prefix)
+                self.need_hidden(prefix, reached=False)
+            if found is MISSING:
+                self.report_missing(prefix, importer)
+                return None
+            if not isinstance(found, Module):
+                return None
+            self.add(found, importer, eager)
+        return found
+
+    def need_from(self, name, fromlist, importer, eager):
+        # `from test import support` left out brings back with --include test.support.
+        subs = [f"{name}.{attr}" for attr in fromlist or () if attr != "*"]
+        if self.excluded(name, importer, [s for s in subs if isinstance(self.find(s), Module)]):
+            return
+        module = self.need(name, importer, eager)
+        if module is None or module.locations is None or not fromlist:
+            return
+        for attr in fromlist:
+            if attr == "*" or not isinstance(attr, str):
+                continue
+            sub = name + "." + attr
+            if self.excluded(sub, importer):
+                continue
+            # Not a submodule: `from pkg import attr` then names an attribute.
+            found = self.find(sub)
+            if isinstance(found, Module):
+                self.add(found, importer, eager)
+
+    def need_all_submodules(self, name):
+        package = self.need(name, None)
+        if package is None or package.locations is None:
+            return
+        subs = sorted(info.name for info in pkgutil.iter_modules(package.locations))
+        for sub in subs:
+            self.need(name + "." + sub, None)
+
+    def run(self, request):
+        for extra in request["extra_modules"]:
+            module = Module(extra["name"], "python", False, None, None, None, True)
+            module.source_text = extra["source"].encode("utf-8")
+            if extra.get("filename"):
+                module.bundle_path = extra["filename"]
+            # The runtime's own modules import, inside functions, what only an app that uses
+            # a feature needs (importlib.metadata for find_distributions, ...): the app's
+            # own imports bring those in. Only the ones it always needs count.
+            if extra.get("lazy_imports") is not None:
+                module.lazy_imports = frozenset(extra["lazy_imports"])
+            self.found[module.name] = module
+            self.need(module.name, None)
+        self.extra_names = [extra["name"] for extra in request["extra_modules"]]
+        self.boot_names = [e["name"] for e in request["extra_modules"] if e["bootstrap"]]
+
+        entry = request["entry"]
+        if entry["kind"] == "script":
+            self.main_names = {"__main__"}
+            self.add_script(entry["path"])
+        else:
+            # Always in sys.modules at run time, whatever module runs as it.
+            self.found["__main__"] = PROVIDED
+            if entry["kind"] == "module":
+                # The stub runs the module as `python -m` does, with runpy.
+                self.need("runpy", None)
+            name = entry["module"]
+            if entry["kind"] == "module":
+                self.main_names = {name, name + ".__main__"}
+            module = self.need(name, None)
+            if module is None:
+                raise Failure(
+                    "entry_not_found",
+                    module=name,
+                    app_dir=self.app_dir,
+                    executable=sys.executable,
+                )
+            # Its compile errors stop the build wherever it was found.
+            module.in_app = True
+            if entry["kind"] == "module" and module.locations is not None:
+                main = self.find(name + ".__main__")
+                if not isinstance(main, Module):
+                    raise Failure("package_without_main", package=name, origin=module.origin)
+                main.in_app = True
+                self.need(main.name, None)
+
+        self.start_roots = [entry.get("module", "__main__"), "runpy", *request["includes"]]
+        for name in request["includes"]:
+            self.need(name, None)
+        for name in BOOTSTRAP_ROOTS[1:]:
+            self.need(name, None)
+        self.need_all_submodules(BOOTSTRAP_ROOTS[0])
+
+        compilers = Compilers(self.optimize)
+        try:
+            # What extension modules import is looked for once the rest is known, so
+            # that one child imports them all.
+            while self.queue or compilers.pending or self.native.follow(self):
+                while self.queue:
+                    self.submit(compilers, self.queue.pop())
+                if compilers.pending:
+                    self.compiled_answer(*compilers.answer())
+        finally:
+            compilers.close()
+        if self.code_cache is not None:
+            self.code_cache.finish()
+
+    def add_script(self, path):
+        path = os.path.abspath(path)
+        try:
+            source = self.observations.read_file(path)
+        except OSError as e:
+            raise Failure("unreadable_entry", path=path, reason=e.strerror or str(e)) from None
+        module = Module("__main__", "python", False, path, None, None, True)
+        module.source_text = source
+        module.bundle_path = os.path.basename(path)
+        self.found[module.name] = module
+        self.add(module, None, False)
+
+    # -- compiling and scanning --------------------------------------------------------
+
+    def submit(self, compilers, module):
+        if module.kind != "python":
+            return
+        if module.source_text is None:
+            try:
+                module.source_text = self.read(module)
+            except OSError as e:
+                self.error(module, None, f"cannot read it: {e.strerror or e}")
+                return
+        if module.source_text is None:
+            self.load_bytecode(module)
+            return
+        if self.code_cache is not None:
+            module.cache_key = self.code_cache.key(module.bundle_path, module.source_text)
+            answer = self.code_cache.get(module, module.cache_key)
+            if answer is not None:
+                self.code_cache.hits += 1
+                self.use_compiled(module, answer)
+                return
+        compilers.submit(module, module.source_text)
+
+    def read(self, module):
+        origin = module.origin
+        if origin and origin.endswith(SOURCE_SUFFIXES):
+            get_data = getattr(module.loader, "get_data", None)
+            if get_data is None:
+                return self.observations.read_file(origin)
+            data = get_data(origin)
+            self.observations.read(origin, data)
+            return data
+        return None
+
+    def load_bytecode(self, module):
+        # A module shipped as a .pyc only: its bytecode is bundled as it is on disk.
+        if not isinstance(module.loader, SourcelessFileLoader):
+            self.error(
+                module,
+                None,
+                "neither source nor bytecode that pyfreeze can bundle "
+                f"(loader {type(module.loader).__name__})",
+            )
+            return
+        try:
+            data = module.loader.get_data(module.origin)
+            self.observations.read(module.origin, data)
+            if data[:4] != MAGIC_NUMBER:
+                self.error(module, None, "bytecode for another Python version")
+                return
+            code = marshal.loads(data[16:])
+        except (OSError, EOFError, ValueError, TypeError) as e:
+            self.error(module, None, f"cannot load its bytecode: {e}")
+            return
+        self.compiled[module.name] = (data[16:], None)
+        self.follow_imports(module, *read_code(module.name, code))
+
+    def compiled_answer(self, module, answer):
+        """Takes a compiler's answer, (code bytes,) or (None, line, message), into the code
+        cache as (code bytes, imports, uses __file__) or the error."""
+        if answer[0] is not None:
+            answer = (answer[0],) + read_code(module.name, marshal.loads(answer[0]))
+        if self.code_cache is not None:
+            self.code_cache.compiled += 1
+            # Code whose imports could not be read is compiled again, warning again.
+            if answer[0] is None or answer[1] is not None:
+                self.code_cache.put(module, module.cache_key, answer)
+        self.use_compiled(module, answer)
+
+    def use_compiled(self, module, answer):
+        code, imports, uses = answer
+        if code is None:
+            self.error(module, imports, uses)
+            return
+        source = module.source_text if self.sources else None
+        self.compiled[module.name] = (code, source)
+        self.follow_imports(module, imports, uses)
+
+    def follow_imports(self, module, imports, uses):
+        """Follows `imports` (None when they could not be read) of `module`."""
+        if uses:
+            self.uses_file.add(module.name)
+        if imports is None:
+            return
+        module.imports = imports
+        if module.is_package:
+            package = module.name
+        else:
+            package = module.name.rpartition(".")[0]
+        ignored = IGNORED_IMPORTS.get(module.name.partition(".")[0], ())
+        for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
+        stdlib = bool(module.origin) and module.origin.startswith(STDLIB_DIRS)
+        for name, level, fromlist, eager in imports:
+            if level > 0:
+                bits = package.rsplit(".", level - 1) if package else []
+                if len(bits) < level:
+                    # Beyond the top-level package (or in a script): fails when run.
+                    for target in (name,) if name else fromlist or ("",):
+                        self.report_missing("." * level + target, module.name)
+                    continue
+                name = bits[0] + "." + name if name else bits[0]
+            if is_within(name, ignored):
+                continue
+            if eager is MAIN_BLOCK and module.name not in self.main_names:
+                continue
+            if not eager and (module.narrow or name in for_the_caller):
+                continue
+            if not eager and module.lazy_imports is not None and name not in module.lazy_imports:
+                continue
+            if not eager and stdlib and is_within(name, DEV_TOOLS):
+                continue
+            if level == PREFIX and name.startswith("."):
+                # Relative to the module's own package, as import_module(".x", __name__).
+                dots = len(name) - len(name.lstrip("."))
+                bits = package.rsplit(".", dots - 1) if package else []
+                if len(bits) < dots:
+                    continue
+                name = bits[0] + "." + name[dots:]
+            if level in (PREFIX, TABLE) and module.name in HIDDEN_IMPORTS:
+                # Its row says what it imports by computed name (Pillow's plugins, not
+                # every PIL module that "PIL." + name could be).
+                continue
+            if level == PREFIX:
+                self.need_prefix(name, module.name, eager)
+            elif level == TABLE:
+                self.need_listed(name, module.name, eager)
+            else:
+                self.need_from(name, fromlist, module.name, eager)
+
+    def error(self, module, line, message):
+        # The app's own errors stop the build; a dependency that fails is left out.
+        (self.app_errors if module.in_app else self.errors).append(
+            {
+                "module": module.name,
+                "file": module.origin or module.bundle_path,
+                "line": line,
+                "message": message,
+            }
+        )

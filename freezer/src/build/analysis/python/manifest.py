@@ -1,0 +1,242 @@
+# The answer: what the closure holds, as the freezer's manifest (see protocol.rs), with
+# which modules CPython needs while it starts, which the app may never import, and the
+# files that are not code.
+
+import _imp
+import importlib.util
+import os
+import platform
+import sys
+import sysconfig
+
+from .closure import CODE_SUFFIXES, distribution_infos, distribution_tops
+from .protocol import Failure
+from .tables import BOOTSTRAP_ROOTS, BYTES_CODECS
+
+
+def python_info():
+    libpython = None
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        libdir = sysconfig.get_config_var("LIBDIR") or ""
+        for var in ("INSTSONAME", "LDLIBRARY"):
+            soname = sysconfig.get_config_var(var)
+            if libdir and soname and os.path.isfile(os.path.join(libdir, soname)):
+                libpython = os.path.join(libdir, soname)
+                break
+    return {
+        "version": platform.python_version(),
+        "major": sys.version_info[0],
+        "minor": sys.version_info[1],
+        "magic": list(importlib.util.MAGIC_NUMBER),
+        "libpython": libpython,
+    }
+
+
+def bootstrap_names(analysis, names):
+    seeds = [n for n in analysis.boot_names if n in names]
+    seeds += [n for n in BOOTSTRAP_ROOTS[1:] if n in names]
+    root = BOOTSTRAP_ROOTS[0]
+    seeds += [
+        n
+        for n in names
+        if n == root or n.startswith(root + ".") and n[len(root) + 1 :] not in BYTES_CODECS
+    ]
+    boot = closure(names, seeds, analysis.eager_edges)
+    # What CPython has frozen itself (codecs, io, abc... from 3.11 on, deep-frozen in
+    # 3.11 and 3.12) it finds without unmarshalling anything; a table entry would shadow it.
+    return {n for n in boot if n in analysis.boot_names or not _imp.is_frozen(n)}
+
+
+def cold_names(analysis, names, roots):
+    """The modules of `names` that no import that may run while the app starts
+    reaches from `roots`: only a function of a dependency imports them (os.popen's
+    subprocess, the codecs' extension modules...), or they are hidden imports. They
+    are stored compressed, which costs only if they are ever imported."""
+    return names - closure(names, roots, analysis.start_edges)
+
+
+def data_files(analysis, names):
+    """Files of the bundle's tree that are not code, as (path inside the bundle, file):
+    the *.dist-info of every distribution that provides a bundled top-level name
+    (importlib.metadata needs them whatever the code asks for), and the data files of
+    every bundled package."""
+    files = {}
+    tops = {name.partition(".")[0] for name in names}
+    for item, info in distribution_infos(analysis.search_path):
+        if distribution_tops(analysis.observations, info) & tops:
+            for path, rel in walk_files(info, lambda d: True):
+                files.setdefault(item + "/" + rel, path)
+    for name in sorted(names):
+        module = analysis.reached[name]
+        origin = module.origin or ""
+        if module.kind == "namespace":
+            # importlib.resources merges the files of all its portions.
+            package_dirs = module.locations
+        elif module.is_package and os.path.basename(origin).startswith("__init__."):
+            package_dirs = [os.path.dirname(origin)]
+        else:
+            continue
+        prefix = name.replace(".", "/") + "/"
+
+        def is_data_dir(directory):
+            # A subpackage's files are its own, collected if it is bundled.
+            return not os.path.isfile(os.path.join(directory, "__init__.py"))
+
+        for package_dir in package_dirs:
+            for path, rel in walk_files(package_dir, is_data_dir):
+                if not rel.endswith(CODE_SUFFIXES):
+                    files.setdefault(prefix + rel, path)
+    return [{"name": name, "origin": files[name]} for name in sorted(files)]
+
+
+def app_data_files(analysis):
+    """Every file of the app's directory that CPython could read, as (path inside the
+    bundle, file), sorted; bundled only when the build is asked to put the app directory
+    on disk. Code may open, run (runpy.run_path) or load (spec_from_file_location) any
+    of them next to ``__file__``, so sources, modules nothing imports and packages'
+    files are here too. What is left out, here and nowhere else (the README says the
+    same):
+
+    * hidden entries, a name starting with "." (.git, .env, editor files);
+    * virtualenvs, a directory holding pyvenv.cfg: what the app imports of them is
+      bundled as modules;
+    * the build's output directory and build cache (``analysis.skip_dirs``);
+    * ``__pycache__``, CPython's cache of compiled modules.
+
+    Links are followed, as open() follows them, except a link to a directory the walk
+    is already inside, which would never end; what is not a file once followed (a
+    dangling link, a socket, a FIFO, whose read would block) cannot be read as one."""
+
+    def keep_dir(directory):
+        name = os.path.basename(directory)
+        return not (
+            name.startswith(".")
+            or name == "__pycache__"
+            or directory in analysis.skip_dirs
+            or os.path.exists(os.path.join(directory, "pyvenv.cfg"))
+        )
+
+    files = []
+    # The real directories from the app directory down to each directory to walk.
+    chains = {analysis.app_dir: ()}
+    for dirpath, dirnames, filenames in os.walk(analysis.app_dir, followlinks=True):
+        chain = chains.pop(dirpath) + (os.path.realpath(dirpath),)
+        kept = []
+        for d in sorted(dirnames):
+            sub = os.path.join(dirpath, d)
+            if keep_dir(sub) and os.path.realpath(sub) not in chain:
+                chains[sub] = chain
+                kept.append(d)
+        dirnames[:] = kept
+        for filename in filenames:
+            path = os.path.join(dirpath, filename)
+            if not filename.startswith(".") and os.path.isfile(path):
+                rel = os.path.relpath(path, analysis.app_dir).replace(os.sep, "/")
+                files.append({"name": rel, "origin": path})
+    return sorted(files, key=lambda f: f["name"])
+
+
+def manifest(analysis):
+    """The manifest and the blobs it points into; the app's own first error instead."""
+    if analysis.app_errors:
+        raise Failure("syntax", **min(analysis.app_errors, key=lambda e: e["module"]))
+    blobs = []
+    size = 0
+
+    def blob(data):
+        nonlocal size
+        blobs.append(data)
+        ref = {"offset": size, "len": len(data)}
+        size += len(data)
+        return ref
+
+    failed = {e["module"] for e in analysis.errors}
+    names = {n for n in analysis.reached if n not in failed}
+    boot = bootstrap_names(analysis, names)
+    cold = cold_names(
+        analysis,
+        names,
+        [*analysis.extra_names, *BOOTSTRAP_ROOTS, *analysis.main_names, *analysis.start_roots],
+    )
+    modules = []
+    for name in sorted(names):
+        module = analysis.reached[name]
+        code = source = None
+        if module.kind == "python":
+            code_bytes, source_bytes = analysis.compiled[name]
+            code = blob(code_bytes)
+            if source_bytes is not None:
+                source = blob(source_bytes)
+        modules.append(
+            {
+                "name": name,
+                "kind": module.kind,
+                "is_package": module.is_package,
+                # Extensions cannot go into the frozen table.
+                "bootstrap": module.kind == "python" and name in boot,
+                "cold": name in cold,
+                "origin": module.origin,
+                "code": code,
+                "source": source,
+                "uses_file": name in analysis.uses_file,
+                "native_importers": sorted(analysis.native.importers.get(name, ())),
+            }
+        )
+    manifest = {
+        "python": python_info(),
+        "modules": modules,
+        "data": data_files(analysis, names),
+        "app_data": app_data_files(analysis),
+        "missing": [
+            {"name": name, "imported_by": sorted(analysis.missing[name])}
+            for name in sorted(analysis.missing)
+        ],
+        "errors": sorted(analysis.errors, key=lambda e: e["module"]),
+        "left_out": [
+            {"name": name, "imported_by": sorted(analysis.left_out[name])}
+            for name in sorted(analysis.left_out)
+            # Reached another way: the app imports it itself.
+            if name not in analysis.reached
+        ],
+        "native_import_failures": [
+            {"module": name, "reason": reason}
+            for name, reason in sorted(analysis.native.failures.items())
+            if name in names
+        ],
+    }
+    code_cache = analysis.code_cache
+    manifest["code_cache"] = (
+        None if code_cache is None else {"cached": code_cache.hits, "compiled": code_cache.compiled}
+    )
+    # Last: making the rest of the manifest looks at the file system too.
+    manifest["deps"] = analysis.observations.answer()
+    return manifest, blobs
+
+
+def closure(names, seeds, edges):
+    """The modules of `names` that `seeds` reach through `edges` (importer -> imported
+    names) and the parent packages of what they reach."""
+    reached = set()
+    stack = list(seeds)
+    while stack:
+        name = stack.pop()
+        if name in reached or name not in names:
+            continue
+        reached.add(name)
+        stack.extend(edges.get(name, ()))
+        parent = name.rpartition(".")[0]
+        if parent:
+            stack.append(parent)
+    return reached
+
+
+def walk_files(top, keep_dir):
+    """(path, path relative to `top` with '/') of the files below `top`, sorted, entering
+    only the directories `keep_dir(path)` accepts."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(
+            d for d in dirnames if d != "__pycache__" and keep_dir(os.path.join(dirpath, d))
+        )
+        for filename in sorted(filenames):
+            path = os.path.join(dirpath, filename)
+            yield path, os.path.relpath(path, top).replace(os.sep, "/")

@@ -1,0 +1,346 @@
+# The imports a module's code makes, read from its bytecode, as each version encodes it.
+
+import opcode
+import re
+import sys
+import types
+
+CodeType = types.CodeType
+
+DYNAMIC_IMPORTERS = ("import_module", "__import__")
+# Functions whose literal first argument names a module they find or import, followed like
+# `import_module` with a literal: importlib.util.find_spec ("html.parser", to check it is
+# there before importing it) and importlib.resources.files ("tzdata", a package it imports
+# to read its files). What they are called with when it is computed is not an import.
+FINDERS = ("find_spec", "files")
+IMPORT_CALLS = DYNAMIC_IMPORTERS + FINDERS
+# `level` of what scan() reports that is not an import statement's level: PREFIX for the
+# literal prefix of a name computed at run time ("pkg.plugin_" of
+# import_module(f"pkg.plugin_{name}"), ".unicode" of import_module(f".unicode{v}", pkg);
+# "" when none of the name is literal), TABLE for a
+# dotted name listed in code that imports by computed name (a table of module names).
+PREFIX = -1
+TABLE = -2
+# A string that may start a module name: a dotted or relative one, as a prefix.
+NAME_START = re.compile(r"\.*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\.?\Z")
+# A dotted module name, as tables of plugin modules list them, maybe with an attribute
+# of it after a colon, as entry points name one (`pkg.plugins.a:Plugin`), or a package's
+# name and a dot, the prefix of the names computed from it (docutils' languages).
+DOTTED_NAME = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::[A-Za-z_][\w.]*|(\.))?\Z")
+# Flag of code objects that run in their own frame (functions, lambdas, comprehensions):
+# what they import is not imported when their module is.
+CO_NEWLOCALS = 0x2
+
+
+# Scanning reads the wordcode directly: dis.get_instructions costs more than compiling on
+# module-level code, and only three kinds of instruction matter. Opcodes that a version
+# lacks (or has only as a pseudo-instruction, >= 256) never match a code byte.
+def _op(name):
+    return opcode.opmap.get(name, -1)
+
+
+IMPORT_NAME = _op("IMPORT_NAME")
+LOAD_CONST = _op("LOAD_CONST")
+EXTENDED_ARG = _op("EXTENDED_ARG")
+# Never separate an import from its arguments: 3.11+ inline caches, line-number
+# placeholders, and the NULL that 3.13 pushes after the callable.
+SKIPPED_OPS = frozenset((_op("CACHE"), _op("NOP"), _op("PUSH_NULL")))
+# Instructions loading a name that may be `import_module` / `__import__`, with how far
+# their argument is shifted before it indexes co_names (3.11 and 3.12 use the low bit as
+# a flag for LOAD_GLOBAL and LOAD_ATTR).
+NAME_LOADS = {
+    _op("LOAD_NAME"): 0,
+    _op("LOAD_GLOBAL"): 1 if sys.version_info >= (3, 11) else 0,
+    _op("LOAD_ATTR"): 1 if sys.version_info >= (3, 12) else 0,
+    _op("LOAD_METHOD"): 0,
+}
+NAME_LOADS.pop(-1, None)
+# Loads of a local variable, whose argument indexes co_varnames (the locals come first in
+# 3.11+'s localsplus too): `from importlib import import_module` inside the function that
+# calls it (pendulum's locales).
+LOCAL_LOADS = frozenset(op for op in (_op("LOAD_FAST"), _op("LOAD_FAST_CHECK")) if op != -1)
+
+
+def callee(op, arg, names, varnames):
+    """The name an instruction loads, if it may load an importer: a global, an attribute
+    or a local variable."""
+    if op in NAME_LOADS:
+        return names[arg >> NAME_LOADS[op]]
+    if op in LOCAL_LOADS and arg < len(varnames):
+        return varnames[arg]
+    return None
+
+
+# `if __name__ == "__main__":` never runs in a module that is imported: what it imports is
+# bundled (to be safe) but not needed at import time. Recognising it takes the compare
+# and the conditional jump, whose encodings changed from version to version.
+LOAD_NAME = _op("LOAD_NAME")
+COMPARE_OP = _op("COMPARE_OP")
+COMPARE_EQ = opcode.cmp_op.index("==")
+COMPARE_SHIFT = {(3, 12): 4, (3, 13): 5}.get(sys.version_info[:2], 0)
+JUMP_IF_FALSE = frozenset((_op("POP_JUMP_IF_FALSE"), _op("POP_JUMP_FORWARD_IF_FALSE")))
+JUMP_ABSOLUTE_UNIT = 2 if sys.version_info >= (3, 10) else 1
+# Relative jumps count from the end of the instruction and its inline caches (one for
+# POP_JUMP_IF_FALSE on 3.13).
+JUMP_RELATIVE_BASE = 4 if sys.version_info >= (3, 13) else 2
+
+# `eager` of an import in the module's `if __name__ == "__main__":` block.
+MAIN_BLOCK = None
+
+# How the string constant that follows an importer is used, read by following the stack
+# (see first_argument): whole, by the call, or as the start of a computed name, by an
+# f-string, `+`, `%` or `str.format`.
+HAVE_ARGUMENT = opcode.HAVE_ARGUMENT
+CACHE_OPS = frozenset((_op("CACHE"), _op("NOP")))
+BUILD_STRING = _op("BUILD_STRING")
+BINARY_ADD = _op("BINARY_ADD")
+BINARY_MODULO = _op("BINARY_MODULO")
+BINARY_OP = _op("BINARY_OP")
+# BINARY_OP's arguments for `+` and `%`.
+NB_ADD = 0
+NB_REMAINDER = 6
+ATTRIBUTE_LOADS = frozenset((_op("LOAD_ATTR"), _op("LOAD_METHOD")))
+CALLS = frozenset(
+    _op(name)
+    for name in (
+        "CALL",
+        "CALL_FUNCTION",
+        "CALL_FUNCTION_EX",
+        "CALL_FUNCTION_KW",
+        "CALL_KW",
+        "CALL_METHOD",
+        "PRECALL",
+    )
+)
+# A computed name's prefix ends where its template's first placeholder starts.
+TEMPLATE_START = {"+": None, "%": "%", "format": "{"}
+# Instructions followed past the constant before giving up: its call is near.
+LOOKAHEAD = 64
+
+
+def stack_effect(op, arg):
+    """The net effect of an instruction on the stack, or None if the interpreter will
+    not say."""
+    try:
+        return opcode.stack_effect(op, arg) if op >= HAVE_ARGUMENT else opcode.stack_effect(op)
+    except ValueError:
+        return None
+
+
+def first_argument(wordcode, start, names, const):
+    """What the string `const`, loaded at `start` as an importer's first argument, makes
+    of it: (0, const) when the call takes it whole, (PREFIX, the part before the
+    placeholder) when it starts an f-string, a `+`, a `%` or a `.format` template, or
+    None when the code does something else with it. The instructions after it are
+    followed with the depth of the stack above the constant, until one takes it off."""
+    depth = 1
+    extended = 0
+    end = min(len(wordcode), start + 2 * LOOKAHEAD)
+    for i in range(start + 2, end, 2):
+        op = wordcode[i]
+        if op == EXTENDED_ARG:
+            extended = (extended | wordcode[i + 1]) << 8
+            continue
+        if op in CACHE_OPS:
+            continue
+        arg = extended | wordcode[i + 1]
+        extended = 0
+        how = None
+        if op == BUILD_STRING:
+            if arg >= depth:
+                how = "+"
+        elif op == BINARY_ADD or op == BINARY_OP and arg == NB_ADD:
+            how = "+"
+        elif op == BINARY_MODULO or op == BINARY_OP and arg == NB_REMAINDER:
+            how = "%"
+        elif op in ATTRIBUTE_LOADS and depth == 1:
+            if names[arg >> NAME_LOADS[op]] != "format":
+                return None
+            how = "format"
+        effect = stack_effect(op, arg)
+        if effect is None:
+            return None
+        if how is not None and (op == BUILD_STRING or depth <= 2):
+            cut = TEMPLATE_START[how]
+            return PREFIX, const if cut is None else const.partition(cut)[0]
+        if op in CALLS and depth + effect <= 0:
+            return 0, const
+        if depth == 1 and effect <= 0:
+            # Something other than a load takes the constant off the stack.
+            return None
+        depth += effect
+        if depth < 1:
+            return None
+    return None
+
+
+def dotted_names(const):
+    """The dotted names among the strings of a constant (tuples of them included)."""
+    if isinstance(const, str):
+        match = DOTTED_NAME.match(const)
+        if match:
+            yield match.group(1) + (match.group(2) or "")
+    elif isinstance(const, (tuple, frozenset)):
+        for item in const:
+            yield from dotted_names(item)
+
+
+def scan(code):
+    """The imports in `code` and its nested code, as a set of
+    (name, level, fromlist, eager): eager (True) ones run when the module itself is
+    imported, others (False) when a function runs, MAIN_BLOCK ones when it runs as
+    __main__. Imports by computed name come with the level PREFIX, and make the dotted
+    names among the code's constants imports of level TABLE."""
+    imports = set()
+    # The `eager` of each import by computed name, and the strings importers were given.
+    computed = set()
+    arguments = set()
+    stack = [(code, True)]
+    while stack:
+        co, eager = stack.pop()
+        for const in co.co_consts:
+            if isinstance(const, CodeType):
+                stack.append((const, eager and not const.co_flags & CO_NEWLOCALS))
+        names = co.co_names
+        if not names:
+            continue
+        varnames = co.co_varnames
+        wordcode = co.co_code
+        dynamic = any(name in names for name in IMPORT_CALLS)
+        # Opcodes sit at even offsets; most code objects import nothing.
+        if not dynamic and IMPORT_NAME not in wordcode[::2]:
+            continue
+        consts = co.co_consts
+        find_main = eager and "__name__" in names and "__main__" in consts
+        main_end = -1
+        extended = 0
+        # The three previous instructions, as (opcode, argument).
+        op1 = arg1 = op2 = arg2 = op3 = arg3 = -1
+        for i in range(0, len(wordcode), 2):
+            op = wordcode[i]
+            if op == EXTENDED_ARG:
+                extended = (extended | wordcode[i + 1]) << 8
+                continue
+            if op in SKIPPED_OPS:
+                continue
+            arg = extended | wordcode[i + 1]
+            extended = 0
+            if op == IMPORT_NAME:
+                level, fromlist = 0, None
+                if op2 == LOAD_CONST and op1 == LOAD_CONST:
+                    level, fromlist = consts[arg2], consts[arg1]
+                if not isinstance(level, int):
+                    level = 0
+                if isinstance(fromlist, tuple):
+                    fromlist = tuple(x for x in fromlist if isinstance(x, str))
+                else:
+                    fromlist = None
+                imports.add((names[arg], level, fromlist, MAIN_BLOCK if i < main_end else eager))
+            elif dynamic and callee(op1, arg1, names, varnames) in IMPORT_CALLS:
+                importer = callee(op1, arg1, names, varnames)
+                when = MAIN_BLOCK if i < main_end else eager
+                target = consts[arg] if op == LOAD_CONST else None
+                if isinstance(target, str):
+                    how = first_argument(wordcode, i, names, target)
+                    arguments.add(target)
+                    # A relative name is resolved against a package argument: a prefix
+                    # against the module's own package, which is what that argument
+                    # nearly always is. The finders' computed names are not imports.
+                    if (
+                        how is not None
+                        and (how[0] == PREFIX or not how[1].startswith("."))
+                        and (how[0] == 0 or importer in DYNAMIC_IMPORTERS)
+                    ):
+                        imports.add((how[1], how[0], None, when))
+                        if how[0] == PREFIX:
+                            computed.add(when)
+                elif importer in DYNAMIC_IMPORTERS and (stack_effect(op, arg) or 0) > 0:
+                    # Called with what a load leaves: a name computed whole, maybe from
+                    # a prefix the same code builds it with first (rich's
+                    # `name = f".unicode{v}"; import_module(name, package)`).
+                    imports.add(("", PREFIX, None, when))
+                    computed.add(when)
+                    for prefix in built_prefixes(co):
+                        imports.add((prefix, PREFIX, None, when))
+            elif (
+                find_main
+                and op in JUMP_IF_FALSE
+                and op1 == COMPARE_OP
+                and arg1 >> COMPARE_SHIFT == COMPARE_EQ
+                and op2 == LOAD_CONST
+                and consts[arg2] == "__main__"
+                and op3 == LOAD_NAME
+                and names[arg3] == "__name__"
+            ):
+                if op in opcode.hasjabs:
+                    main_end = arg * JUMP_ABSOLUTE_UNIT
+                else:
+                    main_end = i + JUMP_RELATIVE_BASE + 2 * arg
+            op3, arg3, op2, arg2, op1, arg1 = op2, arg2, op1, arg1, op, arg
+    if computed:
+        when = True if True in computed else False if False in computed else MAIN_BLOCK
+        for name in listed_names(code) - arguments:
+            imports.add((name, TABLE, None, when))
+    return imports
+
+
+def built_prefixes(co):
+    """The prefixes of the names `co` builds from a literal start that may be a module
+    name's (see NAME_START), with an f-string, `+`, `%` or `.format`."""
+    wordcode = co.co_code
+    consts = co.co_consts
+    prefixes = set()
+    extended = 0
+    for i in range(0, len(wordcode), 2):
+        op = wordcode[i]
+        if op == EXTENDED_ARG:
+            extended = (extended | wordcode[i + 1]) << 8
+            continue
+        arg = extended | wordcode[i + 1]
+        extended = 0
+        if op != LOAD_CONST or not isinstance(consts[arg], str):
+            continue
+        const = consts[arg]
+        how = first_argument(wordcode, i, co.co_names, const) if NAME_START.match(const) else None
+        if how is not None and how[0] == PREFIX and "." in how[1]:
+            prefixes.add(how[1])
+    return prefixes
+
+
+def listed_names(code):
+    """The dotted names among the constants of `code` and its nested code: what a module
+    that imports by computed name may list of the modules it imports (dbm's
+    `_names = ["dbm.gnu", "dbm.ndbm", "dbm.dumb"]`, the values of a dict of plugins)."""
+    found = set()
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        for const in co.co_consts:
+            if isinstance(const, CodeType):
+                stack.append(const)
+            else:
+                found.update(dotted_names(const))
+    return found
+
+
+def uses_file(code):
+    """Whether `code` or code nested in it reads the name ``__file__``."""
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        if "__file__" in co.co_names:
+            return True
+        stack.extend(c for c in co.co_consts if isinstance(c, CodeType))
+    return False
+
+
+def read_code(name, code):
+    """(the imports of `code`, whether it uses __file__); the imports are None when they
+    cannot be read."""
+    try:
+        imports = tuple(scan(code))
+    except Exception as e:  # noqa: BLE001
+        # Odd code must not stop the build; what it imports is then unknown.
+        sys.stderr.write(f"pyfreeze: cannot scan {name} for imports: {e!r}\n")
+        imports = None
+    return imports, uses_file(code)

@@ -1,0 +1,260 @@
+# Tests of scan.py, run after it as one program by every interpreter the freezer's unit
+# tests find (analysis::tests::the_scanner_reads_imports_on_every_version).
+
+import sys
+import textwrap
+import unittest
+
+from .scan import MAIN_BLOCK, PREFIX, TABLE, read_code, scan, uses_file
+
+EAGER, LAZY = True, False
+
+
+def imports_of(source, filename="m.py"):
+    return scan(compile(textwrap.dedent(source), filename, "exec", dont_inherit=True))
+
+
+class ScanTest(unittest.TestCase):
+    def assert_imports(self, source, *expected):
+        self.assertEqual(imports_of(source), set(expected))
+
+    def test_top_level_imports(self):
+        self.assert_imports(
+            """
+            import os
+            import xml.dom.minidom
+            import json as j
+            from collections import OrderedDict, deque
+            from email.mime import *
+            """,
+            ("os", 0, None, EAGER),
+            ("xml.dom.minidom", 0, None, EAGER),
+            ("json", 0, None, EAGER),
+            ("collections", 0, ("OrderedDict", "deque"), EAGER),
+            ("email.mime", 0, ("*",), EAGER),
+        )
+
+    def test_relative_imports(self):
+        self.assert_imports(
+            """
+            from . import sibling
+            from .. import a, b
+            from .sub.mod import name
+            """,
+            ("", 1, ("sibling",), EAGER),
+            ("", 2, ("a", "b"), EAGER),
+            ("sub.mod", 1, ("name",), EAGER),
+        )
+
+    def test_imports_in_functions_are_lazy_and_class_bodies_eager(self):
+        self.assert_imports(
+            """
+            def f():
+                import json
+                def g():
+                    from os import path
+                return [__import__("wave") for _ in ()]
+            class C:
+                import colorsys
+                def method(self):
+                    import sched
+            handler = lambda: __import__("zlib")
+            """,
+            ("json", 0, None, LAZY),
+            ("os", 0, ("path",), LAZY),
+            ("wave", 0, None, LAZY),
+            ("colorsys", 0, None, EAGER),
+            ("sched", 0, None, LAZY),
+            ("zlib", 0, None, LAZY),
+        )
+
+    def test_the_main_block(self):
+        self.assert_imports(
+            """
+            import os
+            if __name__ == "__main__":
+                import argparse
+                from pprint import pprint
+            else:
+                import colorsys
+            import json
+            if __name__ != "__main__":
+                import wave
+            """,
+            ("os", 0, None, EAGER),
+            ("argparse", 0, None, MAIN_BLOCK),
+            ("pprint", 0, ("pprint",), MAIN_BLOCK),
+            ("colorsys", 0, None, EAGER),
+            ("json", 0, None, EAGER),
+            ("wave", 0, None, EAGER),
+        )
+
+    def test_a_main_block_in_a_function_is_lazy(self):
+        self.assert_imports(
+            """
+            def main():
+                if __name__ == "__main__":
+                    import argparse
+            """,
+            ("argparse", 0, None, LAZY),
+        )
+
+    def test_try_except_import_error(self):
+        self.assert_imports(
+            """
+            try:
+                import cPickle as pickle
+            except ImportError:
+                import pickle
+            try:
+                from _json import scanstring
+            except ImportError:
+                scanstring = None
+            """,
+            ("cPickle", 0, None, EAGER),
+            ("pickle", 0, None, EAGER),
+            ("_json", 0, ("scanstring",), EAGER),
+        )
+
+    def test_import_module_and_dunder_import_with_literals(self):
+        self.assert_imports(
+            """
+            import importlib
+            from importlib import import_module
+            importlib.import_module("json.decoder")
+            import_module("colorsys")
+            __import__("wave")
+            importlib.import_module(".relative", "pkg")
+            name = "computed"
+            importlib.import_module(name)
+            def later():
+                importlib.import_module("sched")
+            """,
+            ("importlib", 0, None, EAGER),
+            ("importlib", 0, ("import_module",), EAGER),
+            ("json.decoder", 0, None, EAGER),
+            ("colorsys", 0, None, EAGER),
+            ("wave", 0, None, EAGER),
+            ("sched", 0, None, LAZY),
+            ("", PREFIX, None, EAGER),
+        )
+
+    def test_computed_names_with_a_literal_prefix(self):
+        self.assert_imports(
+            """
+            import importlib
+            importlib.import_module(f"rich._unicode_data.unicode{version}")
+            def load(name, kind):
+                importlib.import_module("anyio._backends._" + name)
+                __import__("sqlalchemy.dialects.%s" % name)
+                importlib.import_module("docutils.parsers.{}".format(name.lower()))
+                importlib.import_module(f"pkg.{kind}.sub{name}")
+                __import__("pkg_%s_%s" % (kind, name))
+                importlib.import_module(f".unicode{name}", "rich._unicode_data")
+            """,
+            ("importlib", 0, None, EAGER),
+            ("rich._unicode_data.unicode", PREFIX, None, EAGER),
+            ("anyio._backends._", PREFIX, None, LAZY),
+            ("sqlalchemy.dialects.", PREFIX, None, LAZY),
+            ("docutils.parsers.", PREFIX, None, LAZY),
+            ("pkg.", PREFIX, None, LAZY),
+            ("pkg_", PREFIX, None, LAZY),
+            (".unicode", PREFIX, None, LAZY),
+            # The package argument, a dotted name in code that imports by computed name.
+            ("rich._unicode_data", TABLE, None, EAGER),
+        )
+
+    def test_an_importer_imported_into_the_function_that_calls_it(self):
+        self.assert_imports(
+            """
+            def load(name):
+                from importlib import import_module
+                import_module("pkg.plugins")
+                return import_module(f"pkg.locales.{name}.locale")
+            """,
+            ("importlib", 0, ("import_module",), LAZY),
+            ("pkg.plugins", 0, None, LAZY),
+            ("pkg.locales.", PREFIX, None, LAZY),
+        )
+
+    def test_literals_with_more_arguments_are_not_prefixes(self):
+        self.assert_imports(
+            """
+            __import__("os", globals(), locals(), ["path"], 0)
+            __import__("json", {}, {}, [])
+            importlib.import_module("colorsys", package=__package__)
+            importlib.import_module("x".upper())
+            importlib.import_module(".sibling", __package__)
+            importlib.import_module(".plugin_" + name, __package__)
+            """,
+            ("os", 0, None, EAGER),
+            ("json", 0, None, EAGER),
+            ("colorsys", 0, None, EAGER),
+            (".plugin_", PREFIX, None, EAGER),
+        )
+
+    def test_a_name_computed_whole_lists_the_dotted_constants(self):
+        self.assert_imports(
+            """
+            _names = ["dbm.gnu", "dbm.ndbm", "not a module", "plain"]
+            PLUGINS = {"a": "pkg.plugins.a:Plugin", "b": "pkg.plugins.b"}
+            PACKAGES = ("pkg.languages.", "")
+            def open_db(name):
+                return __import__(name, fromlist=["open"])
+            def load(version):
+                name = f".unicode{version}"
+                label = "version " + version
+                return import_module(name, __package__)
+            """,
+            ("", PREFIX, None, LAZY),
+            (".unicode", PREFIX, None, LAZY),
+            ("dbm.gnu", TABLE, None, LAZY),
+            ("dbm.ndbm", TABLE, None, LAZY),
+            ("pkg.plugins.a", TABLE, None, LAZY),
+            ("pkg.plugins.b", TABLE, None, LAZY),
+            ("pkg.languages.", TABLE, None, LAZY),
+        )
+        # Without an import by computed name, names are only names.
+        self.assert_imports(
+            '_names = ["dbm.gnu"]\nimport_module("json")\n', ("json", 0, None, EAGER)
+        )
+
+    def test_find_spec_and_files_with_literals_only(self):
+        self.assert_imports(
+            """
+            import importlib.util
+            from importlib import resources
+            if importlib.util.find_spec("html.parser"):
+                pass
+            zones = resources.files("tzdata").joinpath("zones")
+            importlib.util.find_spec(name)
+            resources.files(package)
+            importlib.util.find_spec("pkg." + name)
+            """,
+            ("importlib.util", 0, None, EAGER),
+            ("importlib", 0, ("resources",), EAGER),
+            ("html.parser", 0, None, EAGER),
+            ("tzdata", 0, None, EAGER),
+        )
+
+    def test_arguments_past_extended_arg(self):
+        # Over 256 names and constants: the import's arguments take EXTENDED_ARG.
+        assignments = "".join(f"v{i} = {i}\n" for i in range(300))
+        self.assert_imports(
+            assignments + 'from os import path\nimportlib.import_module("colorsys")\n',
+            ("os", 0, ("path",), EAGER),
+            ("colorsys", 0, None, EAGER),
+        )
+
+    def test_uses_file(self):
+        self.assertTrue(uses_file(compile("print(__file__)", "m.py", "exec")))
+        self.assertTrue(uses_file(compile("def f():\n    return __file__\n", "m.py", "exec")))
+        self.assertFalse(uses_file(compile("__name__", "m.py", "exec")))
+
+    def test_read_code(self):
+        code = compile("import os\nX = __file__\n", "m.py", "exec")
+        self.assertEqual(read_code("m", code), ((("os", 0, None, EAGER),), True))
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]])

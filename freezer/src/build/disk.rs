@@ -1,0 +1,383 @@
+//! `--collect-to-disk`: the files of the bundle's tree that the stub writes to its per-user
+//! cache directory for code that opens files next to `__file__`, and the build's hint when
+//! code looks like it does that.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+
+use pyfreeze_archive::MAIN_MODULE;
+
+use crate::build::analysis::{Analysis, DataFile, Module, ModuleKind};
+
+/// The `--collect-to-disk` value naming the app's own directory.
+pub(crate) const APP_DIR: &str = ".";
+
+/// A file to write on disk at run time: its path in the bundle's tree and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DiskFile {
+    pub(crate) name: String,
+    pub(crate) data: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DiskError {
+    #[error(
+        "--collect-to-disk {0}: no package or module `{0}` is in the bundle; name one the app \
+         imports (a package such as `certifi`), or `.` for the app's own directory"
+    )]
+    NotBundled(String),
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+}
+
+impl crate::fault::Blame for DiskError {
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            DiskError::NotBundled(_) => crate::fault::Fault::User,
+            DiskError::Read(_) => crate::fault::Fault::Internal,
+        }
+    }
+}
+
+/// The path of a module's file in the bundle's tree (what its `__file__` is below the
+/// executable), for modules that have one: not extension modules, namespace packages or
+/// modules given as text.
+fn module_path(module: &Module, script: Option<&str>) -> Option<String> {
+    if module.kind != ModuleKind::Python || module.origin.is_none() {
+        return None;
+    }
+    if module.name == MAIN_MODULE {
+        return script.map(str::to_owned);
+    }
+    let base = module.name.replace('.', "/");
+    Some(if module.is_package {
+        base + "/__init__.py"
+    } else {
+        base + ".py"
+    })
+}
+
+fn in_tree(module: &str, top: &str) -> bool {
+    module == top
+        || module
+            .strip_prefix(top)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// The files of bundled modules' sources that `--no-source` keeps out of the bundle, and
+/// so off the disk: `.py` origins of Python modules stored without their source (a
+/// module loaded from a `.pyc` has none to keep out).
+fn withheld_sources(analysis: &Analysis) -> HashSet<&Path> {
+    analysis
+        .modules
+        .iter()
+        .filter(|m| m.kind == ModuleKind::Python && m.source.is_none())
+        .filter_map(|m| m.origin.as_deref())
+        .filter(|o| o.extension().is_some_and(|e| e == "py"))
+        .collect()
+}
+
+/// What the bundle writes on disk for `targets` (package names, or [`APP_DIR`]), sorted
+/// by path: each package's module sources (when sources are kept) and data files; for
+/// the app directory, every file in it (`app_data`, which says what is left out) but
+/// the sources `--no-source` keeps out, and the sources and data of the app's bundled
+/// modules and packages. Scripts nothing imports are files the app reads, run or loads
+/// by path, not bundled code, so `--no-source` does not keep them out.
+pub(crate) fn plan(
+    targets: &[String],
+    analysis: &Analysis,
+    app_modules: &HashSet<&str>,
+    app_dir: &Path,
+    script: Option<&str>,
+) -> Result<Vec<DiskFile>, DiskError> {
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut add_sources = |wanted: &dyn Fn(&Module) -> bool| {
+        let mut any = false;
+        for module in analysis.modules.iter().filter(|m| wanted(m)) {
+            any = true;
+            if let (Some(path), Some(source)) = (module_path(module, script), &module.source) {
+                files.insert(path, source.clone());
+            }
+        }
+        any
+    };
+    let mut data_files = Vec::new();
+    for target in targets {
+        if target == APP_DIR {
+            add_sources(&|m| app_modules.contains(m.name.as_str()));
+            let withheld = withheld_sources(analysis);
+            data_files.extend(
+                analysis
+                    .app_data
+                    .iter()
+                    .filter(|f| !withheld.contains(f.origin.as_path())),
+            );
+            data_files.extend(
+                analysis
+                    .data
+                    .iter()
+                    .filter(|d| d.origin.starts_with(app_dir)),
+            );
+        } else {
+            if !add_sources(&|m| in_tree(&m.name, target)) {
+                return Err(DiskError::NotBundled(target.clone()));
+            }
+            let prefix = format!("{}/", target.replace('.', "/"));
+            data_files.extend(analysis.data.iter().filter(|d| d.name.starts_with(&prefix)));
+        }
+    }
+    for file in data_files {
+        if !files.contains_key(&file.name) {
+            files.insert(file.name.clone(), fs_err::read(&file.origin)?);
+        }
+    }
+    Ok(files
+        .into_iter()
+        .map(|(name, data)| DiskFile { name, data })
+        .collect())
+}
+
+/// Hints for packages (and the app directory) that have data files and code reading
+/// `__file__`: such code usually opens its files by path, which finds nothing in a bundle
+/// unless the files are put on disk.
+pub(crate) fn hints(
+    analysis: &Analysis,
+    app_modules: &HashSet<&str>,
+    targets: &[String],
+) -> Vec<String> {
+    let collected = |name: &str| targets.iter().any(|t| in_tree(name, t));
+    let mut data_count: BTreeMap<&str, usize> = BTreeMap::new();
+    for file in &analysis.data {
+        let top = file.name.split('/').next().unwrap_or_default();
+        if !top.ends_with(".dist-info") {
+            *data_count.entry(top).or_default() += 1;
+        }
+    }
+    let mut hints = Vec::new();
+    for (top, count) in data_count {
+        let app_covered = targets.iter().any(|t| t == APP_DIR) && app_modules.contains(top);
+        if collected(top) || app_covered {
+            continue;
+        }
+        let users: BTreeSet<&str> = analysis
+            .modules
+            .iter()
+            .filter(|m| m.uses_file && in_tree(&m.name, top))
+            .map(|m| m.name.as_str())
+            .collect();
+        if let Some(first) = users.first() {
+            hints.push(format!(
+                "package `{top}` has {count} data files and `{first}` uses __file__; if it \
+                 opens its files by path, build with --collect-to-disk {top} to put them on \
+                 disk (in-memory access through importlib.resources needs nothing)"
+            ));
+        }
+    }
+    // The app's files that are not code to the bundle: neither a bundled module's file
+    // nor a bundled package's data (hinted at above), so also the scripts nothing imports.
+    let bundled: HashSet<&Path> = analysis
+        .modules
+        .iter()
+        .filter_map(|m| m.origin.as_deref())
+        .chain(analysis.data.iter().map(|d| d.origin.as_path()))
+        .collect();
+    let app_files: Vec<&DataFile> = analysis
+        .app_data
+        .iter()
+        .filter(|f| !bundled.contains(f.origin.as_path()))
+        .collect();
+    let app_users: BTreeSet<&str> = analysis
+        .modules
+        .iter()
+        .filter(|m| m.uses_file && app_modules.contains(m.name.as_str()))
+        .map(|m| m.name.as_str())
+        .collect();
+    if let (Some(first), Some(example)) = (app_users.first(), app_files.first()) {
+        if !targets.iter().any(|t| t == APP_DIR) {
+            hints.push(format!(
+                "the app directory holds files that are not code ({}, such as {}) and \
+                 `{first}` uses __file__; if it opens them by path, build with \
+                 --collect-to-disk {APP_DIR}",
+                app_files.len(),
+                example.name
+            ));
+        }
+    }
+    hints
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::build::analysis::{PythonInfo, Reuse};
+
+    fn module(name: &str, package: bool, source: &str, uses_file: bool) -> Module {
+        Module {
+            name: name.to_owned(),
+            kind: ModuleKind::Python,
+            is_package: package,
+            bootstrap: false,
+            cold: false,
+            origin: Some(PathBuf::from(format!("/src/{name}.py"))),
+            code: Some(Vec::new()),
+            source: Some(source.as_bytes().to_vec()),
+            uses_file,
+            native_importers: Vec::new(),
+        }
+    }
+
+    fn analysis(dir: &Path) -> Analysis {
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name.replace('/', "_"));
+            std::fs::write(&path, text).unwrap();
+            DataFile {
+                name: name.to_owned(),
+                origin: path,
+            }
+        };
+        Analysis {
+            python: PythonInfo {
+                version: "3.12.0".into(),
+                major: 3,
+                minor: 12,
+                magic: [0xcb, 0x0d, 0x0d, 0x0a],
+                libpython: None,
+            },
+            modules: vec![
+                module("__main__", false, "main()", true),
+                module("certifi", true, "init", false),
+                module("certifi.core", false, "core", true),
+                module("certifier", false, "other", true),
+            ],
+            data: vec![
+                write("certifi-1.0.dist-info/METADATA", "meta"),
+                write("certifi/cacert.pem", "pem"),
+            ],
+            app_data: vec![write("config.json", "{}")],
+            missing: Vec::new(),
+            left_out: Vec::new(),
+            skipped: Vec::new(),
+            native_import_failures: Vec::new(),
+            reuse: Reuse::None,
+        }
+    }
+
+    /// The plan for `target` in the test analysis: names, and the files.
+    fn plan_for(target: &str) -> (Vec<String>, Vec<DiskFile>) {
+        let dir = tempfile::tempdir().unwrap();
+        let analysis = analysis(dir.path());
+        let app: HashSet<&str> = ["__main__"].into();
+        let files = plan(
+            &[target.into()],
+            &analysis,
+            &app,
+            dir.path(),
+            Some("main.py"),
+        )
+        .unwrap();
+        (files.iter().map(|f| f.name.clone()).collect(), files)
+    }
+
+    #[test]
+    fn a_package_brings_its_sources_and_data_only() {
+        let (names, files) = plan_for("certifi");
+        assert_eq!(
+            names,
+            [
+                "certifi/__init__.py",
+                "certifi/cacert.pem",
+                "certifi/core.py"
+            ]
+        );
+        assert_eq!(files[1].data, b"pem");
+    }
+
+    #[test]
+    fn the_app_directory_brings_the_script_and_its_files() {
+        let (names, _) = plan_for(APP_DIR);
+        // The dist-info files are under the app directory in this test, as a venv's are not.
+        assert_eq!(
+            names,
+            [
+                "certifi-1.0.dist-info/METADATA",
+                "certifi/cacert.pem",
+                "config.json",
+                "main.py"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_app_directory_brings_unimported_scripts_even_without_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut analysis = analysis(dir.path());
+        let script = dir.path().join("0001_init.py");
+        std::fs::write(&script, "print(1)").unwrap();
+        analysis.app_data.extend([
+            DataFile {
+                name: "main.py".into(),
+                origin: PathBuf::from("/src/__main__.py"),
+            },
+            DataFile {
+                name: "migrations/0001_init.py".into(),
+                origin: script,
+            },
+        ]);
+        let app: HashSet<&str> = ["__main__"].into();
+        let names = |analysis: &Analysis| {
+            plan(
+                &[APP_DIR.into()],
+                analysis,
+                &app,
+                dir.path(),
+                Some("main.py"),
+            )
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect::<Vec<_>>()
+        };
+        assert!(names(&analysis).contains(&"main.py".to_owned()));
+        for module in &mut analysis.modules {
+            module.source = None;
+        }
+        let without_sources = names(&analysis);
+        assert!(!without_sources.contains(&"main.py".to_owned()));
+        assert!(without_sources.contains(&"migrations/0001_init.py".to_owned()));
+        // The script is not bundled code: it counts among the files the hint is about.
+        let hints = hints(&analysis, &app, &[]);
+        assert!(hints[1].contains("(2, such as config.json)"), "{hints:?}");
+    }
+
+    #[test]
+    fn an_unknown_package_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let analysis = analysis(dir.path());
+        let err = plan(
+            &["certif".into()],
+            &analysis,
+            &HashSet::new(),
+            dir.path(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("--collect-to-disk certif"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn hints_name_packages_with_data_read_through_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let analysis = analysis(dir.path());
+        let app: HashSet<&str> = ["__main__"].into();
+        let hints = hints(&analysis, &app, &[]);
+        assert_eq!(hints.len(), 2, "{hints:?}");
+        assert!(hints[0].contains("--collect-to-disk certifi"), "{hints:?}");
+        assert!(hints[1].contains("config.json") && hints[1].contains("--collect-to-disk ."));
+        assert!(super::hints(&analysis, &app, &["certifi".into(), ".".into()]).is_empty());
+    }
+}

@@ -1,0 +1,364 @@
+//! `pyfreeze build`: the build's straight path, one module per step, each handing the next
+//! a plain value:
+//!
+//! 1. [`project`]: the app directory, its name and its entry point;
+//! 2. [`interpreter`]: which Python builds it;
+//! 3. [`analysis`]: one run of that Python finds the import closure and compiles it;
+//! 4. [`disk`]: what `--collect-to-disk` puts on disk at run time;
+//! 5. [`native`]: libpython, the extension modules and the libraries they need, stripped;
+//! 6. [`pack`]: the archive's entries;
+//! 7. [`output`]: the archive appended to the stub and renamed into place.
+//!
+//! [`build`] runs them in that order; the steps that compute (analysis, stripping,
+//! compression) reuse what earlier builds computed through the [`crate::cache`].
+
+pub(crate) mod analysis;
+pub(crate) mod disk;
+pub(crate) mod interpreter;
+pub(crate) mod native;
+pub(crate) mod output;
+pub(crate) mod pack;
+pub(crate) mod project;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use pyfreeze_archive::boot::{BOOT_FILENAME, STUB_MODULE};
+use pyfreeze_archive::{runtime_module, PythonOptions, UnsupportedOption, MAIN_MODULE};
+
+use crate::cache::{self, Cache, CacheError, Hits};
+use analysis::{ExtraModule, Request};
+
+pub use analysis::{CompileError, Missing, NativeImportFailure, Reuse};
+pub use native::{NotBundled, Unbundled};
+pub use pack::Contents;
+
+/// A module of the runtime's Python (see [`runtime_module`]): its name, and its source in
+/// `runtime-stub/python/`.
+macro_rules! runtime_python {
+    ($role:ident) => {
+        (
+            runtime_module!($role),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../runtime-stub/python/",
+                runtime_module!($role),
+                ".py"
+            )),
+        )
+    };
+}
+
+/// The stub's start-up module, in the frozen table; see its docstring.
+const BOOT: (&str, &str) = runtime_python!(boot);
+/// The parts of the runtime the boot module imports when an app first uses what they
+/// serve, and what they import inside functions whatever the app does: traceback, to
+/// print tracebacks with source lines.
+const PARTS: [((&str, &str), &[&str]); 4] = [
+    (runtime_python!(ctypes), &[]),
+    (runtime_python!(hooks), &["traceback"]),
+    (runtime_python!(mp), &[]),
+    (runtime_python!(resources), &[]),
+];
+/// CPython's regression-test package, "meant for internal use by Python only": stdlib
+/// helpers import it lazily (`multiprocessing.util` does), and through it `tkinter` and
+/// an X11 stack would land in every bundle. Left out only there: an app (or a dependency)
+/// that imports it gets it, and `--include` brings it back.
+const INTERNAL_TEST_PACKAGE: &str = "test";
+
+/// What `pyfreeze build` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub app: PathBuf,
+    pub output: Option<PathBuf>,
+    pub python: Option<PathBuf>,
+    pub entry: Option<String>,
+    pub includes: Vec<String>,
+    pub excludes: Vec<String>,
+    pub optimize: u8,
+    pub sources: bool,
+    pub stub: Option<PathBuf>,
+    /// Packages (or `.`, the app directory) whose files are put on disk at run time.
+    pub collect_to_disk: Vec<String>,
+    /// Interpreter options the bundle starts with, as given on the command line.
+    pub python_options: Vec<String>,
+    /// Build without the build cache, neither reading nor writing it.
+    pub no_cache: bool,
+}
+
+/// What a build made, for the summary.
+#[derive(Debug)]
+pub struct BuildReport {
+    pub output: PathBuf,
+    pub python_version: String,
+    pub contents: Contents,
+    pub size: u64,
+    pub elapsed: Duration,
+    /// Imports in the app's own modules that nothing resolves.
+    pub missing_in_app: Vec<Missing>,
+    /// The same in dependencies (mostly other platforms' modules, such as `nt`).
+    pub missing_elsewhere: Vec<Missing>,
+    /// What the standard library imports that a default exclusion left out.
+    pub left_out: Vec<Missing>,
+    pub not_bundled: Vec<NotBundled>,
+    pub skipped: Vec<CompileError>,
+    /// Modules bundled because extension modules import them from native code (no Python
+    /// import reaches them), each with those extension modules.
+    pub native_imports: Vec<(String, Vec<String>)>,
+    /// Extension modules whose native imports may not all be bundled, and why.
+    pub native_import_failures: Vec<NativeImportFailure>,
+    /// Advice on options the build saw reason for.
+    pub hints: Vec<String>,
+    pub cache: CacheUse,
+}
+
+/// What the build cache did for a build.
+#[derive(Debug)]
+pub enum CacheUse {
+    /// `--no-cache`.
+    Off,
+    /// It could not be used: the build went without it.
+    Unavailable(CacheError),
+    Used(CacheReport),
+}
+
+#[derive(Debug)]
+pub struct CacheReport {
+    pub dir: PathBuf,
+    pub analysis: Reuse,
+    /// Stripped native code and compressed sources and data found in the cache.
+    pub native: Hits,
+    pub deflated: Hits,
+    /// What could not be stored (the build itself succeeded).
+    pub write_error: Option<CacheError>,
+}
+
+/// The build cache, unless the build goes without: where the environment says, or
+/// nowhere if it cannot be used.
+fn open_cache(options: &BuildOptions) -> Result<Option<Cache>, CacheError> {
+    if options.no_cache {
+        return Ok(None);
+    }
+    let dir = cache::default_dir(|name| std::env::var_os(name))?;
+    Cache::open(dir).map(Some)
+}
+
+/// What is always left out, with `--exclude`: the runtime's own module, which the stub
+/// provides.
+fn excludes(options: &BuildOptions) -> Vec<String> {
+    std::iter::once(STUB_MODULE.to_owned())
+        .chain(options.excludes.iter().cloned())
+        .collect()
+}
+
+/// What the boot module imports inside functions whatever the app does: for 3.8 and 3.9,
+/// where it applies `-X faulthandler` and `-X tracemalloc` itself, those modules.
+fn boot_lazy_imports(python_options: &PythonOptions) -> Vec<String> {
+    let mut modules = Vec::new();
+    for option in &python_options.x_options {
+        let name = option.split('=').next().unwrap_or_default();
+        if matches!(name, "faulthandler" | "tracemalloc") {
+            modules.push(name.to_owned());
+        }
+    }
+    modules
+}
+
+/// The runtime's Python, compiled under importlib's file name (see [`BOOT_FILENAME`]);
+/// only the boot module goes into the frozen table.
+fn runtime_modules(python_options: &PythonOptions) -> Vec<ExtraModule> {
+    let module = |(name, source): (&str, &str), bootstrap, lazy_imports| ExtraModule {
+        name: name.to_owned(),
+        source: source.to_owned(),
+        filename: Some(BOOT_FILENAME.to_owned()),
+        lazy_imports: Some(lazy_imports),
+        bootstrap,
+    };
+    let parts = PARTS
+        .iter()
+        .map(|&(part, lazy)| module(part, false, lazy.iter().map(|&m| m.into()).collect()));
+    std::iter::once(module(BOOT, true, boot_lazy_imports(python_options)))
+        .chain(parts)
+        .collect()
+}
+
+/// The `--python-option`s, and the optimisation level they and `-O` ask for together.
+fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), UnsupportedOption> {
+    let mut parsed = PythonOptions::default();
+    let mut optimize = options.optimize;
+    for option in &options.python_options {
+        if let Some(level) = parsed.add(option)? {
+            optimize = optimize.max(level);
+        }
+    }
+    Ok((parsed, optimize))
+}
+
+pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
+    let started = Instant::now();
+    let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
+    let project = project::resolve(&options.app, options.entry.as_deref())?;
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("dist").join(&project.name));
+    // Checked again when writing; checked here too so the mistake costs no analysis.
+    if output.is_dir() {
+        return Err(output::OutputError::OutputIsDirectory(output).into());
+    }
+    let stub = output::locate_stub(options.stub.as_deref())?;
+    let (cache, unavailable) = match open_cache(options) {
+        Ok(cache) => (cache, None),
+        Err(error) => (None, Some(error)),
+    };
+    let python = interpreter::choose(
+        options.python.as_deref(),
+        std::env::var_os("VIRTUAL_ENV"),
+        std::env::var_os("PATH"),
+    )?;
+
+    let request = Request {
+        app_dir: project.app_dir.clone(),
+        entry: project.entry.clone(),
+        includes: options.includes.clone(),
+        excludes: excludes(options),
+        stdlib_excludes: vec![INTERNAL_TEST_PACKAGE.to_owned()],
+        optimize,
+        sources: options.sources,
+        extra_modules: runtime_modules(&python_options),
+        // A bundle built into the app directory (`dist/`) is not one of the app's files,
+        // nor is a build cache there.
+        skip_dirs: std::path::absolute(&output)
+            .ok()
+            .and_then(|o| o.parent().map(Path::to_owned))
+            .into_iter()
+            .chain(cache.as_ref().map(|cache| cache.root().to_owned()))
+            .collect(),
+    };
+    let analysis = analysis::analyse(&python, &request, cache.as_ref())?;
+    let app_modules: HashSet<&str> = analysis
+        .modules
+        .iter()
+        .filter(|m| {
+            m.name == MAIN_MODULE
+                || m.origin
+                    .as_deref()
+                    .is_some_and(|o| o.starts_with(&project.app_dir))
+        })
+        .map(|m| m.name.as_str())
+        .collect();
+    let (missing_in_app, missing_elsewhere): (Vec<Missing>, Vec<Missing>) =
+        analysis.missing.iter().cloned().partition(|m| {
+            m.imported_by.is_empty()
+                || m.imported_by
+                    .iter()
+                    .any(|i| app_modules.contains(i.as_str()))
+        });
+    let script = match &project.entry {
+        analysis::EntrySpec::Script { path } => path.file_name().and_then(|n| n.to_str()),
+        _ => None,
+    };
+    let on_disk = disk::plan(
+        &options.collect_to_disk,
+        &analysis,
+        &app_modules,
+        &project.app_dir,
+        script,
+    )?;
+    let hints = disk::hints(&analysis, &app_modules, &options.collect_to_disk);
+    let native_imports = analysis
+        .modules
+        .iter()
+        .filter(|m| !m.native_importers.is_empty())
+        .map(|m| (m.name.clone(), m.native_importers.clone()))
+        .collect();
+    let native = native::collect(&analysis, &python, cache.as_ref())?;
+    let not_bundled = native.not_bundled.clone();
+    let (archive, contents) = pack::pack(
+        &project.entry,
+        optimize,
+        python_options,
+        &analysis,
+        native,
+        on_disk,
+    )
+    .context("cannot lay out the bundle")?;
+    let size = output::write(&stub, archive, &output, |contents| {
+        pack::deflate_all(contents, cache.as_ref(), &project.app_dir, &python)
+    })?;
+    let cache = match (cache, unavailable) {
+        (Some(cache), _) => CacheUse::Used(CacheReport {
+            dir: cache.root().to_owned(),
+            analysis: analysis.reuse,
+            native: cache.hits(cache::Kind::Native),
+            deflated: cache.hits(cache::Kind::Deflate),
+            write_error: cache.write_error(),
+        }),
+        (None, Some(error)) => CacheUse::Unavailable(error),
+        (None, None) => CacheUse::Off,
+    };
+
+    Ok(BuildReport {
+        output,
+        python_version: analysis.python.version.clone(),
+        contents,
+        size,
+        elapsed: started.elapsed(),
+        missing_in_app,
+        missing_elsewhere,
+        left_out: analysis.left_out.clone(),
+        not_bundled,
+        skipped: analysis.skipped,
+        native_imports,
+        native_import_failures: analysis.native_import_failures,
+        hints,
+        cache,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_options_can_raise_the_optimisation_level() {
+        let with = |optimize, given: &[&str]| {
+            python_options(&BuildOptions {
+                optimize,
+                python_options: given.iter().map(|s| s.to_string()).collect(),
+                ..BuildOptions::default()
+            })
+        };
+        let (parsed, optimize) = with(1, &["-u", "-OO"]).unwrap();
+        assert!(parsed.unbuffered);
+        assert_eq!(optimize, 2);
+        assert_eq!(with(2, &["-O"]).unwrap().1, 2);
+        assert!(with(0, &["-S"]).is_err());
+    }
+
+    #[test]
+    fn only_the_boot_module_is_bootstrap_and_it_names_every_part() {
+        let modules = runtime_modules(&PythonOptions::default());
+        let (boot, parts): (Vec<_>, Vec<_>) = modules.iter().partition(|m| m.bootstrap);
+        assert_eq!(boot.len(), 1);
+        assert_eq!(boot[0].name, "_pyfreeze_boot");
+        assert_eq!(parts.len(), PARTS.len());
+        for part in parts {
+            assert!(boot[0].source.contains(&part.name), "{}", part.name);
+        }
+        for module in &modules {
+            assert_eq!(module.filename.as_deref(), Some(BOOT_FILENAME));
+        }
+    }
+
+    #[test]
+    fn the_runtime_module_is_always_left_out() {
+        let options = BuildOptions {
+            excludes: vec!["json".to_owned()],
+            ..BuildOptions::default()
+        };
+        assert_eq!(excludes(&options), ["_pyfreeze", "json"]);
+    }
+}

@@ -1,0 +1,77 @@
+//! Strips libpython, extension modules and libraries of what no one needs at run time:
+//! debug information and the static symbol table.
+
+use object::build::elf::Builder;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct ElfError(String);
+
+/// What makes rewriting worth it: debug information and the static symbol table.
+fn is_bulky(name: &[u8]) -> bool {
+    name.starts_with(b".debug_") || name.starts_with(b".zdebug_") || name == b".symtab"
+}
+
+/// Removed along with them when the file is rewritten anyway.
+fn is_removable(name: &[u8]) -> bool {
+    is_bulky(name) || matches!(name, b".strtab" | b".comment" | b".gnu_debuglink")
+}
+
+/// Rewrites an ELF shared object without its debug sections and static symbol table, as
+/// `strip --strip-unneeded` would. The dynamic symbol table, which the loader uses, stays.
+/// A file with neither (a distribution's libraries are stripped already) is left as it is.
+pub(crate) fn strip(data: &[u8]) -> Result<Vec<u8>, ElfError> {
+    let mut builder = Builder::read(data).map_err(|e| ElfError(e.to_string()))?;
+    if !builder
+        .sections
+        .iter()
+        .any(|section| is_bulky(section.name.as_slice()))
+    {
+        return Ok(data.to_vec());
+    }
+    for section in builder.sections.iter_mut() {
+        if is_removable(section.name.as_slice()) {
+            section.delete = true;
+        }
+    }
+    for symbol in builder.symbols.iter_mut() {
+        symbol.delete = true;
+    }
+    let mut out = Vec::with_capacity(data.len());
+    builder
+        .write(&mut out)
+        .map_err(|e| ElfError(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::native::ldso;
+
+    /// The running test binary is an ELF executable with a symbol table and debug info.
+    fn own_executable() -> Vec<u8> {
+        fs_err::read(std::env::current_exe().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn strip_removes_debug_and_static_symbols_and_keeps_dynamic_ones() {
+        use object::{Object, ObjectSection};
+        let original = own_executable();
+        let stripped = strip(&original).unwrap();
+        assert!(stripped.len() < original.len());
+        let file = object::File::parse(&*stripped).unwrap();
+        assert!(file.sections().all(|s| {
+            let name = s.name().unwrap_or("");
+            !name.starts_with(".debug_") && name != ".symtab"
+        }));
+        assert!(file.section_by_name(".dynsym").is_some());
+        let needed = |data: &[u8]| ldso::parse_dynamic(data).unwrap().needed;
+        assert_eq!(needed(&stripped), needed(&original));
+    }
+
+    #[test]
+    fn non_elf_input_is_an_error() {
+        assert!(strip(b"not an elf").is_err());
+    }
+}

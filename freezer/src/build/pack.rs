@@ -1,0 +1,297 @@
+//! The archive: what the app may import while it starts (bytecode, extension
+//! modules, the libraries these need) and libpython are stored raw, so the stub can use
+//! them straight from its own mapping or have the kernel copy them. Sources, read only for
+//! tracebacks and `inspect`, and the cold modules (see [`crate::build::analysis::Module::cold`])
+//! with the libraries only they need are compressed ([`deflate_all`], when the archive is
+//! written): a bundle carries the whole of `encodings` and what functions of its
+//! dependencies might import, and most apps never import most of that.
+
+use std::collections::BTreeSet;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use pyfreeze_archive::{
+    disk_digest, flags, needs_contents, ArchiveWriter, BundleInfo, Compression, EntryPointKind,
+    Kind, NewEntry, PythonOptions, MAIN_MODULE,
+};
+
+use crate::build::analysis::{Analysis, EntrySpec, ModuleKind};
+use crate::build::disk::DiskFile;
+use crate::build::native::Native;
+use crate::cache::{self, Cache, Pack};
+use crate::parallel;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PackError {
+    #[error(transparent)]
+    Archive(#[from] pyfreeze_archive::Error),
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+}
+
+/// What [`pyfreeze_archive::deflate`] makes of each of `contents`, on every core. With a
+/// cache, what the last build of the same app (its directory, with the interpreter)
+/// compressed is at hand, by contents: a whole standard library of sources takes a while
+/// to compress, and a rebuild changes few of them.
+pub(crate) fn deflate_all(
+    contents: &[&[u8]],
+    cache: Option<&Cache>,
+    app_dir: &Path,
+    interpreter: &Path,
+) -> std::io::Result<Vec<Vec<u8>>> {
+    let Some(cache) = cache else {
+        return parallel::map(contents, |data| pyfreeze_archive::deflate(data))
+            .into_iter()
+            .collect();
+    };
+    let pack_key = cache
+        .key(cache::Kind::Deflate)
+        .field(b"what the last build of this app compressed")
+        .field(app_dir.as_os_str().as_bytes())
+        .field(interpreter.as_os_str().as_bytes())
+        .finish();
+    let previous = cache
+        .get(cache::Kind::Deflate, &pack_key)
+        .and_then(|payload| Pack::parse(&payload))
+        .unwrap_or_default();
+    let compressed = parallel::map(contents, |data| {
+        let key = cache.key(cache::Kind::Deflate).field(data).finish();
+        let stored = match previous.get(&key) {
+            Some(stored) => stored.to_vec(),
+            None => pyfreeze_archive::deflate(data)?,
+        };
+        Ok::<_, std::io::Error>((key, stored))
+    });
+    let mut pack = Pack::default();
+    let mut all = Vec::with_capacity(contents.len());
+    for result in compressed {
+        let (key, stored) = result?;
+        cache.note(cache::Kind::Deflate, previous.get(&key).is_some());
+        pack.insert(key, stored.clone());
+        all.push(stored);
+    }
+    // This build's only: the entry follows the app rather than piling up its history.
+    if pack != previous {
+        cache.put(cache::Kind::Deflate, &pack_key, &pack.to_payload());
+    }
+    Ok(all)
+}
+
+/// Counts of what went into the archive, for the build summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Contents {
+    pub modules: usize,
+    pub sources: usize,
+    pub extensions: usize,
+    pub libraries: usize,
+    pub data_files: usize,
+    pub disk_files: usize,
+}
+
+/// Lays out every entry of the bundle.
+pub(crate) fn pack(
+    entry: &EntrySpec,
+    optimize: u8,
+    python_options: PythonOptions,
+    analysis: &Analysis,
+    native: Native,
+    on_disk: Vec<DiskFile>,
+) -> Result<(ArchiveWriter, Contents), PackError> {
+    let python = &analysis.python;
+    let (entry_kind, entry_module, entry_arg) = match entry {
+        EntrySpec::Script { path } => (
+            EntryPointKind::Script,
+            MAIN_MODULE.to_owned(),
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+        EntrySpec::Module { module } => (EntryPointKind::Module, module.clone(), String::new()),
+        EntrySpec::Function { module, function } => {
+            (EntryPointKind::Function, module.clone(), function.clone())
+        }
+    };
+    let mut writer = ArchiveWriter::new(BundleInfo {
+        python_version: python.version.clone(),
+        python_major: python.major,
+        python_minor: python.minor,
+        optimize,
+        pyc_magic: python.magic,
+        entry_kind,
+        entry_module,
+        entry_function: entry_arg,
+        libpython: native.libpython.name.clone(),
+        disk_digest: if on_disk.is_empty() {
+            String::new()
+        } else {
+            disk_digest(on_disk.iter().map(|f| (f.name.as_str(), &f.data[..])))
+        },
+        python_options,
+    });
+
+    let stored = |cold: bool| {
+        if cold {
+            Compression::Deflate
+        } else {
+            Compression::None
+        }
+    };
+    let (cold, hot): (Vec<_>, Vec<_>) = analysis
+        .modules
+        .iter()
+        .filter(|m| m.kind == ModuleKind::Extension)
+        .partition(|m| m.cold);
+    let cold_extensions: BTreeSet<&str> = cold.iter().map(|m| m.name.as_str()).collect();
+    // Extension modules that are a package's `__init__`: the finder gives them a
+    // `__path__` and serves their package's data.
+    let package_extensions: BTreeSet<&str> = cold
+        .iter()
+        .chain(&hot)
+        .filter(|m| m.is_package)
+        .map(|m| m.name.as_str())
+        .collect();
+    // What the extensions the app may import while it starts load.
+    let hot_libraries: BTreeSet<String> = hot
+        .iter()
+        .filter_map(|m| native.needs.get(&m.name))
+        .flatten()
+        .cloned()
+        .collect();
+    let mut contents = Contents::default();
+    for module in &analysis.modules {
+        let (code, mut module_flags) = match (module.kind, &module.code) {
+            (ModuleKind::Python, Some(code)) => (code.clone(), 0),
+            (ModuleKind::Namespace, _) => (Vec::new(), flags::NAMESPACE),
+            _ => continue,
+        };
+        if module.is_package {
+            module_flags |= flags::PACKAGE;
+        }
+        if module.bootstrap {
+            module_flags |= flags::BOOTSTRAP;
+        }
+        writer.add(NewEntry {
+            kind: Kind::Module,
+            name: module.name.clone(),
+            flags: module_flags,
+            // The frozen table points into the executable's mapping.
+            compression: stored(module.cold && !module.bootstrap),
+            data: code,
+        })?;
+        contents.modules += 1;
+        if let Some(source) = &module.source {
+            writer.add(NewEntry {
+                kind: Kind::Source,
+                name: module.name.clone(),
+                flags: 0,
+                compression: Compression::Deflate,
+                data: source.clone(),
+            })?;
+            contents.sources += 1;
+        }
+    }
+    for file in &analysis.data {
+        let data = fs_err::read(&file.origin)?;
+        writer.add(NewEntry {
+            kind: Kind::Data,
+            name: file.name.clone(),
+            flags: 0,
+            compression: Compression::Deflate,
+            data,
+        })?;
+        contents.data_files += 1;
+    }
+    for file in on_disk {
+        // Deflated like sources and data, so a file stored both ways is stored once.
+        writer.add(NewEntry {
+            kind: Kind::Disk,
+            name: file.name,
+            flags: 0,
+            compression: Compression::Deflate,
+            data: file.data,
+        })?;
+        contents.disk_files += 1;
+    }
+    for extension in native.extensions {
+        writer.add(NewEntry {
+            kind: Kind::Extension,
+            compression: stored(cold_extensions.contains(extension.name.as_str())),
+            flags: if package_extensions.contains(extension.name.as_str()) {
+                flags::PACKAGE
+            } else {
+                0
+            },
+            name: extension.name,
+            data: extension.bytes,
+        })?;
+        contents.extensions += 1;
+    }
+    for library in native.libraries {
+        writer.add(NewEntry {
+            kind: Kind::Library,
+            compression: stored(!hot_libraries.contains(&library.name)),
+            name: library.name,
+            flags: 0,
+            data: library.bytes,
+        })?;
+        contents.libraries += 1;
+    }
+    for (name, sonames) in &native.needs {
+        writer.add(NewEntry {
+            kind: Kind::Needs,
+            name: name.clone(),
+            flags: 0,
+            compression: Compression::None,
+            data: needs_contents(sonames),
+        })?;
+    }
+    for plan in &native.groups {
+        let contents = plan.group().contents();
+        for (soname, _) in &plan.members {
+            writer.add(NewEntry {
+                kind: Kind::Group,
+                name: soname.clone(),
+                flags: 0,
+                // Raw, for the stub to read the names in place; the writer stores the
+                // members' identical contents once.
+                compression: Compression::None,
+                data: contents.clone(),
+            })?;
+        }
+    }
+    writer.add(NewEntry {
+        kind: Kind::LibPython,
+        name: native.libpython.name,
+        flags: 0,
+        compression: Compression::None,
+        data: native.libpython.bytes,
+    })?;
+    Ok((writer, contents))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_from_the_cache_is_the_same_and_follows_the_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, python) = (Path::new("/app"), Path::new("/python"));
+        let [a, b, c] = ["first", "second", "edited"].map(|s| s.repeat(100).into_bytes());
+        let plain = deflate_all(&[&a, &b], None, app, python).unwrap();
+        // Each build with a cache of its own, as each pyfreeze process has.
+        let build = |contents: &[&[u8]], app: &Path| {
+            let cache = Cache::open(dir.path().join("cache")).unwrap();
+            let deflated = deflate_all(contents, Some(&cache), app, python).unwrap();
+            assert_eq!(deflated, deflate_all(contents, None, app, python).unwrap());
+            cache.hits(cache::Kind::Deflate).hits
+        };
+        assert_eq!(deflate_all(&[&a, &b], None, app, python).unwrap(), plain);
+        assert_eq!(build(&[&a, &b], app), 0);
+        assert_eq!(build(&[&a, &b], app), 2);
+        assert_eq!(build(&[&a, &c], app), 1);
+        // What the last build compressed is kept, no more.
+        assert_eq!(build(&[&a, &b, &c], app), 2);
+        assert_eq!(build(&[&a, &b, &c], Path::new("/other")), 0);
+    }
+}

@@ -1,0 +1,271 @@
+//! Imports made by native code: modules that an extension module imports from C (or
+//! Cython) when it is imported, or when one of its functions runs, travel in the bundle
+//! although no Python import names them. The extension modules are built at test time and
+//! installed into a virtualenv, so that the app's own packages (bundled whole) do not
+//! bring their modules in anyway; the frozen app prints what `<venv>/bin/python -E -s
+//! main.py` prints.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use pyfreeze_tests::{
+    bundle_of, c_toolchain, cc, check_exact, compare, for_each_interpreter, freeze,
+    newest_interpreter, run, run_frozen_in, tempdir, test_name, venv, write_app, Case, Checked,
+    Exact, Interpreter, Status, Venv,
+};
+
+/// Imports `nativepkg._helper` when it is imported, under a name it puts together at run
+/// time (as Cython 3 does, whose string table is compressed: no string of the binary names
+/// the module), and `nativepkg._later` when `later()` is called.
+const NATIVE_C: &str = r#"
+#include <Python.h>
+
+static PyObject *helper;
+
+static PyObject *helper_value(PyObject *self, PyObject *unused) {
+    return PyObject_GetAttrString(helper, "VALUE");
+}
+
+static PyObject *later(PyObject *self, PyObject *unused) {
+    PyObject *module = PyImport_ImportModule("nativepkg._later");
+    if (module == NULL) return NULL;
+    PyObject *value = PyObject_GetAttrString(module, "VALUE");
+    Py_DECREF(module);
+    return value;
+}
+
+static PyMethodDef methods[] = {
+    {"helper", helper_value, METH_NOARGS, NULL},
+    {"later", later, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    PyObject *name = PyUnicode_FromFormat("%s.%s", "nativepkg", "_helper");
+    if (name == NULL) return NULL;
+    helper = PyImport_Import(name);
+    Py_DECREF(name);
+    if (helper == NULL) return NULL;
+    return PyModule_Create(&def);
+}
+"#;
+
+/// What the helpers import is followed too: nothing else imports colorsys or fractions.
+const HELPER: &str =
+    "import colorsys\n\nVALUE = 'helper %.3f' % colorsys.rgb_to_hls(1.0, 0.5, 0.0)[0]\n";
+const LATER: &str = "import fractions\n\nVALUE = 'later %s' % fractions.Fraction(2, 6)\n";
+
+const NATIVE_MAIN: &str = r#"import sys
+import nativepkg._native as native
+
+print(native.helper())
+print("nativepkg._later" in sys.modules)
+print(native.later())
+"#;
+
+/// `site/<package>/<module><suffix>` compiled from `c_source` for `python`, or why there
+/// is no C compiler for it.
+fn build_extension(
+    python: &Interpreter,
+    c_source: &str,
+    site: &Path,
+    package: &str,
+    module: &str,
+) -> Result<(), String> {
+    let (include, suffix) = c_toolchain(python)?;
+    let src = tempdir("native-imports-src");
+    let c_file = src.path().join(format!("{module}.c"));
+    fs::write(&c_file, c_source).map_err(|e| format!("write {}: {e}", c_file.display()))?;
+    let out = site.join(package).join(format!("{module}{suffix}"));
+    let include = format!("-I{}", include.display());
+    cc(
+        src.path(),
+        &[
+            OsStr::new("-shared"),
+            OsStr::new("-fPIC"),
+            OsStr::new(&include),
+            c_file.as_os_str(),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ],
+    );
+    Ok(())
+}
+
+fn write_package(site: &Path, package: &str, files: &[(&str, &str)]) -> Result<(), String> {
+    for (name, text) in files {
+        let path = site.join(package).join(name);
+        fs::create_dir_all(path.parent().expect("a file in a directory"))
+            .and_then(|()| fs::write(&path, text))
+            .map_err(|e| format!("write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Builds the app `main` with the venv's python, runs it frozen and with the venv's
+/// python, and holds both to `expected` and the build's summary to naming `explained`.
+fn frozen_like_the_venv(
+    python: &Interpreter,
+    venv: &Venv,
+    main: &str,
+    expected: &str,
+    explained: &str,
+) -> Checked {
+    let app = write_app("native-imports", &[("main.py", main)]);
+    let frozen = freeze(&app.path, &venv.python, &[]).map_err(|e| format!("{python}: {e}"))?;
+    let reference = venv.run_main(&app.path);
+    let mut problems: Vec<String> = check_exact(
+        &format!("{python}: `<venv>/bin/python -E -s main.py`"),
+        &reference,
+        &Exact::clean(expected),
+    )
+    .into_iter()
+    .collect();
+    let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
+    problems.extend(check_exact(
+        &format!("{python}: frozen app"),
+        &out,
+        &Exact::clean(expected),
+    ));
+    if !frozen.build.stderr.contains(explained) {
+        problems.push(format!(
+            "{python}: the build does not say `{explained}`:\n{}",
+            frozen.build.stderr
+        ));
+    }
+    Ok(problems)
+}
+
+#[test]
+fn a_c_extension_imports_at_init_and_when_called() {
+    let test = test_name!();
+    for_each_interpreter(test, |python| {
+        let venv = venv("native-imports-c", python, &[])
+            .as_ref()
+            .map_err(|e| e.to_string())?;
+        let site = venv.site_packages()?;
+        write_package(
+            &site,
+            "nativepkg",
+            &[
+                ("__init__.py", ""),
+                ("_helper.py", HELPER),
+                ("_later.py", LATER),
+            ],
+        )?;
+        if let Err(why) = build_extension(python, NATIVE_C, &site, "nativepkg", "_native") {
+            eprintln!("{test}: SKIPPED for {python}: {why}");
+            return Ok(Vec::new());
+        }
+        frozen_like_the_venv(
+            python,
+            venv,
+            NATIVE_MAIN,
+            "helper 0.083\nFalse\nlater 1/3\n",
+            "nativepkg._helper (by nativepkg._native)",
+        )
+    });
+}
+
+/// A Cython module that imports the standard library and a module of its own package when
+/// it is imported.
+const CYTHON_PYX: &str = r#"import json
+from . import _helper
+
+
+def describe():
+    return json.dumps({"helper": _helper.VALUE}, sort_keys=True)
+"#;
+
+const CYTHON_MAIN: &str = r#"import sys
+import cypkg._cy
+
+print(cypkg._cy.describe())
+print(sorted(m for m in sys.modules if m.startswith("cypkg")))
+"#;
+
+/// `cypkg/_cy.pyx` translated to C by Cython 3.1, which pip installs from the package
+/// index into a venv of the newest interpreter (the test fails if it cannot). The C
+/// compiles for every Python 3.8–3.13.
+fn cythonize() -> Result<String, String> {
+    let venv = venv("cython", newest_interpreter(), &["cython==3.1.*"])
+        .as_ref()
+        .map_err(|e| e.to_string())?;
+    let dir = tempdir("cythonize");
+    write_package(
+        dir.path(),
+        "cypkg",
+        &[("__init__.py", ""), ("_cy.pyx", CYTHON_PYX)],
+    )?;
+    let mut cmd = Command::new(venv.dir.join("bin").join("cython"));
+    cmd.args([
+        "-3",
+        "--module-name",
+        "cypkg._cy",
+        "cypkg/_cy.pyx",
+        "-o",
+        "_cy.c",
+    ])
+    .current_dir(dir.path());
+    let out = run(cmd, None);
+    if out.status != Status::Code(0) {
+        return Err(format!("cython failed\n{out}"));
+    }
+    fs::read_to_string(dir.path().join("_cy.c")).map_err(|e| format!("read _cy.c: {e}"))
+}
+
+#[test]
+fn a_cython_extension_imports_at_init() {
+    let test = test_name!();
+    let c_source = cythonize().unwrap_or_else(|e| panic!("{test}: {e}"));
+    for_each_interpreter(test, |python| {
+        let venv = venv("native-imports-cython", python, &[])
+            .as_ref()
+            .map_err(|e| e.to_string())?;
+        let site = venv.site_packages()?;
+        write_package(
+            &site,
+            "cypkg",
+            &[("__init__.py", ""), ("_helper.py", HELPER)],
+        )?;
+        if let Err(why) = build_extension(python, &c_source, &site, "cypkg", "_cy") {
+            eprintln!("{test}: SKIPPED for {python}: {why}");
+            return Ok(Vec::new());
+        }
+        frozen_like_the_venv(
+            python,
+            venv,
+            CYTHON_MAIN,
+            "{\"helper\": \"helper 0.083\"}\n['cypkg', 'cypkg._cy', 'cypkg._helper']\n",
+            "cypkg._helper (by cypkg._cy)",
+        )
+    });
+}
+
+/// `Connection.iterdump()` imports `sqlite3.dump` from C when it is called.
+const ITERDUMP_MAIN: &str = r#"import sqlite3
+
+con = sqlite3.connect(":memory:")
+con.execute("CREATE TABLE t (x INTEGER, y TEXT)")
+con.execute("INSERT INTO t VALUES (1, 'one')")
+for line in con.iterdump():
+    print(line)
+"#;
+
+#[test]
+fn sqlite3_iterdump_works_frozen() {
+    for_each_interpreter(test_name!(), |python| {
+        let app = || write_app("iterdump", &[("main.py", ITERDUMP_MAIN)]);
+        let frozen = bundle_of("iterdump", python, app)?;
+        Ok(compare(
+            python,
+            &frozen.exe,
+            &app(),
+            &Case::new(&[], Status::Code(0)),
+        ))
+    });
+}
