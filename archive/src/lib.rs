@@ -46,7 +46,7 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 
 /// The version of the layout described here. A reader accepts exactly this version: the
 /// stub and the freezer are released together, so a mismatch means mixed releases.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -198,6 +198,11 @@ byte_enum! {
         /// layout. Name is a member's soname: each member has an entry, all with the same
         /// contents, stored raw. A library in no cycle has none.
         Group = 9 => "group",
+        /// A module the build left out on purpose (a default exclusion, or `--exclude`),
+        /// so that importing it can fail with what brings it back rather than a bare
+        /// "No module named". Name is the module's; contents are UTF-8 text saying why it
+        /// was left out and which option bundles it, stored raw.
+        LeftOut = 10 => "left-out",
     }
 }
 

@@ -150,12 +150,11 @@ fn report(report: &BuildReport) -> String {
             names.join(", ")
         ));
     }
-    for left in &report.left_out {
+    if !report.left_out.is_empty() {
+        let names: Vec<&str> = report.left_out.iter().map(|m| m.name.as_str()).collect();
         out.push_str(&format!(
-            "note: {} is left out by default (the standard library's {} imports it); --include {} bundles it\n",
-            left.name,
-            left.imported_by.join(", "),
-            left.name
+            "note: left out by default, as only the standard library imports them (inside functions, or its tests): {}; --include NAME bundles one\n",
+            names.join(", ")
         ));
     }
     let not_bundled = |unloadable: bool| -> Vec<String> {

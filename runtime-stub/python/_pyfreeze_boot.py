@@ -313,6 +313,23 @@ class _PackageDirectory:
         pass
 
 
+class _LeftOut:
+    """Last on ``sys.meta_path``, so asked only about names no other finder has: for a
+    module the build left out on purpose (or one inside it), the import fails with the
+    build option that brings it back instead of a bare "No module named"."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        name = fullname
+        while name:
+            why = _pyfreeze.left_out(name)
+            if why is not None:
+                raise ModuleNotFoundError(
+                    f"No module named {fullname!r} in this bundle: {why}", name=fullname
+                )
+            name = name.rpartition(".")[0]
+
+
 def _path_hook(importer):
     def bundle_directory(path):
         directory = importer.directory_name(path)
@@ -467,6 +484,7 @@ def setup():
     importer = BundleImporter(root)
     at = sys.meta_path.index(_bootstrap.FrozenImporter)
     sys.meta_path.insert(at, importer)
+    sys.meta_path.append(_LeftOut)
     sys.path_hooks.insert(0, _path_hook(importer))
     _adopt_frozen_modules(importer)
     _apply_python_options()

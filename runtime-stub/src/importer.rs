@@ -242,6 +242,19 @@ extern "C" fn on_disk(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObje
     })
 }
 
+/// `left_out(name) -> str | None`: why the build left the module `name` out on purpose
+/// and what brings it back, or None if it did not.
+extern "C" fn left_out(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| match entry(Kind::LeftOut, name) {
+        Err(err) => err,
+        Ok(None) => callback::none(),
+        Ok(Some(entry)) => match entry.contents() {
+            Ok(why) => callback::str(&String::from_utf8_lossy(&why)),
+            Err(e) => callback::import_error(&e.to_string()),
+        },
+    })
+}
+
 /// `list_data(directory) -> list[str]`: the names directly inside `directory` (a path
 /// inside the bundle ending in `/`, or `""` for the top), directories with a trailing `/`.
 extern "C" fn list_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
@@ -328,6 +341,11 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"on_disk",
                 on_disk,
                 c"on_disk(path) -> 1 if the file is also in disk_dir, else 0",
+            ),
+            (
+                c"left_out",
+                left_out,
+                c"left_out(name) -> why the build left the module out, or None",
             ),
             (
                 c"list_data",

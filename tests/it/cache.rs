@@ -87,6 +87,10 @@ const SUMMARY_FILTERS: &[(&str, &str)] = &[
         "note: [N] imports in dependencies were not found $1: [MODULES]",
     ),
     (
+        r"note: left out by default(.*\)): [^;]*;",
+        "note: left out by default$1: [MODULES];",
+    ),
+    (
         r"\b[1-9]\d+ of \[N\] modules compiled",
         "[10+] of [N] modules compiled",
     ),

@@ -18,16 +18,18 @@ use pyfreeze_tests::{
 };
 
 /// Whether `out` is exactly an uncaught `ModuleNotFoundError` for `module`: exit status 1,
-/// nothing on stdout, a traceback ending with CPython's message.
-fn module_not_found(out: &Output, module: &str) -> bool {
+/// nothing on stdout, a traceback whose last line is CPython's message followed by `tail`
+/// (what the bundle adds for a module the build left out on purpose).
+fn module_not_found(out: &Output, module: &str, tail: &str) -> bool {
+    let last = out.stderr.trim_end().lines().last().unwrap_or_default();
     out.status == Status::Code(1)
         && out.stdout.is_empty()
         && out
             .stderr
             .starts_with("Traceback (most recent call last):\n")
-        && out.stderr.ends_with(&format!(
-            "ModuleNotFoundError: No module named '{module}'\n"
-        ))
+        && last
+            .strip_prefix(&format!("ModuleNotFoundError: No module named '{module}'"))
+            .is_some_and(|rest| rest == tail || (!tail.is_empty() && rest.ends_with(tail)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -511,7 +513,8 @@ fn frozen_app_runs_isolated_without_site_or_bytecode_writing() {
 // --exclude, --include
 // ---------------------------------------------------------------------------------------
 
-/// `json` imported by an import statement; `colorsys` by a name only known at run time
+/// `json` imported by an import statement; `doctest` only inside a function of `pickle`;
+/// `colorsys` by a name only known at run time
 /// (`"color" + "sys"` would not do: the compiler folds it into a constant, which the
 /// analysis sees).
 const MODS_MAIN: &str = r#"import sys
@@ -519,6 +522,10 @@ const MODS_MAIN: &str = r#"import sys
 if sys.argv[1] == "json":
     import json
     print(json.dumps({"a": [1, 2]}))
+elif sys.argv[1] == "pickle":
+    import pickle
+    # Imports doctest inside the function: a development tool pyfreeze leaves out.
+    print(pickle._test())
 else:
     colorsys = __import__("".join(["color", "sys"]))
     print(colorsys.rgb_to_hsv(1.0, 0.0, 0.0))
@@ -555,10 +562,12 @@ fn exclude_leaves_a_module_out() {
             &Case::new(&["json"], Status::Code(0)),
         );
         let out = run_frozen(&flagged.exe, &["json"], None, &[]);
-        if !module_not_found(&out, "json") {
+        let tail = " in this bundle: the build left it out (--exclude json); build without \
+                    that option";
+        if !module_not_found(&out, "json", tail) {
             problems.push(format!(
                 "{python}: built with --exclude json, `import json` should fail with \
-                 ModuleNotFoundError: No module named 'json' (exit status 1)\n{out}"
+                 ModuleNotFoundError: No module named 'json'{tail} (exit status 1)\n{out}"
             ));
         }
         match listed_entries(&flagged.exe) {
@@ -567,7 +576,8 @@ fn exclude_leaves_a_module_out() {
                     .iter()
                     .filter(|(_, n)| n == "json" || n.starts_with("json."))
                     .collect();
-                if !json.is_empty() {
+                // Only the note that makes `import json` say what brings it back.
+                if json != [&("left-out".to_owned(), "json".to_owned())] {
                     problems.push(format!(
                         "{python}: built with --exclude json, pyfreeze ls --json lists {json:?}"
                     ));
@@ -607,11 +617,40 @@ fn include_adds_a_module_no_import_shows() {
             &Exact::clean("(0.0, 1.0, 1.0)\n"),
         ));
         let out = run_frozen(&plain.exe, &["colorsys"], None, &[]);
-        if !module_not_found(&out, "colorsys") {
+        if !module_not_found(&out, "colorsys", "") {
             problems.push(format!(
                 "{python}: built without --include colorsys, importing it by a run-time name \
                  should fail with ModuleNotFoundError: No module named 'colorsys' (exit \
                  status 1)\n{out}"
+            ));
+        }
+        Ok(problems)
+    });
+}
+
+/// A development tool that only a function of the standard library imports is left out by
+/// default; if that function runs, the import fails saying which option brings it back,
+/// and that option makes the app run as under CPython.
+#[test]
+fn a_default_exclusion_says_what_brings_it_back() {
+    for_each_interpreter(test_name!(), |python| {
+        let (plain, _) = mods_bundles(python)?;
+        let included = bundle_with("mods", python, &["--include", "doctest"], mods_app)?;
+        let mut problems = compare_to(
+            python,
+            &["main.py"],
+            &included.exe,
+            &mods_app(),
+            &Case::new(&["pickle"], Status::Code(0)),
+        );
+        let out = run_frozen(&plain.exe, &["pickle"], None, &[]);
+        let tail = "inside functions, and pyfreeze leaves such modules out unless asked; \
+                    build with --include doctest to bundle it";
+        if !module_not_found(&out, "doctest", tail) || !out.stderr.contains("(pickle") {
+            problems.push(format!(
+                "{python}: built without flags, pickle._test() should fail with \
+                 ModuleNotFoundError: No module named 'doctest' in this bundle: only the \
+                 standard library imports it (pickle, ...), {tail}\n{out}"
             ));
         }
         Ok(problems)

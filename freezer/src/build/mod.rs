@@ -283,6 +283,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         &analysis,
         native,
         on_disk,
+        &pack::left_out(&analysis, &options.excludes),
     )
     .context("cannot lay out the bundle")?;
     let size = output::write(&stub, archive, &output, |contents| {

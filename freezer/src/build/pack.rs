@@ -77,6 +77,37 @@ pub(crate) fn deflate_all(
     Ok(all)
 }
 
+/// A module the build left out on purpose, and why: what an import of it says at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LeftOut {
+    pub(crate) module: String,
+    /// The rest of the sentence "No module named 'X' in this bundle: ...".
+    pub(crate) why: String,
+}
+
+/// What the bundle says about the modules it was built without: those only the standard
+/// library imports, inside functions, that pyfreeze leaves out by default, and those
+/// `--exclude` named.
+pub(crate) fn left_out(analysis: &Analysis, excludes: &[String]) -> Vec<LeftOut> {
+    let by_default = analysis.left_out.iter().map(|left| LeftOut {
+        module: left.name.clone(),
+        why: format!(
+            "only the standard library imports it ({}), inside functions, and pyfreeze \
+             leaves such modules out unless asked; build with --include {} to bundle it",
+            left.imported_by.join(", "),
+            left.name
+        ),
+    });
+    let by_request = excludes.iter().map(|name| LeftOut {
+        module: name.clone(),
+        why: format!("the build left it out (--exclude {name}); build without that option"),
+    });
+    let mut all: Vec<LeftOut> = by_default.chain(by_request).collect();
+    all.sort_by(|a, b| a.module.cmp(&b.module));
+    all.dedup_by(|later, first| later.module == first.module);
+    all
+}
+
 /// Counts of what went into the archive, for the build summary.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Contents {
@@ -96,6 +127,7 @@ pub(crate) fn pack(
     analysis: &Analysis,
     native: Native,
     on_disk: Vec<DiskFile>,
+    left_out: &[LeftOut],
 ) -> Result<(ArchiveWriter, Contents), PackError> {
     let python = &analysis.python;
     let (entry_kind, entry_module, entry_arg) = match entry {
@@ -258,6 +290,15 @@ pub(crate) fn pack(
                 data: contents.clone(),
             })?;
         }
+    }
+    for left in left_out {
+        writer.add(NewEntry {
+            kind: Kind::LeftOut,
+            name: left.module.clone(),
+            flags: 0,
+            compression: Compression::None,
+            data: left.why.clone().into_bytes(),
+        })?;
     }
     writer.add(NewEntry {
         kind: Kind::LibPython,

@@ -697,6 +697,10 @@ class Analysis:
             if not eager and module.lazy_imports is not None and name not in module.lazy_imports:
                 continue
             if not eager and stdlib and is_within(name, DEV_TOOLS):
+                # Recorded so that the bundle can say what brings it back if the import
+                # runs after all; a tool this interpreter lacks is merely missing.
+                if isinstance(self.find(name), Module):
+                    self.left_out.setdefault(name, set()).add(module.name)
                 continue
             if level == PREFIX and name.startswith("."):
                 # Relative to the module's own package, as import_module(".x", __name__).
