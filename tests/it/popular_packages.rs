@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyfreeze_tests::{
-    differences, for_each_of, freeze, list_tree, mask, mask_frozen, run_frozen, run_python, say,
-    tempdir, test_name, unshare_unavailable, venv, workspace_root, write_app, Checked, Env, Hidden,
-    Interpreter, NoVenv, Output, Status, Venv,
+    differences, for_each_of, freeze, interpreters, list_tree, mask, mask_frozen, run_frozen,
+    run_python, say, tempdir, test_name, unshare_unavailable, venv, workspace_root, write_app,
+    Checked, Env, Hidden, Interpreter, NoVenv, Output, Status, Venv,
 };
 
 /// One corpus app and what its reference run must show for the comparison to test what the
@@ -159,7 +159,7 @@ fn check(test: &str, app: &App) {
             "{test}: NOT hiding anything, the frozen app runs with Python visible: {why}"
         ));
     }
-    let pythons: Vec<&Interpreter> = pyfreeze_tests::interpreters()
+    let pythons: Vec<&Interpreter> = interpreters()
         .iter()
         .filter(|python| {
             let runs = python.version_info.1 >= app.since_minor;
