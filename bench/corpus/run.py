@@ -53,6 +53,7 @@ IGNORED_MODULES = {
     "sitecustomize": "imported by site if present",
     "usercustomize": "imported by site if present",
     "_distutils_hack": "setuptools' distutils-precedence.pth, run by site",
+    "_bootlocale": "3.8 and 3.9: imported by site, which reads pyvenv.cfg and .pth files as text",
 }
 IGNORED_PREFIXES = {
     "_pyfreeze": "the bundle's own runtime (its importer), never in a CPython run",

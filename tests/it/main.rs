@@ -22,6 +22,7 @@ mod native;
 mod native_imports;
 mod options;
 mod packages;
+mod popular_packages;
 mod reproducible;
 mod runtime;
 mod stdlib_imports;

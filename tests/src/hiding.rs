@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::interpreters::{pyenv_root, Interpreter};
-use crate::processes::{apply_env, run, unavailable, Output};
+use crate::processes::{apply_env, run, unavailable, Env, Output};
 
 /// Why `unshare -mr` cannot be used here, if it cannot.
 pub fn unshare_unavailable() -> Option<String> {
@@ -152,6 +152,17 @@ impl Hidden {
     /// Runs `exe args`, in the executable's directory, in a new user and mount namespace
     /// where everything in `self` is hidden and `python` (checked) no longer starts.
     pub fn run(&self, exe: &Path, python: &Interpreter, args: &[&str]) -> Output {
+        self.run_env(exe, python, args, &[])
+    }
+
+    /// [`Hidden::run`] with `env` changes.
+    pub fn run_env(
+        &self,
+        exe: &Path,
+        python: &Interpreter,
+        args: &[&str],
+        env: &Env<'_>,
+    ) -> Output {
         for dir in &self.dirs {
             assert!(
                 !exe.starts_with(dir),
@@ -170,7 +181,7 @@ impl Hidden {
             .args(&self.files)
             .args(args)
             .current_dir(exe.parent().expect("exe in a directory"));
-        apply_env(&mut cmd, &[]);
+        apply_env(&mut cmd, env);
         run(cmd, None)
     }
 }

@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 use crate::interpreters::Interpreter;
 use crate::per_run::PerRun;
-use crate::processes::{apply_env, run, run_command, Output, Status};
+use crate::processes::{apply_env, run, run_command, Env, Output, Status};
 use crate::scratch::tempdir;
 
 /// A virtualenv made by one interpreter, with what [`venv`] was asked to install.
@@ -128,9 +128,14 @@ impl Venv {
     /// in `app_dir`. The venv's python needs `site` for its site-packages: `-E -s`, not
     /// `-S`.
     pub fn run_main(&self, app_dir: &Path) -> Output {
+        self.run_main_env(app_dir, &[])
+    }
+
+    /// [`Venv::run_main`] with `env` changes.
+    pub fn run_main_env(&self, app_dir: &Path, env: &Env<'_>) -> Output {
         let mut cmd = Command::new(&self.python.path);
         cmd.args(["-E", "-s", "main.py"]).current_dir(app_dir);
-        apply_env(&mut cmd, &[]);
+        apply_env(&mut cmd, env);
         run(cmd, None)
     }
 
