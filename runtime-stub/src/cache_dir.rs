@@ -323,8 +323,10 @@ where
             .mode(0o600)
             .open(fresh.path().join(name))?;
         file.write_all(&(tree.contents)(index)?)?;
-        file.sync_all()?;
     }
+    // On disk before the rename, so that no crash leaves a directory of torn files in
+    // place.
+    crate::ffi::sys::sync_file_system(&File::open(fresh.path())?)?;
     match fs::symlink_metadata(dir) {
         Ok(meta) if meta.is_dir() => {
             let stale = tempfile::Builder::new()
@@ -412,6 +414,45 @@ mod tests {
             assert!(
                 !ensured(root).1,
                 "after {what}, the repaired directory was written again"
+            );
+        }
+    }
+
+    #[test]
+    fn items_are_addressed_by_names_and_contents_and_checked() {
+        let base = tempfile::tempdir().unwrap();
+        let root = base.path();
+        let file = of_items(root, &[("cert.pem", Some(b"pem"))]).unwrap();
+        assert_eq!(fs::read(file.join("cert.pem")).unwrap(), b"pem");
+        assert_eq!(of_items(root, &[("cert.pem", Some(b"pem"))]).unwrap(), file);
+        assert_ne!(
+            of_items(root, &[("other.pem", Some(b"pem"))]).unwrap(),
+            file
+        );
+        assert_ne!(of_items(root, &[("cert.pem", Some(b"PEM"))]).unwrap(), file);
+
+        let tree = [
+            ("data", None),
+            ("data/empty", None),
+            ("data/a/b.txt", Some(&b"b"[..])),
+        ];
+        let dir = of_items(root, &tree).unwrap();
+        assert!(dir.join("data/empty").is_dir());
+        assert_eq!(fs::read(dir.join("data/a/b.txt")).unwrap(), b"b");
+        // A directory is told apart from an empty file of the same name.
+        assert_ne!(
+            of_items(root, &[("data", Some(b""))]).unwrap(),
+            of_items(root, &[("data", None)]).unwrap()
+        );
+
+        for bad in [
+            &[("../x", Some(&b""[..]))][..],
+            &[("x", None), ("x", None)],
+            &[("/x", None)],
+        ] {
+            assert!(
+                matches!(of_items(root, bad), Err(CacheError::BadName { .. })),
+                "{bad:?}"
             );
         }
     }
