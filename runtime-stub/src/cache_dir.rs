@@ -143,11 +143,14 @@ where
     F: Fn(usize) -> io::Result<Cow<'a, [u8]>>,
 {
     let lock_path = root.join(format!("{digest}.lock"));
+    // Neither followed if a link nor waited on if a FIFO: whatever is there is not ours
+    // until the lock is taken.
     let lock = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&lock_path)
         .map_err(at(&lock_path))?;
     lock.lock().map_err(at(&lock_path))?;
@@ -253,14 +256,15 @@ fn ctime(meta: &fs::Metadata) -> Ctime {
 }
 
 /// The file at `path` if it is no longer than `like` (a damaged or forged stamp may be
-/// anything, huge too); `None` if it cannot be read or is longer.
+/// anything, huge, a link or a FIFO too); `None` if it cannot be read or is longer.
 fn read_capped(path: &Path, like: Option<&[u8]>) -> Option<Vec<u8>> {
     let cap = like?.len() as u64;
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .ok()?;
+        .ok()
+        .filter(|file| file.metadata().is_ok_and(|meta| meta.is_file()))?;
     let mut found = Vec::new();
     file.take(cap + 1).read_to_end(&mut found).ok()?;
     Some(found)
@@ -468,5 +472,29 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, &stamp).unwrap();
         assert!(ensured(root).1);
         assert!(fs::symlink_metadata(&stamp).unwrap().is_file());
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_the_stamp_or_lock_is_not_waited_on() {
+        let base = tempfile::tempdir().unwrap();
+        let root = base.path();
+        ensured(root);
+        for name in ["stamp", "lock"] {
+            let path = root.join(format!("{DIGEST}.{name}"));
+            fs::remove_file(&path).unwrap();
+            let made = std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(made.success());
+            // The stamp is replaced; a lock that is not a file fails, and says where.
+            match ensure(root, DIGEST, &tree(FILES)) {
+                Ok(_) => assert_eq!(name, "stamp"),
+                Err(e) => {
+                    assert_eq!(name, "lock");
+                    assert_eq!(e.path(), Some(&*path));
+                }
+            }
+        }
     }
 }
