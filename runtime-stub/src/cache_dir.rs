@@ -304,6 +304,9 @@ fn write_stamp(
 
 const SETTLE_TRIES: usize = 1000;
 
+/// Up to how many files are synced one by one rather than with their file system.
+const SYNC_ONE_BY_ONE: usize = 32;
+
 /// Writes the tree to a new directory and renames it over `dir`, moving what was there
 /// out of the way first (a rename cannot replace a non-empty directory).
 fn replace<'a, F>(root: &Path, dir: &Path, tree: &Tree<'a, F>) -> io::Result<()>
@@ -329,8 +332,17 @@ where
         file.write_all(&(tree.contents)(index)?)?;
     }
     // On disk before the rename, so that no crash leaves a directory of torn files in
-    // place.
-    crate::ffi::sys::sync_file_system(&File::open(fresh.path())?)?;
+    // place. An fsync waits for a journal commit of its own, even once all are written:
+    // 2,000 files (20 MB) took 8 to 10 s that way, one syncfs 1 to 2 s. But syncfs also
+    // waits for whatever else the file system has to write (0.7 s for one small file on
+    // a busy machine), so a few files are synced one by one.
+    if tree.files.len() > SYNC_ONE_BY_ONE {
+        crate::ffi::sys::sync_file_system(&File::open(fresh.path())?)?;
+    } else {
+        for name in &tree.files {
+            File::open(fresh.path().join(name))?.sync_all()?;
+        }
+    }
     match fs::symlink_metadata(dir) {
         Ok(meta) if meta.is_dir() => {
             let stale = tempfile::Builder::new()

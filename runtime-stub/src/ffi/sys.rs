@@ -72,9 +72,7 @@ pub(crate) fn release_mapping() {
     unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
 }
 
-/// Writes to disk everything written to the file system that holds `file`: one call
-/// where a `sync_all` per file would wait for a journal commit each (2,000 files took
-/// 10 s that way).
+/// Writes to disk everything written to the file system that holds `file`.
 pub(crate) fn sync_file_system(file: &File) -> io::Result<()> {
     // SAFETY: `file` is an open descriptor; syncfs only reads it.
     if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
