@@ -82,10 +82,10 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> CacheError + '_ {
 /// listed on its own) and files, by plain relative paths (`pyfreeze_archive::
 /// is_plain_relative_path`), files in a fixed order that [`Tree::contents`] follows.
 pub(crate) struct Tree<'a, F> {
-    pub(crate) dirs: BTreeSet<&'a str>,
-    pub(crate) files: Vec<&'a str>,
+    dirs: BTreeSet<&'a str>,
+    files: Vec<&'a str>,
     /// The bytes of `files[i]`, asked for only when the directory is written.
-    pub(crate) contents: F,
+    contents: F,
 }
 
 impl<'a, F> Tree<'a, F>
@@ -471,6 +471,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn many_files_are_written_and_kept_too() {
+        let base = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..=SYNC_ONE_BY_ONE)
+            .map(|i| format!("d/{i}.txt"))
+            .collect();
+        let files = Tree::new(names.iter().map(String::as_str).collect(), [], |i| {
+            Ok(Cow::Owned(i.to_string().into_bytes()))
+        });
+        let dir = ensure(base.path(), DIGEST, &files).unwrap();
+        assert_eq!(fs::read(dir.join("d/7.txt")).unwrap(), b"7");
+        let inode = fs::metadata(&dir).unwrap().ino();
+        ensure(base.path(), DIGEST, &files).unwrap();
+        assert_eq!(fs::metadata(&dir).unwrap().ino(), inode);
     }
 
     #[test]
