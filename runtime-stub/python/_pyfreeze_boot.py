@@ -371,6 +371,10 @@ if sys.version_info < (3, 13):
     _ADAPTERS["threading"] = ("_pyfreeze_hooks", "adapt_threading")
 if sys.version_info[:2] == (3, 9):
     _ADAPTERS["importlib._common"] = ("_pyfreeze_resources", "adapt_common")
+elif sys.version_info[:2] == (3, 10):
+    _ADAPTERS["importlib._common"] = ("_pyfreeze_resources", "adapt_as_file")
+elif sys.version_info >= (3, 11):
+    _ADAPTERS["importlib.resources._common"] = ("_pyfreeze_resources", "adapt_as_file")
 if sys.version_info >= (3, 10):
     _ADAPTERS["importlib.readers"] = ("_pyfreeze_resources", "adapt_readers")
 

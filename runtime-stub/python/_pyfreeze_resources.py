@@ -5,6 +5,7 @@ or for distributions, and by the adapters of importlib's resource modules.
 """
 
 import _io
+import sys
 
 import _pyfreeze
 import _pyfreeze_boot as _boot
@@ -47,7 +48,7 @@ def _normalize(name):
 class _BundlePath:
     """A directory or file of the bundle's tree, as ``importlib.resources.files()``
     hands them out (a Traversable). Nothing exists at its path on disk; ``as_file()``
-    copies a file to a temporary one when real path is asked for."""
+    gives a copy in the per-user cache when a real path is asked for (see _AsFile)."""
 
     def __init__(self, root, relative):
         self._root = root
@@ -149,14 +150,69 @@ class _ResourceReader:
         return self._package.joinpath(resource).open("rb")
 
     def resource_path(self, resource):
-        # No file on disk: importlib.resources then copies the bytes to a temporary file.
-        raise FileNotFoundError(resource)
+        # importlib.resources.path() of 3.8 to 3.10 asks this first: the same copy as
+        # as_file() gives, not a temporary file.
+        return _cached_copy(self._package.joinpath(resource))
 
     def is_resource(self, name):
         return self._package.joinpath(name).is_file()
 
     def contents(self):
         return iter(child.name for child in self._package.iterdir())
+
+
+class _AsFile:
+    """What ``importlib.resources.as_file()`` returns for a path of the bundle: a context
+    manager giving a copy of it in the per-user cache, at
+    ``<cache>/pyfreeze/<SHA-256 of its name and contents>/<its name>``, written once and
+    reused by later calls and runs while intact (``_pyfreeze.as_file``), never a
+    temporary file: ``certifi.where()`` and the like keep their path for the whole run
+    and leave nothing behind. As CPython's, it does its work on entering."""
+
+    def __init__(self, path):
+        self._path = path
+
+    def __enter__(self):
+        import pathlib
+
+        return pathlib.Path(_cached_copy(self._path))
+
+    def __exit__(self, *exc_info):
+        return None
+
+
+def _cached_copy(path):
+    """The path of the copy of ``path`` (a _BundlePath) in the cache: of its bytes, or
+    from 3.12, as ``as_file()`` takes directories, of the tree below it."""
+    if sys.version_info >= (3, 12) and path.is_dir():
+        items = []
+        _add_tree(path, path.name, items)
+    else:
+        items = [path.name, path.read_bytes()]
+    return _pyfreeze.as_file(items) + "/" + path.name
+
+
+def _add_tree(directory, relative, items):
+    items += [relative, None]
+    for child in directory.iterdir():
+        inside = relative + "/" + child.name
+        if child.is_dir():
+            _add_tree(child, inside, items)
+            continue
+        try:
+            data = child.read_bytes()
+        except FileNotFoundError:
+            # An extension module, or a module bundled without its source: the bundle
+            # holds no bytes to copy. A tree of data files is what apps ask for.
+            continue
+        items += [inside, data]
+
+
+def adapt_as_file(common):
+    """``as_file()`` (importlib's ``_common``: 3.9 and 3.10 ``importlib._common``, from
+    3.11 ``importlib.resources._common``) dispatches on the type of the path: give the
+    bundle's paths their cached copies."""
+    common.as_file.register(_BundlePath, _AsFile)
 
 
 class _DiskResourceReader:
@@ -231,6 +287,7 @@ def adapt_common(common):
         return from_package(package)
 
     common.from_package = from_bundle_or_package
+    adapt_as_file(common)
 
 
 def adapt_readers(readers):

@@ -34,9 +34,10 @@ pub(crate) enum StubError {
     #[error("{0}")]
     Init(String),
 
-    #[error("cannot put the files the bundle keeps on disk (--collect-to-disk) in {}: {message}", path.display())]
-    Disk {
-        path: std::path::PathBuf,
-        message: String,
-    },
+    #[error(
+        "cannot put the files the bundle keeps on disk (--collect-to-disk) in {where_}: {reason}",
+        where_ = .0.path().map_or_else(|| "the per-user cache".to_owned(), |p| p.display().to_string()),
+        reason = .0
+    )]
+    Disk(#[source] crate::cache_dir::CacheError),
 }

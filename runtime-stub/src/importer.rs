@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::ffi::{c_long, CStr, CString};
 use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -15,7 +16,7 @@ use pyfreeze_archive::{Bundle, Entry, EntryPointKind, Kind};
 
 use crate::ffi::python::{callback, PyObject};
 use crate::ffi::sys;
-use crate::native;
+use crate::{cache_dir, native};
 
 /// What the module serves, fixed before the interpreter starts.
 pub(crate) struct State {
@@ -301,6 +302,24 @@ extern "C" fn list_modules(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
     })
 }
 
+/// `as_file([path, bytes or None, ...]) -> str`: a directory of the per-user cache,
+/// named by its contents, holding a file for each path with bytes and a directory for
+/// each with None, written once and reused while intact: the real files
+/// `importlib.resources.as_file()` hands out for the bundle's resources.
+extern "C" fn as_file(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    let Some(items) = callback::arg_pairs(arg) else {
+        return std::ptr::null_mut();
+    };
+    match cache_dir::root().and_then(|root| cache_dir::of_items(&root, &items)) {
+        Ok(dir) => callback::fs_str(dir.as_os_str().as_bytes()),
+        Err(e) => callback::os_error(
+            e.errno(),
+            &format!("cannot put a copy of a bundled resource in the per-user cache: {e}"),
+            e.path().map(|path| path.as_os_str().as_bytes()),
+        ),
+    }
+}
+
 fn as_bytes(items: &[String]) -> Vec<Vec<u8>> {
     items.iter().map(|item| item.as_bytes().to_vec()).collect()
 }
@@ -356,6 +375,11 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"list_modules",
                 list_modules,
                 c"list_modules(package.) -> names of the modules directly inside it",
+            ),
+            (
+                c"as_file",
+                as_file,
+                c"as_file([path, bytes or None, ...]) -> a cached directory holding them",
             ),
             (
                 c"find_library",

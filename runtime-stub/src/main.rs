@@ -11,6 +11,7 @@
 #![cfg_attr(not(test), no_main)]
 
 mod bundle;
+mod cache_dir;
 mod disk;
 mod error;
 mod ffi;

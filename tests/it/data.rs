@@ -5,8 +5,8 @@
 //!   subpackage) reads them with `pkgutil.get_data`, the loader's `get_data(path)` and
 //!   `importlib.resources` (`files()` and its Traversables on 3.9+, the older functions on
 //!   3.8), for every interpreter. Its output must be CPython's and exactly what the test
-//!   expects, and a run that does not ask for `as_file()` must write nothing to `TMPDIR`
-//!   (nor to the current directory).
+//!   expects; a run that does not ask for `as_file()` must write nothing at all, and one
+//!   that does only its copy in the per-user cache (tests/it/as_file.rs checks the copy).
 //! * `importlib.metadata` answers `PackageNotFoundError` for a distribution that is not
 //!   bundled, as CPython does (caught, and uncaught with the same traceback).
 //! * An app using distributions pip installed into a virtualenv (with the newest interpreter
@@ -30,8 +30,8 @@ use pyfreeze_tests::{
 /// Reads `mypkg`'s data every way CPython offers, printing `ascii()` of each result (so the
 /// output does not depend on the locale) or the type of the exception it raised. Modes:
 /// `all` (the default), `no-as-file` (the same without `as_file()` / `path()`, the only
-/// calls that may write a file), `where` (whether `as_file()` copies into `TMPDIR`: a frozen
-/// app only), `missing` and `missing-uncaught` (`importlib.metadata` and a distribution that
+/// calls that may write a file), `where` (whether `as_file()` copies into the per-user
+/// cache: a frozen app only), `missing` and `missing-uncaught` (`importlib.metadata` and a distribution that
 /// is not there).
 const DATA_MAIN: &str = r#"import os
 import pkgutil
@@ -135,8 +135,6 @@ if MODE in ("all", "no-as-file"):
 
             show("path", copy)
 elif MODE == "where":
-    import tempfile
-
     if sys.version_info >= (3, 9):
         from importlib.resources import as_file, files
 
@@ -146,7 +144,8 @@ elif MODE == "where":
 
         cm = importlib.resources.path("mypkg", "top.txt")
     with cm as p:
-        print("copy in TMPDIR", os.path.dirname(str(p)) == tempfile.gettempdir(), os.path.isfile(p))
+        cache = os.path.join(os.environ["XDG_CACHE_HOME"], "pyfreeze")
+        print("copy in the cache", os.path.dirname(os.path.dirname(str(p))) == cache, os.path.isfile(p))
 elif MODE == "missing":
     import importlib.metadata as md
 
@@ -273,12 +272,17 @@ fn package_data_is_served_like_cpython_serves_files() {
         // __pycache__ there; the frozen app was built from another copy, already removed).
         let app = data_app();
         let mut problems = Vec::new();
+        let cache = tempdir("cache");
+        let env = [(
+            "XDG_CACHE_HOME",
+            Some(cache.path().to_str().expect("scratch paths are UTF-8")),
+        )];
         for (mode, as_file) in [("all", true), ("no-as-file", false)] {
             problems.extend(compare(
                 python,
                 &frozen.exe,
                 &app,
-                &Case::new(&[mode], Status::Code(0)),
+                &Case::new(&[mode], Status::Code(0)).env(&env),
             ));
             // The same expectation of both: a CPython that disagrees means a wrong test,
             // and both sides wrong the same way cannot pass.
@@ -289,7 +293,7 @@ fn package_data_is_served_like_cpython_serves_files() {
                 &reference,
                 &Exact::clean(&expected),
             ));
-            let out = run_frozen_in(&frozen.exe, &app.path, &[mode], None, &[]);
+            let out = run_frozen_in(&frozen.exe, &app.path, &[mode], None, &env);
             problems.extend(check_exact(
                 &format!("{python}: frozen app, mode {mode}"),
                 &out,
@@ -310,30 +314,39 @@ fn package_data_reads_write_nothing_to_disk() {
         for (mode, stdout) in [
             // every read but as_file()/path(): nothing at all is written
             ("no-as-file", None),
-            // with as_file()/path(): the temporary copy is removed when the `with` ends
+            // with as_file()/path(): only the copy in the per-user cache
             ("all", None),
-            // ... and it is made in TMPDIR (so the empty TMPDIR above means something)
-            ("where", Some("copy in TMPDIR True True\n")),
+            // ... which is where it is made (so the empty TMPDIR below means something)
+            ("where", Some("copy in the cache True True\n")),
         ] {
             let tmp = tempdir("tmpdir");
             let cwd = tempdir("cwd");
+            let cache = tempdir("cache");
             let tmp_path = tmp.path().to_str().expect("scratch paths are UTF-8");
+            let cache_path = cache.path().to_str().expect("scratch paths are UTF-8");
             let out = run_frozen_in(
                 &frozen.exe,
                 cwd.path(),
                 &[mode],
                 None,
-                &[("TMPDIR", Some(tmp_path))],
+                &[
+                    ("TMPDIR", Some(tmp_path)),
+                    ("XDG_CACHE_HOME", Some(cache_path)),
+                ],
             );
             let what = format!("{python}: frozen app, mode {mode}, TMPDIR={tmp_path}");
             problems.extend(match stdout {
                 Some(stdout) => check_exact(&what, &out, &Exact::clean(stdout)),
                 None => expect_clean_exit(&what, &out),
             });
-            for (dir, what) in [
+            let mut untouched = vec![
                 (tmp.path(), "TMPDIR"),
                 (cwd.path(), "the current directory"),
-            ] {
+            ];
+            if mode == "no-as-file" {
+                untouched.push((cache.path(), "the per-user cache"));
+            }
+            for (dir, what) in untouched {
                 let left = list_tree(dir);
                 if !left.is_empty() {
                     problems.push(format!(

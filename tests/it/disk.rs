@@ -69,7 +69,7 @@ const APP_FILES: &[&str] = &[
 ];
 
 /// The regular files below the one content directory in `<cache>/pyfreeze/`, and that
-/// directory; checks that only it and its lock file are there.
+/// directory; checks that only it and its lock and stamp files are there.
 fn cached_files(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
     let root = cache.join("pyfreeze");
     let mut dirs = Vec::new();
@@ -78,7 +78,7 @@ fn cached_files(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if path.is_dir() && name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
             dirs.push(path);
-        } else if !name.ends_with(".lock") {
+        } else if !name.ends_with(".lock") && !name.ends_with(".stamp") {
             return Err(format!("unexpected {} in the cache", path.display()));
         }
     }
@@ -94,6 +94,9 @@ fn cached_files(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
         .collect();
     Ok((dir.clone(), files))
 }
+
+/// palette.txt changed without changing its size or inode: only its ctime tells.
+const SAME_SIZE: &str = "RED GREEN BLUE\n";
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).map_or(0, |m| m.permissions().mode() & 0o777)
@@ -188,15 +191,31 @@ fn concurrent_first_runs_share_the_cache_and_tampering_is_repaired() {
         };
 
         let palette = dir.join("shapes/palette.txt");
-        let tampered: [(&str, &dyn Fn()); 3] = [
+        let stamp = dir.with_extension("stamp");
+        let tampered: [(&str, &dyn Fn()); 6] = [
             ("a changed file", &|| {
-                fs::write(&palette, "tampered\n").expect("write");
+                fs::write(&palette, SAME_SIZE).expect("write");
             }),
             ("a removed file", &|| {
                 fs::remove_file(&palette).expect("rm");
             }),
             ("an added file", &|| {
                 fs::write(dir.join("shapes/extra.py"), "X = 1\n").expect("write");
+            }),
+            // The stamp is the only thing checked at a start: a change of the file with
+            // the stamp changed to match it is not noticed, but one the stamp does not
+            // describe is, however the stamp is damaged.
+            ("a changed file and a damaged stamp", &|| {
+                fs::write(&palette, SAME_SIZE).expect("write");
+                let text = fs::read(&stamp).expect("read the stamp");
+                fs::write(&stamp, &text[..text.len() / 2]).expect("write");
+            }),
+            ("a stamp that is not one", &|| {
+                fs::write(&stamp, vec![0xff; 1 << 20]).expect("write");
+            }),
+            ("no stamp", &|| {
+                fs::write(&palette, SAME_SIZE).expect("write");
+                fs::remove_file(&stamp).expect("rm");
             }),
         ];
         for (what, tamper) in tampered {

@@ -3,6 +3,7 @@
 //! The harness is this package's library (`src/`); `tests/README.md` says what each module
 //! covers.
 
+mod as_file;
 mod bad_input;
 mod behaviour;
 mod cache;

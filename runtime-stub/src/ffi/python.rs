@@ -100,6 +100,10 @@ c_api! {
         fn PyMarshal_ReadObjectFromString(*const c_char, isize) -> *mut PyObject;
         fn PyList_New(isize) -> *mut PyObject;
         fn PyList_SetItem(*mut PyObject, isize, *mut PyObject) -> c_int;
+        fn PyList_Size(*mut PyObject) -> isize;
+        fn PyList_GetItem(*mut PyObject, isize) -> *mut PyObject;
+        fn PyBytes_AsStringAndSize(*mut PyObject, *mut *mut c_char, *mut isize) -> c_int;
+        fn PyErr_SetObject(*mut PyObject, *mut PyObject) -> ();
         fn PyTuple_New(isize) -> *mut PyObject;
         fn PyTuple_SetItem(*mut PyObject, isize, *mut PyObject) -> c_int;
         fn PyLong_FromLong(c_long) -> *mut PyObject;
@@ -122,6 +126,8 @@ c_api! {
         _Py_NoneStruct: PyObject;
         PyExc_KeyboardInterrupt: *mut PyObject;
         PyExc_ImportError: *mut PyObject;
+        PyExc_OSError: *mut PyObject;
+        PyExc_TypeError: *mut PyObject;
     }
 }
 
@@ -508,6 +514,102 @@ pub(crate) mod callback {
         // SAFETY: the exception type is a live static object; the message is copied.
         unsafe { (api.PyErr_SetString)(*api.PyExc_ImportError, message.as_ptr()) };
         std::ptr::null_mut()
+    }
+
+    /// Raises `OSError(errno, message, filename)` (a subclass such as PermissionError, as
+    /// the errno makes it), or `OSError(message)` without an errno, and returns NULL.
+    pub(crate) fn os_error(
+        errno: Option<i32>,
+        message: &str,
+        filename: Option<&[u8]>,
+    ) -> *mut PyObject {
+        let api = api();
+        let mut args = vec![str(message)];
+        if let Some(errno) = errno {
+            args.insert(0, long(c_long::from(errno)));
+            if let Some(filename) = filename {
+                args.push(fs_str(filename));
+            }
+        }
+        // SAFETY: a new tuple filled with new references (PyTuple_SetItem steals them),
+        // or released with them if one could not be made; PyErr_SetObject takes its own
+        // reference to the tuple, which makes the exception OSError(*args).
+        unsafe {
+            let tuple = (api.PyTuple_New)(args.len() as isize);
+            if tuple.is_null() || args.iter().any(|arg| arg.is_null()) {
+                for arg in args.into_iter().filter(|arg| !arg.is_null()) {
+                    (api.Py_DecRef)(arg);
+                }
+                if !tuple.is_null() {
+                    (api.Py_DecRef)(tuple);
+                }
+                return std::ptr::null_mut();
+            }
+            for (i, arg) in args.into_iter().enumerate() {
+                (api.PyTuple_SetItem)(tuple, i as isize, arg);
+            }
+            (api.PyErr_SetObject)(*api.PyExc_OSError, tuple);
+            (api.Py_DecRef)(tuple);
+        }
+        std::ptr::null_mut()
+    }
+
+    /// A path and, for a file, its bytes.
+    pub(crate) type Item<'a> = (&'a str, Option<&'a [u8]>);
+
+    /// The pairs of a flat list `[str, bytes or None, str, bytes or None, ...]`, borrowed
+    /// from it (the caller's list outlives the callback, and no Python code runs to change
+    /// it); `None` with a TypeError raised if it is anything else.
+    pub(crate) fn arg_pairs<'a>(arg: *mut PyObject) -> Option<Vec<Item<'a>>> {
+        let api = api();
+        let type_error = || {
+            // SAFETY: the exception type is a live static object; the message is copied.
+            unsafe {
+                (api.PyErr_SetString)(
+                    *api.PyExc_TypeError,
+                    c"expected a list of str, bytes or None pairs".as_ptr(),
+                )
+            };
+            None
+        };
+        // SAFETY: `arg` is the borrowed argument of a METH_O call; PyList_Size checks its
+        // type (raising SystemError for a non-list) and PyList_GetItem returns borrowed
+        // references for indices below the size.
+        let size = unsafe { (api.PyList_Size)(arg) };
+        if size < 0 {
+            return None;
+        }
+        if size % 2 != 0 {
+            return type_error();
+        }
+        let mut pairs = Vec::with_capacity(size as usize / 2);
+        for i in (0..size).step_by(2) {
+            // SAFETY: see above; `i + 1 < size`.
+            let (name, value) = unsafe {
+                (
+                    (api.PyList_GetItem)(arg, i),
+                    (api.PyList_GetItem)(arg, i + 1),
+                )
+            };
+            let name = arg_str(name)?;
+            if value == api._Py_NoneStruct {
+                pairs.push((name, None));
+                continue;
+            }
+            let mut data: *mut c_char = std::ptr::null_mut();
+            let mut len: isize = 0;
+            // SAFETY: a borrowed object; for a bytes object CPython points `data` at its
+            // buffer of `len` bytes, owned by the object, which the list keeps alive.
+            if unsafe { (api.PyBytes_AsStringAndSize)(value, &mut data, &mut len) } != 0 {
+                return None;
+            }
+            // SAFETY: as above.
+            pairs.push((
+                name,
+                Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }),
+            ));
+        }
+        Some(pairs)
     }
 
     /// A `str` decoded from OS bytes with the filesystem encoding and `surrogateescape`,

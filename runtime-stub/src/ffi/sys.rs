@@ -72,6 +72,16 @@ pub(crate) fn release_mapping() {
     unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
 }
 
+/// Writes to disk everything written to the file system that holds `file`.
+pub(crate) fn sync_file_system(file: &File) -> io::Result<()> {
+    // SAFETY: `file` is an open descriptor; syncfs only reads it.
+    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// `file` on the lowest free descriptor from 3 up. The descriptors the stub keeps open
 /// must not fill in for a closed stdin, stdout or stderr: CPython would take them for the
 /// app's standard streams, where python makes the stream of a closed descriptor None.
