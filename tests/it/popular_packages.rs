@@ -16,6 +16,7 @@
 //! to freeze.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -39,10 +40,11 @@ struct App {
     /// `_corpus_probe` tells it; a leading `*` matches any name ending with the rest. Without
     /// them a wheel falling back to pure Python would pass as the native case.
     must_import: &'static [(&'static str, &'static str)],
-    /// Whether the frozen run is held to not writing into `TMPDIR`: certifi's `where()`
-    /// copies its CA bundle there when frozen (and removes it at exit), which is being
-    /// fixed.
-    tmpdir_checked: bool,
+    /// A file the frozen run must put in the per-user cache (`$HOME/.cache/pyfreeze/`,
+    /// the only place a bundle writes), if any: certifi's `where()` asks
+    /// `importlib.resources.as_file` for a real file, which is made once there. Any other
+    /// write into `HOME` or `TMPDIR` fails the test.
+    caches: Option<&'static str>,
 }
 
 const PYYAML: App = App {
@@ -50,7 +52,7 @@ const PYYAML: App = App {
     covers: "a C extension with libyaml",
     since_minor: 8,
     must_import: &[("yaml._yaml", "extension")],
-    tmpdir_checked: true,
+    caches: None,
 };
 
 const CHARSET_NORMALIZER: App = App {
@@ -61,7 +63,7 @@ const CHARSET_NORMALIZER: App = App {
         ("charset_normalizer.md", "extension"),
         ("*__mypyc", "extension"),
     ],
-    tmpdir_checked: true,
+    caches: None,
 };
 
 const ORJSON: App = App {
@@ -69,7 +71,7 @@ const ORJSON: App = App {
     covers: "a Rust extension",
     since_minor: 8,
     must_import: &[("orjson.orjson", "extension")],
-    tmpdir_checked: true,
+    caches: None,
 };
 
 const CERTIFI: App = App {
@@ -80,7 +82,7 @@ const CERTIFI: App = App {
         ("certifi.core", "source"),
         ("importlib.resources", "source"),
     ],
-    tmpdir_checked: false,
+    caches: Some("cacert.pem"),
 };
 
 const TZDATA: App = App {
@@ -92,7 +94,7 @@ const TZDATA: App = App {
         ("tzdata.zoneinfo.Europe", "source"),
         ("zoneinfo._common", "source"),
     ],
-    tmpdir_checked: true,
+    caches: None,
 };
 
 #[test]
@@ -314,11 +316,28 @@ fn compare_app(app: &App, base: &Interpreter, venv: &Venv, hide: bool) -> Checke
     }
     problems.extend(reference_imports(&what, app, &reference));
     problems.extend(module_differences(&what, venv, &reference, &run)?);
-    for (dir, written, checked) in [
-        ("HOME", &run.home, true),
-        ("TMPDIR", &run.tmp, app.tmpdir_checked),
-    ] {
-        if checked && (written.modified || !written.left.is_empty()) {
+    let cache = Path::new(".cache/pyfreeze");
+    let cached: Vec<&PathBuf> = run.home.left.iter().filter(|p| p.starts_with(cache)).collect();
+    if let Some(file) = app.caches {
+        if !cached.iter().any(|p| p.file_name() == Some(OsStr::new(file))) {
+            problems.push(format!(
+                "{what}: the frozen run should have put {file} in $HOME/{}; it left {cached:?}",
+                cache.display()
+            ));
+        }
+    }
+    let home = Written {
+        left: run
+            .home
+            .left
+            .iter()
+            .filter(|p| app.caches.is_none() || !(p.starts_with(cache) || cache.starts_with(p)))
+            .cloned()
+            .collect(),
+        modified: run.home.modified && app.caches.is_none(),
+    };
+    for (dir, written) in [("HOME", &home), ("TMPDIR", &run.tmp)] {
+        if written.modified || !written.left.is_empty() {
             problems.push(format!(
                 "{what}: the frozen run wrote into its {dir}, given empty (its modification \
                  time changed); it left {}",
