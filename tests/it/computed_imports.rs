@@ -6,7 +6,8 @@
 //! own group; a table of module names, bare names handed to a class of the importing
 //! module (six.moves), names handed to another module's importing function (pyzmq);
 //! submodules of a package that a `.pth` file's hook serves under another name
-//! (setuptools' `distutils`);
+//! (setuptools' `distutils`), and of a directory a package puts on `sys.path`
+//! (setuptools' `_vendor`);
 //! `--include` of a package bringing all its submodules; and an app importing CPython's
 //! `test` package, which is left out only where the standard library imports it.
 //!
@@ -200,6 +201,17 @@ const PLUGIN_PACKAGES: &[(&str, &str)] = &[
     ),
     ("realpkg/_impl/__init__.py", ""),
     ("realpkg/_impl/core.py", "NAME = 'core of the alias'\n"),
+    // A package that puts a directory of its own on sys.path, whose packages it then
+    // imports as top-level ones (setuptools' `_vendor`).
+    (
+        "vendoring/__init__.py",
+        "import os\nimport sys\n\n\
+         sys.path.append(os.path.join(os.path.dirname(__file__), \"_vendor\"))\n\n\
+         import vendored_dep.sub\n\n\
+         NAME = vendored_dep.sub.NAME\n",
+    ),
+    ("vendoring/_vendor/vendored_dep/__init__.py", ""),
+    ("vendoring/_vendor/vendored_dep/sub.py", "NAME = 'vendored'\n"),
     // Plugins named by the entry points of the distribution's own group; its console
     // script is another program's business.
     (
@@ -258,7 +270,9 @@ fn plugin_venv(python: &Interpreter) -> Result<&'static Venv, String> {
     Ok(venv)
 }
 
-const PLUGINS_MAIN: &str = r#"import backsel
+const PLUGINS_MAIN: &str = r#"import sys
+
+import backsel
 import localed
 import moved
 import plugdist
@@ -266,6 +280,7 @@ import realpkg
 import tabled
 import uniprefix
 import uniprefix._data
+import vendoring
 
 import aliased.core
 
@@ -276,6 +291,7 @@ print(plugdist.plugins())
 print(moved.load("colorsys").rgb_to_hsv(1.0, 0.0, 0.0), moved.load("sched").scheduler)
 print(backsel.NAME, localed.locale("en"), localed.locale("fr_fr"))
 print(aliased.core.__name__, aliased.core.NAME, realpkg.__name__)
+print(vendoring.NAME, sys.modules["vendored_dep.sub"].__name__)
 print("done")
 "#;
 

@@ -14,7 +14,7 @@ import sysconfig
 from .compile import Compilers
 from .native_imports import NativeImports
 from .protocol import Failure
-from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, TABLE, listed_names, read_code
+from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, SEARCH_DIR, TABLE, listed_names, read_code
 from .tables import (
     BOOTSTRAP_ROOTS,
     DEV_TOOLS,
@@ -243,8 +243,15 @@ class Analysis:
         self.uses_file = set()  # names of modules whose code reads __file__
         self.skip_dirs = {os.path.abspath(d) for d in request.get("skip_dirs", ())}
         self.native = NativeImports()
-        # top-level name -> the package another finder serves under it (see _aliased)
+        # top-level name -> the package another finder serves under it (see _aliased),
+        # or the module of a directory its package's code puts on sys.path
         self.aliases = {}
+        # The directories of packages that their code puts on sys.path (setuptools'
+        # _vendor), searched for the top-level modules found nowhere else, and the
+        # imports that were not found before they were known: (name, fromlist,
+        # importer, eager).
+        self.search_dirs = []
+        self.unresolved = []
         # module -> its functions that import the name they are given (scan.ARGUMENT)
         self.importing_functions = {}
         # (module, function) -> (caller, eager) of the modules that import the function
@@ -273,7 +280,7 @@ class Analysis:
                     if alias is not None:
                         return alias
             if spec is None:
-                return MISSING
+                return self._find_in_search_dirs(name)
             return self._module(name, spec, None)
         parent = self.find(parent_name)
         if not isinstance(parent, Module) or parent.locations is None:
@@ -299,6 +306,51 @@ class Analysis:
                 return spec
         return None
 
+    def dotted_at(self, directory):
+        """The dotted name of the package at `directory`, below an entry of the search
+        path, or None."""
+        for entry in self.search_path:
+            relative = os.path.relpath(directory, entry)
+            package = relative.replace(os.sep, ".")
+            if not relative.startswith(os.pardir) and all(
+                part.isidentifier() for part in package.split(".")
+            ):
+                return package
+        return None
+
+    def _find_in_search_dirs(self, name):
+        """The top-level `name` as the module of a directory a package puts on sys.path,
+        under its name in that package (which the bundle's path hook serves as `name`),
+        or MISSING."""
+        for directory in self.search_dirs:
+            if find_on_path(name, [directory]) is None:
+                continue
+            found = self.find(self.dotted_at(directory) + "." + name)
+            if isinstance(found, Module):
+                self.aliases[name] = found.name
+                return found
+        return MISSING
+
+    def add_search_dir(self, module, name):
+        """`module`'s code may put the directory `name` beside it on sys.path (see
+        scan.SEARCH_DIR): the imports not found so far are looked for again."""
+        directory = os.path.join(os.path.dirname(module.origin or ""), name)
+        if (
+            not module.origin
+            or directory in self.search_dirs
+            or not os.path.isdir(directory)
+            or self.dotted_at(directory) is None
+        ):
+            return
+        self.search_dirs.append(directory)
+        unresolved, self.unresolved = self.unresolved, []
+        for imported, fromlist, importer, eager in unresolved:
+            top = imported.partition(".")[0]
+            if self.found.get(top) is MISSING:
+                del self.found[top]
+                self.missing.pop(top, None)
+            self.need_from(imported, fromlist, importer, eager)
+
     def _aliased(self, name, spec):
         """The package of the search path that another finder (a .pth file's hook)
         serves under the top-level `name`, if its spec is that package's (setuptools'
@@ -306,19 +358,11 @@ class Analysis:
         Module, whose submodules `name`'s are (see need), or None."""
         origin = spec.origin or ""
         directory, base = os.path.split(origin)
-        if not base.startswith("__init__."):
-            return None
-        for entry in self.search_path:
-            relative = os.path.relpath(directory, entry)
-            package = relative.replace(os.sep, ".")
-            if relative.startswith(os.pardir) or not all(
-                part.isidentifier() for part in package.split(".")
-            ):
-                continue
-            found = self.find(package)
-            if isinstance(found, Module) and found.origin == origin:
-                self.aliases[name] = package
-                return found
+        package = self.dotted_at(directory) if base.startswith("__init__.") else None
+        found = self.find(package) if package else None
+        if isinstance(found, Module) and found.origin == origin:
+            self.aliases[name] = package
+            return found
         return None
 
     def _module(self, name, spec, parent):
@@ -541,6 +585,8 @@ class Analysis:
         if self.excluded(name, importer, [s for s in subs if isinstance(self.find(s), Module)]):
             return
         module = self.need(name, importer, eager)
+        if module is None and self.found.get(name.partition(".")[0]) is MISSING:
+            self.unresolved.append((name, fromlist, importer, eager))
         if module is None or module.locations is None or not fromlist:
             return
         for attr in fromlist:
@@ -734,6 +780,9 @@ class Analysis:
         for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
         stdlib = bool(module.origin) and module.origin.startswith(STDLIB_DIRS)
         for name, level, fromlist, eager in imports:
+            if level == SEARCH_DIR:
+                self.add_search_dir(module, name)
+                continue
             if level == ARGUMENT:
                 self.importing_functions.setdefault(module.name, set()).add(name)
                 for caller, called_when in self.callers.pop((module.name, name), ()):

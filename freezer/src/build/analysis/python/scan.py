@@ -25,6 +25,11 @@ IMPORT_CALLS = DYNAMIC_IMPORTERS + FINDERS
 PREFIX = -1
 TABLE = -2
 ARGUMENT = -3
+# ... and SEARCH_DIR for the identifiers among the strings of code that puts a path built
+# from `__file__` on sys.path: the names of directories beside the module it may put
+# there (setuptools' `sys.path.extend(... "setuptools", "_vendor" ...)`).
+SEARCH_DIR = -4
+PATH_CHANGES = ("append", "extend", "insert")
 # A string that may start a module name: a dotted or relative one, as a prefix.
 NAME_START = re.compile(r"\.*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\.?\Z")
 # A string that may end a module name after a computed part: submodules' names.
@@ -235,6 +240,10 @@ def scan(code):
         names = co.co_names
         if not names:
             continue
+        if "__file__" in names and "path" in names and any(m in names for m in PATH_CHANGES):
+            for const in co.co_consts:
+                if isinstance(const, str) and const.isidentifier():
+                    imports.add((const, SEARCH_DIR, None, eager))
         varnames = co.co_varnames
         wordcode = co.co_code
         dynamic = any(name in names for name in IMPORT_CALLS)

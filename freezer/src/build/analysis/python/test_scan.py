@@ -5,7 +5,7 @@ import sys
 import textwrap
 import unittest
 
-from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, TABLE, read_code, scan, uses_file
+from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, SEARCH_DIR, TABLE, read_code, scan, uses_file
 
 EAGER, LAZY = True, False
 
@@ -280,6 +280,22 @@ class ScanTest(unittest.TestCase):
             ("other.", PREFIX, None, LAZY),
             ("more.", PREFIX, None, LAZY),
             ("last.", PREFIX, None, LAZY),
+        )
+
+    def test_directories_put_on_sys_path_from_file(self):
+        self.assert_imports(
+            """
+            import os
+            import sys
+            sys.path.extend([os.path.join(os.path.dirname(__file__), "_vendor")])
+            def elsewhere():
+                sys.path.append("plain")
+            """,
+            ("os", 0, None, EAGER),
+            ("sys", 0, None, EAGER),
+            ("_vendor", SEARCH_DIR, None, EAGER),
+            # Python 3.8 to 3.10 keep a function's qualified name among the constants.
+            *([("elsewhere", SEARCH_DIR, None, EAGER)] if sys.version_info < (3, 11) else []),
         )
 
     def test_find_spec_and_files_with_literals_only(self):
