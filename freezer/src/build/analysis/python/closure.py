@@ -359,7 +359,11 @@ class Analysis:
         origin = spec.origin or ""
         directory, base = os.path.split(origin)
         package = self.dotted_at(directory) if base.startswith("__init__.") else None
-        found = self.find(package) if package else None
+        if not package or package.rpartition(".")[2] == name:
+            # The package itself, from a directory below the app's (an editable
+            # install of the app's src/ layout): bundled under its own name.
+            return None
+        found = self.find(package)
         if isinstance(found, Module) and found.origin == origin:
             self.aliases[name] = package
             return found
