@@ -226,7 +226,8 @@ def scan(code):
     __main__. Imports by computed name come with the level PREFIX, and make the dotted
     names among the code's constants, and the bare ones it passes to its own functions
     and classes, imports of level TABLE. A function of the module's own level that
-    imports its parameter is reported by name, with the level ARGUMENT."""
+    imports its parameter is reported by name, with the level ARGUMENT, and the names
+    of directories code may put on sys.path with the level SEARCH_DIR."""
     imports = set()
     # The `eager` of each import by computed name, and the strings importers were given.
     computed = set()
