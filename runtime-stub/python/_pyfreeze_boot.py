@@ -379,6 +379,31 @@ if sys.version_info >= (3, 10):
     _ADAPTERS["importlib.readers"] = ("_pyfreeze_resources", "adapt_readers")
 
 
+def _serve_file_loaders(importer):
+    """Has CPython's file loaders serve the resources and data of the bundle's paths, as
+    its importer does: native code that makes the specs of bundled extension modules
+    itself (mypyc's groups, whose ``chardet.models`` package is an extension module with
+    data beside it) gives them an ``ExtensionFileLoader`` of the virtual path, whose own
+    reader would open files through the executable."""
+    file_loader = _bootstrap_external.FileLoader
+    reader_of = file_loader.get_resource_reader
+    data_of = file_loader.get_data
+    prefix = importer.root + "/"
+
+    def get_resource_reader(self, name=None):
+        if isinstance(self.path, str) and self.path.startswith(prefix):
+            return importer.get_resource_reader(self.name if name is None else name)
+        return reader_of(self) if name is None else reader_of(self, name)
+
+    def get_data(self, path):
+        if isinstance(path, str) and path.startswith(prefix):
+            return importer.get_data(path)
+        return data_of(self, path)
+
+    file_loader.get_resource_reader = get_resource_reader
+    file_loader.get_data = get_data
+
+
 def _adopt_frozen_modules(importer):
     """Gives the modules CPython imported from the frozen table before the finder existed
     (encodings, codecs, io, ...) the spec, loader and file they would have had from it."""
@@ -490,6 +515,7 @@ def setup():
     sys.meta_path.insert(at, importer)
     sys.meta_path.append(_LeftOut)
     sys.path_hooks.insert(0, _path_hook(importer))
+    _serve_file_loaders(importer)
     _adopt_frozen_modules(importer)
     _apply_python_options()
     if sys.version_info < (3, 13):

@@ -277,12 +277,17 @@ def _distribution_type():
 
 def adapt_common(common):
     """On 3.9 ``importlib.resources.files()`` asks no loader: it takes the directory of
-    ``__spec__.origin``, which for a bundled package is not on disk. Ask ours."""
+    ``__spec__.origin``, which for a bundled package is not on disk. Ask ours, or the
+    file loader native code gave a bundled package (see _boot._serve_file_loaders)."""
     from_package = common.from_package
+    prefix = _pyfreeze.executable + "/"
 
     def from_bundle_or_package(package):
         spec = package.__spec__
-        if isinstance(spec.loader, _boot.BundleImporter):
+        if isinstance(spec.loader, _boot.BundleImporter) or (
+            isinstance(spec.loader, _boot._bootstrap_external.FileLoader)
+            and (spec.origin or "").startswith(prefix)
+        ):
             return spec.loader.get_resource_reader(spec.name).files()
         return from_package(package)
 

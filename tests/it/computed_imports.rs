@@ -2,7 +2,12 @@
 //! interpreter: the standard library's own (sysconfig's build variables, dbm's modules
 //! behind shelve, C code importing `sqlite3.dump` and `_strptime`, xml's parsers,
 //! `find_spec`); a name with a literal prefix whose modules' file names are not
-//! identifiers; a distribution's entry points for its own group; a table of module names;
+//! identifiers, and one with a literal suffix too; a distribution's entry points for its
+//! own group; a table of module names, bare names handed to a class of the importing
+//! module (six.moves), names handed to another module's importing function (pyzmq);
+//! submodules of a package that a `.pth` file's hook serves under another name
+//! (setuptools' `distutils`), and of a directory a package puts on `sys.path`
+//! (setuptools' `_vendor`);
 //! `--include` of a package bringing all its submodules; and an app importing CPython's
 //! `test` package, which is left out only where the standard library imports it.
 //!
@@ -114,6 +119,99 @@ const PLUGIN_PACKAGES: &[(&str, &str)] = &[
     ("tabled/backends/fast.py", "NAME = 'fast backend'\n"),
     ("tabled/backends/slow.py", "NAME = 'slow backend'\n"),
     ("tabled/backends/unlisted.py", "NAME = 'listed nowhere'\n"),
+    // Bare module names handed to a class of the module that imports them by name, as
+    // six.moves does; tkinter, a development tool, is not followed from a table.
+    (
+        "moved/__init__.py",
+        "import sys\n\n\n\
+         def _import(name):\n    \
+             __import__(name)\n    \
+             return sys.modules[name]\n\n\n\
+         class Moved:\n    \
+             def __init__(self, name, old):\n        \
+                 self.name = name\n\n    \
+             def load(self):\n        \
+                 return _import(self.name)\n\n\n\
+         MOVES = [Moved(\"colorsys\", \"ColorSys\"), Moved(\"sched\", \"Sched\"), Moved(\"tkinter\", \"Tkinter\")]\n\
+         WORDS = len(\"wave\")\n\n\n\
+         def load(name):\n    \
+             return {m.name: m for m in MOVES}[name].load()\n",
+    ),
+    // A function of one module imports the name it is given; another module, which
+    // imports the function, names the modules (pyzmq's backends).
+    (
+        "backsel/select.py",
+        "from importlib import import_module\n\n\n\
+         def select_backend(name):\n    \
+             return import_module(name).NAME\n",
+    ),
+    (
+        "backsel/__init__.py",
+        "from .select import select_backend\n\n\
+         first, second = (\"backsel.fast\", \"backsel.slow\")\n\
+         try:\n    \
+             NAME = select_backend(first)\n\
+         except ImportError:\n    \
+             NAME = select_backend(second)\n",
+    ),
+    ("backsel/fast.py", "NAME = 'fast backend'\n"),
+    ("backsel/slow.py", "NAME = 'slow backend'\n"),
+    ("backsel/unused.py", "NAME = 'named nowhere'\n"),
+    // A prefix and a literal suffix: a submodule of each package under the prefix
+    // (pendulum's locales).
+    (
+        "localed/__init__.py",
+        "def locale(name):\n    \
+             from importlib import import_module\n\n    \
+             return import_module(f\"localed.locales.{name}.locale\").NAME\n",
+    ),
+    ("localed/locales/__init__.py", ""),
+    ("localed/locales/en/__init__.py", ""),
+    ("localed/locales/en/locale.py", "NAME = 'en'\n"),
+    ("localed/locales/en/other.py", "NAME = 'not a locale'\n"),
+    ("localed/locales/fr_fr/__init__.py", ""),
+    ("localed/locales/fr_fr/locale.py", "NAME = 'fr_fr'\n"),
+    // A .pth file's meta path hook serves a package under another top-level name, as
+    // setuptools' `_distutils_hack` serves `setuptools._distutils` as `distutils`; the
+    // package installs the hook itself when it is imported, as setuptools does.
+    ("aliashack.pth", "import aliashack_shim; aliashack_shim.install()\n"),
+    (
+        "aliashack_shim.py",
+        "import importlib\nimport importlib.util\nimport sys\n\n\n\
+         class Loader:\n    \
+             def __init__(self, module):\n        \
+                 self.module = module\n\n    \
+             def create_module(self, spec):\n        \
+                 return self.module\n\n    \
+             def exec_module(self, module):\n        \
+                 pass\n\n\n\
+         class Finder:\n    \
+             def find_spec(self, fullname, path, target=None):\n        \
+                 if fullname != \"aliased\":\n            \
+                     return None\n        \
+                 real = importlib.import_module(\"realpkg._impl\")\n        \
+                 return importlib.util.spec_from_loader(\"aliased\", Loader(real), origin=real.__file__)\n\n\n\
+         def install():\n    \
+             if not any(isinstance(f, Finder) for f in sys.meta_path):\n        \
+                 sys.meta_path.insert(0, Finder())\n",
+    ),
+    (
+        "realpkg/__init__.py",
+        "import aliashack_shim\n\naliashack_shim.install()\n",
+    ),
+    ("realpkg/_impl/__init__.py", ""),
+    ("realpkg/_impl/core.py", "NAME = 'core of the alias'\n"),
+    // A package that puts a directory of its own on sys.path, whose packages it then
+    // imports as top-level ones (setuptools' `_vendor`).
+    (
+        "vendoring/__init__.py",
+        "import os\nimport sys\n\n\
+         sys.path.append(os.path.join(os.path.dirname(__file__), \"_vendor\"))\n\n\
+         import vendored_dep.sub\n\n\
+         NAME = vendored_dep.sub.NAME\n",
+    ),
+    ("vendoring/_vendor/vendored_dep/__init__.py", ""),
+    ("vendoring/_vendor/vendored_dep/sub.py", "NAME = 'vendored'\n"),
     // Plugins named by the entry points of the distribution's own group; its console
     // script is another program's business.
     (
@@ -172,15 +270,28 @@ fn plugin_venv(python: &Interpreter) -> Result<&'static Venv, String> {
     Ok(venv)
 }
 
-const PLUGINS_MAIN: &str = r#"import plugdist
+const PLUGINS_MAIN: &str = r#"import sys
+
+import backsel
+import localed
+import moved
+import plugdist
+import realpkg
 import tabled
 import uniprefix
 import uniprefix._data
+import vendoring
+
+import aliased.core
 
 print(uniprefix.table("15-0-0"), uniprefix.table("9-0-0"))
 print(uniprefix._data.table("15-0-0"))
 print(tabled.backend("fast"), tabled.backend("slow"))
 print(plugdist.plugins())
+print(moved.load("colorsys").rgb_to_hsv(1.0, 0.0, 0.0), moved.load("sched").scheduler)
+print(backsel.NAME, localed.locale("en"), localed.locale("fr_fr"))
+print(aliased.core.__name__, aliased.core.NAME, realpkg.__name__)
+print(vendoring.NAME, sys.modules["vendored_dep.sub"].__name__)
 print("done")
 "#;
 
@@ -198,6 +309,10 @@ fn prefixes_entry_points_and_name_tables_bring_their_modules() {
             "uniprefix._data.other",
             "tabled.backends.unlisted",
             "plugdist_cli",
+            "wave",
+            "tkinter",
+            "backsel.unused",
+            "localed.locales.en.other",
         ] {
             if bundles(&frozen.exe, name)? {
                 problems.push(format!(

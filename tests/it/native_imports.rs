@@ -171,6 +171,141 @@ fn a_c_extension_imports_at_init_and_when_called() {
     });
 }
 
+/// An extension module `NAME` that imports `chainpkg.TARGET` when it is imported, under a
+/// name put together at run time, and keeps it as `target`.
+const CHAIN_C: &str = r#"
+#include <Python.h>
+
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "NAME", NULL, -1, NULL};
+
+PyMODINIT_FUNC PyInit_NAME(void) {
+    PyObject *name = PyUnicode_FromFormat("%s.%s", "chainpkg", "TARGET");
+    if (name == NULL) return NULL;
+    PyObject *target = PyImport_Import(name);
+    Py_DECREF(name);
+    if (target == NULL) return NULL;
+    PyObject *module = PyModule_Create(&def);
+    if (module == NULL || PyModule_AddObject(module, "target", target) < 0) {
+        Py_DECREF(target);
+        Py_XDECREF(module);
+        return NULL;
+    }
+    return module;
+}
+"#;
+
+const CHAIN_MAIN: &str = r#"import chainpkg._outer as outer
+
+print(outer.target.__name__, outer.target.target.VALUE)
+"#;
+
+/// An extension module that only another one imports (a mypyc package's `<hash>__mypyc`
+/// helper, imported by its `__init__`) is loaded while that one is looked at, before it
+/// is in the closure: what it imports is followed all the same.
+#[test]
+fn what_an_extension_module_loaded_by_another_imports_is_followed() {
+    let test = test_name!();
+    for_each_interpreter(test, |python| {
+        let venv = venv("native-imports-chain", python, &[])
+            .as_ref()
+            .map_err(|e| e.to_string())?;
+        let site = venv.site_packages()?;
+        write_package(
+            &site,
+            "chainpkg",
+            &[("__init__.py", ""), ("_helper.py", HELPER)],
+        )?;
+        for (module, target) in [("_outer", "_inner"), ("_inner", "_helper")] {
+            let c_source = CHAIN_C.replace("NAME", module).replace("TARGET", target);
+            if let Err(why) = build_extension(python, &c_source, &site, "chainpkg", module) {
+                eprintln!("{test}: SKIPPED for {python}: {why}");
+                return Ok(Vec::new());
+            }
+        }
+        frozen_like_the_venv(
+            python,
+            venv,
+            CHAIN_MAIN,
+            "chainpkg._inner helper 0.083\n",
+            "chainpkg._helper (by chainpkg._inner)",
+        )
+    });
+}
+
+/// `extpkg`, a package whose `__init__` is an extension module.
+const EXTPKG_C: &str = r#"
+#include <Python.h>
+
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "extpkg", NULL, -1, NULL};
+
+PyMODINIT_FUNC PyInit_extpkg(void) {
+    return PyModule_Create(&def);
+}
+"#;
+
+const EXTPKG_MAIN: &str = r#"import importlib.machinery
+import importlib.resources
+import os
+import sys
+import types
+
+import extpkg
+
+
+def read(package):
+    if sys.version_info < (3, 9):
+        return importlib.resources.read_text(package, "data.txt")
+    return importlib.resources.files(package).joinpath("data.txt").read_text()
+
+
+print(read("extpkg").strip())
+# As mypyc's groups do for the modules they initialise themselves: a spec of their own.
+here = os.path.dirname(extpkg.__file__)
+loader = importlib.machinery.ExtensionFileLoader("extpkg", extpkg.__file__)
+spec = importlib.machinery.ModuleSpec("extpkg", loader, origin=extpkg.__file__)
+spec.submodule_search_locations = [here]
+made = types.ModuleType("extpkg")
+made.__spec__ = spec
+print(read(made).strip())
+print(loader.get_data(os.path.join(here, "data.txt")).decode().strip())
+"#;
+
+/// The data of a package whose `__init__` is an extension module are served from the
+/// bundle, also through an `ExtensionFileLoader` that native code makes for it (mypyc's
+/// `chardet.models`).
+#[test]
+fn an_extension_packages_data_are_served_whoever_made_its_spec() {
+    let test = test_name!();
+    for_each_interpreter(test, |python| {
+        let venv = venv("native-imports-extpkg", python, &[])
+            .as_ref()
+            .map_err(|e| e.to_string())?;
+        let site = venv.site_packages()?;
+        write_package(&site, "extpkg", &[("data.txt", "data of extpkg\n")])?;
+        if let Err(why) = build_extension(python, EXTPKG_C, &site, "extpkg", "__init__") {
+            eprintln!("{test}: SKIPPED for {python}: {why}");
+            return Ok(Vec::new());
+        }
+        let app = write_app("extpkg", &[("main.py", EXTPKG_MAIN)]);
+        let frozen = freeze(&app.path, &venv.python, &[]).map_err(|e| format!("{python}: {e}"))?;
+        let expected = "data of extpkg\n".repeat(3);
+        let mut problems: Vec<String> = check_exact(
+            &format!("{python}: `<venv>/bin/python -E -s main.py`"),
+            &venv.run_main(&app.path),
+            &Exact::clean(&expected),
+        )
+        .into_iter()
+        .collect();
+        let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
+        problems.extend(check_exact(
+            &format!("{python}: frozen app"),
+            &out,
+            &Exact::clean(&expected),
+        ));
+        Ok(problems)
+    });
+}
+
 /// A Cython module that imports the standard library and a module of its own package when
 /// it is imported.
 const CYTHON_PYX: &str = r#"import json

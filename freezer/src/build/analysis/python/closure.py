@@ -14,7 +14,7 @@ import sysconfig
 from .compile import Compilers
 from .native_imports import NativeImports
 from .protocol import Failure
-from .scan import MAIN_BLOCK, PREFIX, TABLE, read_code
+from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, SEARCH_DIR, TABLE, listed_names, read_code
 from .tables import (
     BOOTSTRAP_ROOTS,
     DEV_TOOLS,
@@ -243,6 +243,20 @@ class Analysis:
         self.uses_file = set()  # names of modules whose code reads __file__
         self.skip_dirs = {os.path.abspath(d) for d in request.get("skip_dirs", ())}
         self.native = NativeImports()
+        # top-level name -> the package another finder serves under it (see _aliased),
+        # or the module of a directory its package's code puts on sys.path
+        self.aliases = {}
+        # The directories of packages that their code puts on sys.path (setuptools'
+        # _vendor), searched for the top-level modules found nowhere else, and the
+        # imports that were not found before they were known: (name, fromlist,
+        # importer, eager).
+        self.search_dirs = []
+        self.unresolved = []
+        # module -> its functions that import the name they are given (scan.ARGUMENT)
+        self.importing_functions = {}
+        # (module, function) -> (caller, eager) of the modules that import the function
+        # from the module before it is scanned
+        self.callers = {}
 
     # -- finding -----------------------------------------------------------------------
 
@@ -261,8 +275,12 @@ class Analysis:
             spec = find_on_path(name, self.search_path)
             if spec is None:
                 spec = self._find_elsewhere(name)
+                if spec is not None:
+                    alias = self._aliased(name, spec)
+                    if alias is not None:
+                        return alias
             if spec is None:
-                return MISSING
+                return self._find_in_search_dirs(name)
             return self._module(name, spec, None)
         parent = self.find(parent_name)
         if not isinstance(parent, Module) or parent.locations is None:
@@ -286,6 +304,69 @@ class Analysis:
                     f"module {name} was found by {finder!r}, whose answers cannot be checked"
                 )
                 return spec
+        return None
+
+    def dotted_at(self, directory):
+        """The dotted name of the package at `directory`, below an entry of the search
+        path, or None."""
+        for entry in self.search_path:
+            relative = os.path.relpath(directory, entry)
+            package = relative.replace(os.sep, ".")
+            if not relative.startswith(os.pardir) and all(
+                part.isidentifier() for part in package.split(".")
+            ):
+                return package
+        return None
+
+    def _find_in_search_dirs(self, name):
+        """The top-level `name` as the module of a directory a package puts on sys.path,
+        under its name in that package (which the bundle's path hook serves as `name`),
+        or MISSING."""
+        for directory in self.search_dirs:
+            if find_on_path(name, [directory]) is None:
+                continue
+            found = self.find(self.dotted_at(directory) + "." + name)
+            if isinstance(found, Module):
+                self.aliases[name] = found.name
+                return found
+        return MISSING
+
+    def add_search_dir(self, module, name):
+        """`module`'s code may put the directory `name` beside it on sys.path (see
+        scan.SEARCH_DIR): the imports not found so far are looked for again."""
+        directory = os.path.join(os.path.dirname(module.origin or ""), name)
+        if (
+            not module.origin
+            or directory in self.search_dirs
+            or not os.path.isdir(directory)
+            or self.dotted_at(directory) is None
+        ):
+            return
+        self.search_dirs.append(directory)
+        unresolved, self.unresolved = self.unresolved, []
+        for imported, fromlist, importer, eager in unresolved:
+            top = imported.partition(".")[0]
+            if self.found.get(top) is MISSING:
+                del self.found[top]
+                self.missing.pop(top, None)
+            self.need_from(imported, fromlist, importer, eager)
+
+    def _aliased(self, name, spec):
+        """The package of the search path that another finder (a .pth file's hook)
+        serves under the top-level `name`, if its spec is that package's (setuptools'
+        `_distutils_hack` makes `distutils` its `setuptools._distutils`): the package's
+        Module, whose submodules `name`'s are (see need), or None."""
+        origin = spec.origin or ""
+        directory, base = os.path.split(origin)
+        package = self.dotted_at(directory) if base.startswith("__init__.") else None
+        if not package or package.rpartition(".")[2] == name:
+            # The package itself, from a directory below the app's (an editable
+            # install of the app's src/ layout): bundled under its own name.
+            return None
+        found = self.find(package)
+        if isinstance(found, Module) and found.origin == origin:
+            self.aliases[name] = package
+            return found
         return None
 
     def _module(self, name, spec, parent):
@@ -401,11 +482,13 @@ class Analysis:
                 if isinstance(self.find(name), Module):
                     self.need(name, top)
 
-    def need_prefix(self, prefix, importer, eager):
+    def need_prefix(self, prefix, importer, eager, suffixes=()):
         """Adds what an import of a name computed from the literal `prefix` may import:
         the modules and packages of the prefix's package whose names start with the rest,
-        whatever their file names (rich's `unicode15-0-0.py`). A prefix without a package
-        would match across all of sys.path, and is left alone."""
+        whatever their file names (rich's `unicode15-0-0.py`), and in each of those
+        packages the submodule a literal suffix names (`.locale` of pendulum's
+        f"pendulum.locales.{name}.locale"). A prefix without a package would match
+        across all of sys.path, and is left alone."""
         package, _, start = prefix.rpartition(".")
         if not package or not isinstance(self.find(package), Module):
             return
@@ -415,13 +498,26 @@ class Analysis:
         for info in pkgutil.iter_modules(parent.locations):
             if info.name.startswith(start):
                 self.need(package + "." + info.name, importer, eager)
+                for suffix in suffixes if info.ispkg else ():
+                    name = package + "." + info.name + suffix
+                    if isinstance(self.find(name), Module):
+                        self.need(name, importer, eager)
 
     def need_listed(self, name, importer, eager):
         """Adds the module a table of module names lists, if it resolves: `name`, else the
         module part of `module.Class` (but never a whole top-level package for it); for a
-        package's name and a dot, what a name computed from that prefix may import."""
+        package's name and a dot, what a name computed from that prefix may import; a
+        bare name (scan.bare_arguments) only if it is a top-level module."""
+        if is_within(name, DEV_TOOLS):
+            # A table lists what a module may import, not what it does: six.moves'
+            # would bring tkinter to every app that imports six.
+            return
         if name.endswith("."):
             self.need_prefix(name, importer, eager)
+            return
+        if "." not in name:
+            if isinstance(self.find(name), Module):
+                self.need(name, importer, eager)
             return
         while "." in name:
             if isinstance(self.find(name), Module):
@@ -456,8 +552,14 @@ class Analysis:
             importers.add(importer)
 
     def need(self, name, importer, eager=False):
-        """Adds `name` and its parents; returns its Module, or None."""
+        """Adds `name` and its parents; returns its Module, or None. The submodules of
+        an alias (see _aliased) are its package's."""
         parts = name.split(".")
+        if len(parts) > 1 and parts[0] not in self.found:
+            self.find(parts[0])
+        if parts[0] in self.aliases:
+            name = self.aliases[parts[0]] + name[len(parts[0]) :]
+            parts = name.split(".")
         if not all(parts) or self.excluded(name, importer):
             return None
         prefix = None
@@ -487,12 +589,14 @@ class Analysis:
         if self.excluded(name, importer, [s for s in subs if isinstance(self.find(s), Module)]):
             return
         module = self.need(name, importer, eager)
+        if module is None and self.found.get(name.partition(".")[0]) is MISSING:
+            self.unresolved.append((name, fromlist, importer, eager))
         if module is None or module.locations is None or not fromlist:
             return
         for attr in fromlist:
             if attr == "*" or not isinstance(attr, str):
                 continue
-            sub = name + "." + attr
+            sub = module.name + "." + attr
             if self.excluded(sub, importer):
                 continue
             # Not a submodule: `from pkg import attr` then names an attribute.
@@ -680,6 +784,14 @@ class Analysis:
         for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
         stdlib = bool(module.origin) and module.origin.startswith(STDLIB_DIRS)
         for name, level, fromlist, eager in imports:
+            if level == SEARCH_DIR:
+                self.add_search_dir(module, name)
+                continue
+            if level == ARGUMENT:
+                self.importing_functions.setdefault(module.name, set()).add(name)
+                for caller, called_when in self.callers.pop((module.name, name), ()):
+                    self.need_callers_table(caller, called_when)
+                continue
             if level > 0:
                 bits = package.rsplit(".", level - 1) if package else []
                 if len(bits) < level:
@@ -714,11 +826,34 @@ class Analysis:
                 # every PIL module that "PIL." + name could be).
                 continue
             if level == PREFIX:
-                self.need_prefix(name, module.name, eager)
+                self.need_prefix(name, module.name, eager, fromlist or ())
             elif level == TABLE:
                 self.need_listed(name, module.name, eager)
             else:
                 self.need_from(name, fromlist, module.name, eager)
+                for function in fromlist or ():
+                    self.note_call(name, function, module.name, eager)
+
+    def note_call(self, module_name, function, caller, eager):
+        """`caller` imports `function` from `module_name`: if the function imports the
+        name it is given (scan.ARGUMENT), the names `caller` lists are what it may be
+        given (pyzmq's backends, which zmq.backend hands to zmq.backend.select's
+        select_backend), now or once the function's module is scanned."""
+        module = self.reached.get(module_name)
+        if module is None:
+            return
+        if module.imports is None:
+            self.callers.setdefault((module_name, function), []).append((caller, eager))
+        elif function in self.importing_functions.get(module_name, ()):
+            self.need_callers_table(caller, eager)
+
+    def need_callers_table(self, caller, eager):
+        """Adds the modules that the dotted names of `caller`'s code name."""
+        code = self.compiled.get(caller)
+        if code is None:
+            return
+        for name in sorted(listed_names(marshal.loads(code[0]))):
+            self.need_listed(name, caller, eager)
 
     def error(self, module, line, message):
         # The app's own errors stop the build; a dependency that fails is left out.

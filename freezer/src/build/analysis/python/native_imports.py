@@ -50,7 +50,10 @@ PROBE_TIMEOUT = 60
 # the pipe that was its stdout, flushed as it goes, so that what it did before a crash or
 # a hang is known: ("target", name) before each import it was asked for, ("start", name)
 # and ("done", name, imports, error) around the loading of every extension module,
-# ("failed", name, error) for an import that raised, ("end",) when it is through. Its own
+# ("failed", name, error) for an import that raised, ("made", name) for a module asked for
+# that is in sys.modules though the import system never loaded it and .pth files did not
+# import it (mypyc's group of modules initialises its members itself: what they import
+# is recorded as the group's), ("end",) when it is through. Its own
 # output goes to /dev/null; its stdin is /dev/null once read. It imports nothing before it
 # watches (marshal is built in; site, which runs the .pth files, comes after): an
 # extension module imported unwatched tells nothing.
@@ -114,11 +117,32 @@ def traced_find_and_load(name, import_):
     return find_and_load(name, import_)
 
 
+# The modules the import system loaded, and those an extension module's loading made
+# without it, each counted as made by the innermost one.
+loaded = set()
+made = set()
+
+
+# The extension modules put into sys.modules since it held `before`, not by the import
+# system: mypyc's group of modules initialises its members itself, with specs of its own,
+# when one imports another.
+def made_natively(before):
+    found = set()
+    for name in sys.modules.keys() - before - loaded - made:
+        spec = getattr(sys.modules[name], "__spec__", None)
+        if isinstance(getattr(spec, "loader", None), ExtensionFileLoader):
+            found.add(name)
+    made.update(found)
+    return found
+
+
 def traced_load_unlocked(spec):
     trace(spec)
+    loaded.add(spec.name)
     native = isinstance(spec.loader, ExtensionFileLoader)
     if native:
         report("start", spec.name)
+        before = set(sys.modules)
     imports = set() if native else None
     loading.append((spec.name, imports))
     error = None
@@ -130,6 +154,7 @@ def traced_load_unlocked(spec):
     finally:
         loading.pop()
         if native:
+            imports.update(made_natively(before))
             imports.discard(spec.name)
             report("done", spec.name, tuple(sorted(imports)), error)
 
@@ -142,6 +167,7 @@ _bootstrap._load_unlocked = traced_load_unlocked
 import site
 
 site.main()
+startup = set(sys.modules)
 sys.path[:] = path
 for name in modules:
     report("target", name)
@@ -149,6 +175,9 @@ for name in modules:
         _bootstrap._gcd_import(name)
     except BaseException as e:
         report("failed", name, f"{type(e).__name__}: {e}")
+    else:
+        if name not in loaded and name not in startup:
+            report("made", name)
 report("end")
 """
 
@@ -160,6 +189,9 @@ class NativeImports:
     def __init__(self, timeout=PROBE_TIMEOUT):
         self.timeout = timeout
         self.imports = {}  # extension module -> the names it imports, as recorded
+        # The extension modules of the closure whose imports were followed: one loaded
+        # on the way (pytokens by black) is recorded before it is in the closure.
+        self.followed = set()
         self.failures = {}  # extension module -> why what it imports is not (all) known
         # module -> the extension modules that import it, for the modules that are in the
         # closure because they do
@@ -171,11 +203,12 @@ class NativeImports:
         pending = sorted(
             name
             for name, module in analysis.reached.items()
-            if module.kind == "extension" and name not in self.imports
+            if module.kind == "extension" and name not in self.followed
         )
         if not pending:
             return False
-        self.probe(analysis.search_path, pending)
+        self.followed.update(pending)
+        self.probe(analysis.search_path, [n for n in pending if n not in self.imports])
         for name in pending:
             self.imports.setdefault(name, ())
             for target in self.imports[name]:
@@ -302,6 +335,8 @@ class NativeImports:
                         started.append(event[1])
                     elif kind == "done":
                         self.done(*event[1:], started)
+                    elif kind == "made":
+                        self.imports.setdefault(event[1], ())
                     elif kind == "failed":
                         # Its package failed before it could be loaded, if it has no
                         # "done" of its own.

@@ -17,12 +17,23 @@ IMPORT_CALLS = DYNAMIC_IMPORTERS + FINDERS
 # `level` of what scan() reports that is not an import statement's level: PREFIX for the
 # literal prefix of a name computed at run time ("pkg.plugin_" of
 # import_module(f"pkg.plugin_{name}"), ".unicode" of import_module(f".unicode{v}", pkg);
-# "" when none of the name is literal), TABLE for a
-# dotted name listed in code that imports by computed name (a table of module names).
+# "" when none of the name is literal; its `fromlist` is the literal suffix after the
+# computed part, (".locale",) of import_module(f"pendulum.locales.{name}.locale"), if
+# any), TABLE for a dotted name listed in code that imports by computed name (a table of
+# module names), ARGUMENT for the name of a function of the module that imports the
+# name it is given (pyzmq's `select_backend(name)`: its callers list the names).
 PREFIX = -1
 TABLE = -2
+ARGUMENT = -3
+# ... and SEARCH_DIR for the identifiers among the strings of code that puts a path built
+# from `__file__` on sys.path: the names of directories beside the module it may put
+# there (setuptools' `sys.path.extend(... "setuptools", "_vendor" ...)`).
+SEARCH_DIR = -4
+PATH_CHANGES = ("append", "extend", "insert")
 # A string that may start a module name: a dotted or relative one, as a prefix.
 NAME_START = re.compile(r"\.*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\.?\Z")
+# A string that may end a module name after a computed part: submodules' names.
+NAME_END = re.compile(r"(\.[A-Za-z_]\w*)+\Z")
 # A dotted module name, as tables of plugin modules list them, maybe with an attribute
 # of it after a colon, as entry points name one (`pkg.plugins.a:Plugin`), or a package's
 # name and a dot, the prefix of the names computed from it (docutils' languages).
@@ -112,10 +123,16 @@ CALLS = frozenset(
         "PRECALL",
     )
 )
-# A computed name's prefix ends where its template's first placeholder starts.
+# A computed name's prefix ends where its template's first placeholder starts, and its
+# suffix starts after the placeholder's last character (`%s`'s conversion, `{}`'s brace).
 TEMPLATE_START = {"+": None, "%": "%", "format": "{"}
+TEMPLATE_END = {"%": re.compile(r"%[a-z]"), "format": re.compile(r"\{[^{}]*\}")}
 # Instructions followed past the constant before giving up: its call is near.
 LOOKAHEAD = 64
+# Loads of a function or class that the module defines (see bare_arguments).
+GLOBAL_LOADS = frozenset(op for op in (_op("LOAD_NAME"), _op("LOAD_GLOBAL")) if op != -1)
+PUSH_NULL = _op("PUSH_NULL")
+JUMPS = frozenset(opcode.hasjrel) | frozenset(opcode.hasjabs)
 
 
 def stack_effect(op, arg):
@@ -127,14 +144,25 @@ def stack_effect(op, arg):
         return None
 
 
-def first_argument(wordcode, start, names, const):
+def template_suffix(how, const):
+    """The literal end of the `%` or `.format` template `const` after its one
+    placeholder, if it may end a module name."""
+    pattern = TEMPLATE_END.get(how)
+    parts = pattern.split(const) if pattern else ()
+    return parts[1] if len(parts) == 2 and NAME_END.match(parts[1]) else None
+
+
+def first_argument(wordcode, start, names, consts, const):
     """What the string `const`, loaded at `start` as an importer's first argument, makes
-    of it: (0, const) when the call takes it whole, (PREFIX, the part before the
-    placeholder) when it starts an f-string, a `+`, a `%` or a `.format` template, or
-    None when the code does something else with it. The instructions after it are
-    followed with the depth of the stack above the constant, until one takes it off."""
+    of it: (0, const, None) when the call takes it whole, (PREFIX, the part before the
+    placeholder, the suffix after it or None) when it starts an f-string, a `+`, a `%`
+    or a `.format` template, or None when the code does something else with it. The
+    instructions after it are followed with the depth of the stack above the constant,
+    until one takes it off. A suffix is read from an f-string of three parts
+    (`f"pkg.{name}.locale"`) and a template with one placeholder."""
     depth = 1
     extended = 0
+    last_const = None
     end = min(len(wordcode), start + 2 * LOOKAHEAD)
     for i in range(start + 2, end, 2):
         op = wordcode[i]
@@ -162,9 +190,15 @@ def first_argument(wordcode, start, names, const):
             return None
         if how is not None and (op == BUILD_STRING or depth <= 2):
             cut = TEMPLATE_START[how]
-            return PREFIX, const if cut is None else const.partition(cut)[0]
+            if cut is not None:
+                return PREFIX, const.partition(cut)[0], template_suffix(how, const)
+            suffix = None
+            if op == BUILD_STRING and arg == depth == 3 and NAME_END.match(last_const or ""):
+                suffix = last_const
+            return PREFIX, const, suffix
         if op in CALLS and depth + effect <= 0:
-            return 0, const
+            return 0, const, None
+        last_const = consts[arg] if op == LOAD_CONST and isinstance(consts[arg], str) else None
         if depth == 1 and effect <= 0:
             # Something other than a load takes the constant off the stack.
             return None
@@ -190,7 +224,10 @@ def scan(code):
     (name, level, fromlist, eager): eager (True) ones run when the module itself is
     imported, others (False) when a function runs, MAIN_BLOCK ones when it runs as
     __main__. Imports by computed name come with the level PREFIX, and make the dotted
-    names among the code's constants imports of level TABLE."""
+    names among the code's constants, and the bare ones it passes to its own functions
+    and classes, imports of level TABLE. A function of the module's own level that
+    imports its parameter is reported by name, with the level ARGUMENT, and the names
+    of directories code may put on sys.path with the level SEARCH_DIR."""
     imports = set()
     # The `eager` of each import by computed name, and the strings importers were given.
     computed = set()
@@ -204,6 +241,10 @@ def scan(code):
         names = co.co_names
         if not names:
             continue
+        if "__file__" in names and "path" in names and any(m in names for m in PATH_CHANGES):
+            for const in co.co_consts:
+                if isinstance(const, str) and const.isidentifier():
+                    imports.add((const, SEARCH_DIR, None, eager))
         varnames = co.co_varnames
         wordcode = co.co_code
         dynamic = any(name in names for name in IMPORT_CALLS)
@@ -241,7 +282,7 @@ def scan(code):
                 when = MAIN_BLOCK if i < main_end else eager
                 target = consts[arg] if op == LOAD_CONST else None
                 if isinstance(target, str):
-                    how = first_argument(wordcode, i, names, target)
+                    how = first_argument(wordcode, i, names, consts, target)
                     arguments.add(target)
                     # A relative name is resolved against a package argument: a prefix
                     # against the module's own package, which is what that argument
@@ -251,7 +292,8 @@ def scan(code):
                         and (how[0] == PREFIX or not how[1].startswith("."))
                         and (how[0] == 0 or importer in DYNAMIC_IMPORTERS)
                     ):
-                        imports.add((how[1], how[0], None, when))
+                        suffix = (how[2],) if how[2] else None
+                        imports.add((how[1], how[0], suffix, when))
                         if how[0] == PREFIX:
                             computed.add(when)
                 elif importer in DYNAMIC_IMPORTERS and (stack_effect(op, arg) or 0) > 0:
@@ -262,6 +304,14 @@ def scan(code):
                     computed.add(when)
                     for prefix in built_prefixes(co):
                         imports.add((prefix, PREFIX, None, when))
+                    if (
+                        op in LOCAL_LOADS
+                        and arg < co.co_argcount + co.co_kwonlyargcount
+                        and co.co_flags & CO_NEWLOCALS
+                        and co in code.co_consts
+                        and (first_argument(wordcode, i, names, consts, "") or (None,))[0] == 0
+                    ):
+                        imports.add((co.co_name, ARGUMENT, None, when))
             elif (
                 find_main
                 and op in JUMP_IF_FALSE
@@ -279,7 +329,7 @@ def scan(code):
             op3, arg3, op2, arg2, op1, arg1 = op2, arg2, op1, arg1, op, arg
     if computed:
         when = True if True in computed else False if False in computed else MAIN_BLOCK
-        for name in listed_names(code) - arguments:
+        for name in (listed_names(code) | bare_arguments(code)) - arguments:
             imports.add((name, TABLE, None, when))
     return imports
 
@@ -301,7 +351,9 @@ def built_prefixes(co):
         if op != LOAD_CONST or not isinstance(consts[arg], str):
             continue
         const = consts[arg]
-        how = first_argument(wordcode, i, co.co_names, const) if NAME_START.match(const) else None
+        how = None
+        if NAME_START.match(const):
+            how = first_argument(wordcode, i, co.co_names, consts, const)
         if how is not None and how[0] == PREFIX and "." in how[1]:
             prefixes.add(how[1])
     return prefixes
@@ -321,6 +373,69 @@ def listed_names(code):
             else:
                 found.update(dotted_names(const))
     return found
+
+
+def bare_arguments(code):
+    """The identifiers among the string constants passed, in `code` and its nested code,
+    to the functions and classes its own level defines: the top-level modules a module
+    that imports by computed name may hand to its own importer (six's
+    `MovedModule("configparser", "ConfigParser")`). Elsewhere a bare word is too often
+    something else. A call with a jump among its arguments (`a if c else b`) is left out."""
+    callables = {c.co_name for c in code.co_consts if isinstance(c, CodeType)}
+    found = set()
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        stack.extend(c for c in co.co_consts if isinstance(c, CodeType))
+        names = co.co_names
+        if callables.isdisjoint(names):
+            continue
+        wordcode = co.co_code
+        extended = 0
+        previous = None
+        for i in range(0, len(wordcode), 2):
+            op = wordcode[i]
+            if op == EXTENDED_ARG:
+                extended = (extended | wordcode[i + 1]) << 8
+                continue
+            arg = extended | wordcode[i + 1]
+            extended = 0
+            if op in GLOBAL_LOADS and names[arg >> NAME_LOADS[op]] in callables:
+                # Before 3.13 the NULL a call takes is pushed before the callable.
+                depth = stack_effect(op, arg) + (previous == PUSH_NULL)
+                found.update(call_arguments(co, i, depth))
+            previous = op
+    return found
+
+
+def call_arguments(co, start, depth):
+    """The identifiers among the string constants loaded as the arguments of the call of
+    what the instruction at `start` loads, `depth` entries of the stack being the call's
+    already; none when the instructions after it are not a call of it."""
+    wordcode = co.co_code
+    strings = []
+    extended = 0
+    for i in range(start + 2, min(len(wordcode), start + 2 * LOOKAHEAD), 2):
+        op = wordcode[i]
+        if op == EXTENDED_ARG:
+            extended = (extended | wordcode[i + 1]) << 8
+            continue
+        if op in CACHE_OPS:
+            continue
+        arg = extended | wordcode[i + 1]
+        extended = 0
+        effect = stack_effect(op, arg)
+        if op in JUMPS or effect is None:
+            return ()
+        const = co.co_consts[arg] if op == LOAD_CONST else None
+        if isinstance(const, str) and const.isidentifier():
+            strings.append(const)
+        depth += effect
+        if op in CALLS and depth == 1:
+            return strings
+        if depth < 1:
+            return ()
+    return ()
 
 
 def uses_file(code):

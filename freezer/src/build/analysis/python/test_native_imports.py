@@ -53,6 +53,17 @@ class NativeImportsTest(unittest.TestCase):
         # Loaded on the way (by _elementtree), so known without a child of its own.
         self.assertIn("pyexpat", native.imports)
 
+    def test_a_module_another_one_makes_imports_nothing_of_its_own(self):
+        # As mypyc's group of modules puts its members into sys.modules without the
+        # import system: what they import is recorded as the group's.
+        self.write(
+            "maker.py", "import sys, types\nsys.modules['made'] = types.ModuleType('made')\n"
+        )
+        native = NativeImports()
+        native.probe(self.path, ["maker", "made"])
+        self.assertEqual(native.imports["made"], ())
+        self.assertNotIn("made", native.failures)
+
     def test_a_crash_a_hang_and_an_exception_are_blamed_and_the_rest_goes_on(self):
         self.write("crashes.py", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
         self.write("hangs.py", "import time\ntime.sleep(60)\n")

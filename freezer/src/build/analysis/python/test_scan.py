@@ -5,7 +5,7 @@ import sys
 import textwrap
 import unittest
 
-from .scan import MAIN_BLOCK, PREFIX, TABLE, read_code, scan, uses_file
+from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, SEARCH_DIR, TABLE, read_code, scan, uses_file
 
 EAGER, LAZY = True, False
 
@@ -174,7 +174,7 @@ class ScanTest(unittest.TestCase):
             """,
             ("importlib", 0, ("import_module",), LAZY),
             ("pkg.plugins", 0, None, LAZY),
-            ("pkg.locales.", PREFIX, None, LAZY),
+            ("pkg.locales.", PREFIX, (".locale",), LAZY),
         )
 
     def test_literals_with_more_arguments_are_not_prefixes(self):
@@ -207,6 +207,7 @@ class ScanTest(unittest.TestCase):
                 return import_module(name, __package__)
             """,
             ("", PREFIX, None, LAZY),
+            ("open_db", ARGUMENT, None, LAZY),
             (".unicode", PREFIX, None, LAZY),
             ("dbm.gnu", TABLE, None, LAZY),
             ("dbm.ndbm", TABLE, None, LAZY),
@@ -217,6 +218,84 @@ class ScanTest(unittest.TestCase):
         # Without an import by computed name, names are only names.
         self.assert_imports(
             '_names = ["dbm.gnu"]\nimport_module("json")\n', ("json", 0, None, EAGER)
+        )
+
+    def test_bare_names_passed_to_the_modules_own_callables(self):
+        self.assert_imports(
+            """
+            def _import(name):
+                __import__(name)
+            class Moved:
+                def __init__(self, name, old, new=None):
+                    self.mod = new or name
+            MOVES = [Moved("configparser", "ConfigParser"), other("json"), helper(Moved, "wave")]
+            maybe = Moved("c", "abc" if PY3 else "colorsys")
+            def later():
+                return Moved(name="sched")
+            print("email")
+            """,
+            ("", PREFIX, None, LAZY),
+            ("_import", ARGUMENT, None, LAZY),
+            ("configparser", TABLE, None, LAZY),
+            ("ConfigParser", TABLE, None, LAZY),
+            ("sched", TABLE, None, LAZY),
+            # Python 3.8 to 3.10 keep a function's qualified name among the constants.
+            *([("Moved.__init__", TABLE, None, LAZY)] if sys.version_info < (3, 11) else []),
+        )
+        # Without an import by computed name, a bare word is only a word.
+        self.assert_imports('def f(x):\n    pass\nf("queue")\n')
+
+    def test_a_function_that_imports_its_parameter_is_named(self):
+        self.assert_imports(
+            """
+            from importlib import import_module
+            def select_backend(name):
+                return import_module(name)
+            def computed(x):
+                return import_module(x + "_backend")
+            class C:
+                def method(self, name):
+                    return import_module(name)
+            """,
+            ("importlib", 0, ("import_module",), EAGER),
+            ("select_backend", ARGUMENT, None, LAZY),
+            ("", PREFIX, None, LAZY),
+            *([("C.method", TABLE, None, LAZY)] if sys.version_info < (3, 11) else []),
+        )
+
+    def test_a_literal_suffix_after_the_computed_part(self):
+        self.assert_imports(
+            """
+            def load(name, a, b):
+                import_module(f"pkg.locales.{name}.locale")
+                __import__("pkg.%s.sub" % name)
+                __import__("pkg.{}.sub.x".format(name))
+                __import__("other.{}.{}".format(a, b))
+                __import__(f"more.{a}.x.{b}")
+                __import__(f"last.{name}not")
+            """,
+            ("pkg.locales.", PREFIX, (".locale",), LAZY),
+            ("pkg.", PREFIX, (".sub",), LAZY),
+            ("pkg.", PREFIX, (".sub.x",), LAZY),
+            ("other.", PREFIX, None, LAZY),
+            ("more.", PREFIX, None, LAZY),
+            ("last.", PREFIX, None, LAZY),
+        )
+
+    def test_directories_put_on_sys_path_from_file(self):
+        self.assert_imports(
+            """
+            import os
+            import sys
+            sys.path.extend([os.path.join(os.path.dirname(__file__), "_vendor")])
+            def elsewhere():
+                sys.path.append("plain")
+            """,
+            ("os", 0, None, EAGER),
+            ("sys", 0, None, EAGER),
+            ("_vendor", SEARCH_DIR, None, EAGER),
+            # Python 3.8 to 3.10 keep a function's qualified name among the constants.
+            *([("elsewhere", SEARCH_DIR, None, EAGER)] if sys.version_info < (3, 11) else []),
         )
 
     def test_find_spec_and_files_with_literals_only(self):
