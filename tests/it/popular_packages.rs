@@ -317,9 +317,17 @@ fn compare_app(app: &App, base: &Interpreter, venv: &Venv, hide: bool) -> Checke
     problems.extend(reference_imports(&what, app, &reference));
     problems.extend(module_differences(&what, venv, &reference, &run)?);
     let cache = Path::new(".cache/pyfreeze");
-    let cached: Vec<&PathBuf> = run.home.left.iter().filter(|p| p.starts_with(cache)).collect();
+    let cached: Vec<&PathBuf> = run
+        .home
+        .left
+        .iter()
+        .filter(|p| p.starts_with(cache))
+        .collect();
     if let Some(file) = app.caches {
-        if !cached.iter().any(|p| p.file_name() == Some(OsStr::new(file))) {
+        if !cached
+            .iter()
+            .any(|p| p.file_name() == Some(OsStr::new(file)))
+        {
             problems.push(format!(
                 "{what}: the frozen run should have put {file} in $HOME/{}; it left {cached:?}",
                 cache.display()
