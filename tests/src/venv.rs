@@ -133,8 +133,19 @@ impl Venv {
 
     /// [`Venv::run_main`] with `env` changes.
     pub fn run_main_env(&self, app_dir: &Path, env: &Env<'_>) -> Output {
+        self.run_main_with(app_dir, &[], env)
+    }
+
+    /// [`Venv::run_main`] with arguments after `main.py`.
+    pub fn run_main_args(&self, app_dir: &Path, args: &[&str]) -> Output {
+        self.run_main_with(app_dir, args, &[])
+    }
+
+    fn run_main_with(&self, app_dir: &Path, args: &[&str], env: &Env<'_>) -> Output {
         let mut cmd = Command::new(&self.python.path);
-        cmd.args(["-E", "-s", "main.py"]).current_dir(app_dir);
+        cmd.args(["-E", "-s", "main.py"])
+            .args(args)
+            .current_dir(app_dir);
         apply_env(&mut cmd, env);
         run(cmd, None)
     }

@@ -8,13 +8,23 @@ import io
 import marshal
 import os
 import pkgutil
+import re
 import sys
 import sysconfig
 
 from .compile import Compilers
 from .native_imports import NativeImports
 from .protocol import Failure
-from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, SEARCH_DIR, TABLE, listed_names, read_code
+from .scan import (
+    ARGUMENT,
+    MAIN_BLOCK,
+    METADATA,
+    PREFIX,
+    SEARCH_DIR,
+    TABLE,
+    listed_names,
+    read_code,
+)
 from .tables import (
     BOOTSTRAP_ROOTS,
     DEV_TOOLS,
@@ -145,6 +155,12 @@ def distribution_tops(observations, info):
     return tops
 
 
+def distribution_key(name):
+    """A distribution's name as PEP 503 normalizes it, which a *.dist-info directory's
+    name (`python_dateutil-2.9.0.dist-info`) and a query (`Python-Dateutil`) share."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def distribution_infos(search_path):
     """(name, path) of every *.dist-info directory of the search path, in its order."""
     for entry in search_path:
@@ -216,6 +232,8 @@ class Analysis:
         # excluded); what was left out so, with its importers.
         self.stdlib_excludes = tuple(request.get("stdlib_excludes", ()))
         self.left_out = {}
+        # Distributions whose metadata code reads by name (scan.METADATA), normalized.
+        self.metadata_read = set()
         # Packages bundled with all their submodules, whatever the names of their files:
         # those asked for by --include (PyInstaller's collect_submodules).
         self.whole = tuple(request["includes"])
@@ -786,6 +804,9 @@ class Analysis:
         for name, level, fromlist, eager in imports:
             if level == SEARCH_DIR:
                 self.add_search_dir(module, name)
+                continue
+            if level == METADATA:
+                self.metadata_read.add(distribution_key(name))
                 continue
             if level == ARGUMENT:
                 self.importing_functions.setdefault(module.name, set()).add(name)

@@ -9,7 +9,7 @@ import platform
 import sys
 import sysconfig
 
-from .closure import CODE_SUFFIXES, distribution_infos, distribution_tops
+from .closure import CODE_SUFFIXES, distribution_infos, distribution_key, distribution_tops
 from .protocol import Failure
 from .tables import BOOTSTRAP_ROOTS, BYTES_CODECS
 
@@ -58,12 +58,14 @@ def cold_names(analysis, names, roots):
 def data_files(analysis, names):
     """Files of the bundle's tree that are not code, as (path inside the bundle, file):
     the *.dist-info of every distribution that provides a bundled top-level name
-    (importlib.metadata needs them whatever the code asks for), and the data files of
+    (importlib.metadata needs them whatever the code asks for) or whose metadata code
+    reads by name (`importlib.metadata.version("pip")`), and the data files of
     every bundled package."""
     files = {}
     tops = {name.partition(".")[0] for name in names}
     for item, info in distribution_infos(analysis.search_path):
-        if distribution_tops(analysis.observations, info) & tops:
+        named = distribution_key(item.partition("-")[0]) in analysis.metadata_read
+        if named or distribution_tops(analysis.observations, info) & tops:
             for path, rel in walk_files(info, lambda d: True):
                 files.setdefault(item + "/" + rel, path)
     for name in sorted(names):

@@ -14,6 +14,10 @@ DYNAMIC_IMPORTERS = ("import_module", "__import__")
 # to read its files). What they are called with when it is computed is not an import.
 FINDERS = ("find_spec", "files")
 IMPORT_CALLS = DYNAMIC_IMPORTERS + FINDERS
+# Functions whose literal first argument names an installed distribution whose metadata
+# they read, importlib.metadata's (`version("numpy")`) and pkg_resources'
+# (`get_distribution("numpy")`): its *.dist-info is bundled even if nothing imports it.
+METADATA_CALLS = ("version", "metadata", "requires", "distribution", "get_distribution")
 # `level` of what scan() reports that is not an import statement's level: PREFIX for the
 # literal prefix of a name computed at run time ("pkg.plugin_" of
 # import_module(f"pkg.plugin_{name}"), ".unicode" of import_module(f".unicode{v}", pkg);
@@ -29,6 +33,8 @@ ARGUMENT = -3
 # from `__file__` on sys.path: the names of directories beside the module it may put
 # there (setuptools' `sys.path.extend(... "setuptools", "_vendor" ...)`).
 SEARCH_DIR = -4
+# ... and METADATA for a distribution named to one of METADATA_CALLS.
+METADATA = -5
 PATH_CHANGES = ("append", "extend", "insert")
 # A string that may start a module name: a dotted or relative one, as a prefix.
 NAME_START = re.compile(r"\.*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\.?\Z")
@@ -227,7 +233,8 @@ def scan(code):
     names among the code's constants, and the bare ones it passes to its own functions
     and classes, imports of level TABLE. A function of the module's own level that
     imports its parameter is reported by name, with the level ARGUMENT, and the names
-    of directories code may put on sys.path with the level SEARCH_DIR."""
+    of directories code may put on sys.path with the level SEARCH_DIR, the distributions
+    whose metadata it reads by name with the level METADATA."""
     imports = set()
     # The `eager` of each import by computed name, and the strings importers were given.
     computed = set()
@@ -247,7 +254,7 @@ def scan(code):
                     imports.add((const, SEARCH_DIR, None, eager))
         varnames = co.co_varnames
         wordcode = co.co_code
-        dynamic = any(name in names for name in IMPORT_CALLS)
+        dynamic = any(name in names for name in IMPORT_CALLS + METADATA_CALLS)
         # Opcodes sit at even offsets; most code objects import nothing.
         if not dynamic and IMPORT_NAME not in wordcode[::2]:
             continue
@@ -312,6 +319,14 @@ def scan(code):
                         and (first_argument(wordcode, i, names, consts, "") or (None,))[0] == 0
                     ):
                         imports.add((co.co_name, ARGUMENT, None, when))
+            elif (
+                dynamic
+                and op == LOAD_CONST
+                and callee(op1, arg1, names, varnames) in METADATA_CALLS
+                and isinstance(consts[arg], str)
+                and (first_argument(wordcode, i, names, consts, consts[arg]) or (None,))[0] == 0
+            ):
+                imports.add((consts[arg], METADATA, None, MAIN_BLOCK if i < main_end else eager))
             elif (
                 find_main
                 and op in JUMP_IF_FALSE

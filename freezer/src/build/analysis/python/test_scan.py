@@ -5,7 +5,17 @@ import sys
 import textwrap
 import unittest
 
-from .scan import ARGUMENT, MAIN_BLOCK, PREFIX, SEARCH_DIR, TABLE, read_code, scan, uses_file
+from .scan import (
+    ARGUMENT,
+    MAIN_BLOCK,
+    METADATA,
+    PREFIX,
+    SEARCH_DIR,
+    TABLE,
+    read_code,
+    scan,
+    uses_file,
+)
 
 EAGER, LAZY = True, False
 
@@ -296,6 +306,25 @@ class ScanTest(unittest.TestCase):
             ("_vendor", SEARCH_DIR, None, EAGER),
             # Python 3.8 to 3.10 keep a function's qualified name among the constants.
             *([("elsewhere", SEARCH_DIR, None, EAGER)] if sys.version_info < (3, 11) else []),
+        )
+
+    def test_distributions_whose_metadata_is_read_by_name(self):
+        self.assert_imports(
+            """
+            import importlib.metadata as md
+            from pkg_resources import get_distribution
+            print(md.version("numpy"))
+            def f(name):
+                md.requires("Rich_Text")
+                md.version(name)
+                md.version("pre" + name)
+                return get_distribution("setuptools").version
+            """,
+            ("importlib.metadata", 0, None, EAGER),
+            ("pkg_resources", 0, ("get_distribution",), EAGER),
+            ("numpy", METADATA, None, EAGER),
+            ("Rich_Text", METADATA, None, LAZY),
+            ("setuptools", METADATA, None, LAZY),
         )
 
     def test_find_spec_and_files_with_literals_only(self):
