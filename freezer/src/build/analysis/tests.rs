@@ -698,6 +698,17 @@ fn the_scanner_reads_imports_on_every_version() {
     ]));
 }
 
+#[test]
+fn evidence_is_matched_on_every_version() {
+    let mut parts: Vec<(&str, &str)> = PARTS
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "main.py")
+        .collect();
+    parts.push(("test_evidence.py", include_str!("python/test_evidence.py")));
+    passes_on_every_version(&program(&parts));
+}
+
 /// Runs `tests`, a program that ends with unittest's run, with every interpreter: it must
 /// pass on each.
 fn passes_on_every_version(tests: &str) {
@@ -964,7 +975,7 @@ fn answers_are_checked() {
     let python = Path::new("python");
     let manifest_of = |kind: &str, code: &str| {
         format!(
-            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"cold":false,"origin":null,"code":{code},"source":null,"uses_file":false,"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
+            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
         )
     };
     let manifest = |code: &str| manifest_of("python", code);

@@ -89,6 +89,80 @@ def data_files(analysis, names):
     return [{"name": name, "origin": files[name]} for name in sorted(files)]
 
 
+# Files of a package that are not data its code opens by path: typing stubs and their
+# marker, Cython and C sources and headers (what builds against the package reads them).
+NOT_DATA_SUFFIXES = (".pyi", ".pyx", ".pxd", ".pxi", ".h", ".hpp", ".c", ".cpp")
+NOT_DATA_NAMES = ("py.typed",)
+# What file_use says of code it has not read (extension modules, namespace packages).
+NO_FILE_USE = (False, False, (), ())
+
+
+def data_paths(data):
+    """The paths in the bundle's tree of the packages' real data: every data file that
+    is neither metadata nor listed above, and every directory that holds one."""
+    paths = set()
+    for item in data:
+        name = item["name"]
+        parts = name.split("/")
+        if parts[0].endswith(".dist-info"):
+            continue
+        if parts[-1] in NOT_DATA_NAMES or parts[-1].endswith(NOT_DATA_SUFFIXES):
+            continue
+        for n in range(1, len(parts) + 1):
+            paths.add("/".join(parts[:n]))
+    return paths
+
+
+def named_data(base, constant, paths):
+    """The data that `constant`, a relative path, names below the package directory
+    `base` (a path in the bundle's tree), as (the package directory it starts from, the
+    data file or directory), or None. A leading ".." climbs to a parent package, never
+    above the top-level one; the longest leading part of the constant that is data
+    counts, as code joins a directory's name and lists it (babel's "locale-data"), or
+    names a file inside it ("templates/page.html")."""
+    parts = [p for p in constant.split("/") if p not in ("", ".")]
+    while parts and parts[0] == "..":
+        parts.pop(0)
+        base = base.rpartition("/")[0]
+    if not base or not parts or ".." in parts:
+        return None
+    for n in range(len(parts), 0, -1):
+        path = base + "/" + "/".join(parts[:n])
+        if path in paths:
+            return base, path
+    return None
+
+
+def file_evidence(analysis, name, file_use, paths):
+    """What shows that module `name` opens a package's files by path: each of its
+    constants that names real data of its own package when it reads __file__, or of a
+    package it gives jinja2's PackageLoader by name (with that loader's default
+    "templates"), as {"constant", "data", "package" (whose directory the path starts
+    from), "via"}."""
+    reads, _, constants, loaders = file_use
+    module = analysis.reached[name]
+    bases = []
+    if reads:
+        package = name if module.is_package else name.rpartition(".")[0]
+        bases.append((package, constants, "file"))
+    for package in loaders:
+        target = analysis.reached.get(package)
+        if target is not None and target.is_package:
+            bases.append((package, constants + ("templates",), "package_loader"))
+    evidence = {}
+    for package, candidates, via in bases:
+        for constant in candidates:
+            named = named_data(package.replace(".", "/"), constant, paths)
+            if named is not None and (constant, named[1]) not in evidence:
+                evidence[constant, named[1]] = {
+                    "constant": constant,
+                    "data": named[1],
+                    "package": named[0].replace("/", "."),
+                    "via": via,
+                }
+    return [evidence[key] for key in sorted(evidence)]
+
+
 def app_data_files(analysis):
     """Every file of the app's directory that CPython could read, as (path inside the
     bundle, file), sorted; bundled only when the build is asked to put the app directory
@@ -158,9 +232,12 @@ def manifest(analysis):
         names,
         [*analysis.extra_names, *BOOTSTRAP_ROOTS, *analysis.main_names, *analysis.start_roots],
     )
+    data = data_files(analysis, names)
+    paths = data_paths(data)
     modules = []
     for name in sorted(names):
         module = analysis.reached[name]
+        file_use = analysis.file_use.get(name, NO_FILE_USE)
         code = source = None
         if module.kind == "python":
             code_bytes, source_bytes = analysis.compiled[name]
@@ -178,14 +255,15 @@ def manifest(analysis):
                 "origin": module.origin,
                 "code": code,
                 "source": source,
-                "uses_file": name in analysis.uses_file,
+                "builds_path_from_file": file_use[1],
+                "file_evidence": file_evidence(analysis, name, file_use, paths),
                 "native_importers": sorted(analysis.native.importers.get(name, ())),
             }
         )
     manifest = {
         "python": python_info(),
         "modules": modules,
-        "data": data_files(analysis, names),
+        "data": data,
         "app_data": app_data_files(analysis),
         "missing": [
             {"name": name, "imported_by": sorted(analysis.missing[name])}
