@@ -97,19 +97,26 @@ NOT_DATA_NAMES = ("py.typed",)
 NO_FILE_USE = (False, False, (), ())
 
 
-def data_paths(data):
-    """The paths in the bundle's tree of the packages' real data: every data file that
-    is neither metadata nor listed above, and every directory that holds one."""
+def data_paths(data, packages):
+    """The paths in the bundle's tree of the packages' real data: every data file that is
+    not metadata (a *.dist-info anywhere: vendored ones too), hidden (setuptools'
+    _vendor/.lock) or listed above, and every directory that holds one but is not one of
+    the bundled `packages` (names), whose directory's name is its import's (numpy's
+    "_core") rather than a path to open."""
+    package_dirs = {name.replace(".", "/") for name in packages}
     paths = set()
     for item in data:
-        name = item["name"]
-        parts = name.split("/")
-        if parts[0].endswith(".dist-info"):
+        parts = item["name"].split("/")
+        if any(part.endswith(".dist-info") for part in parts):
             continue
-        if parts[-1] in NOT_DATA_NAMES or parts[-1].endswith(NOT_DATA_SUFFIXES):
+        name = parts[-1]
+        if name.startswith(".") or name in NOT_DATA_NAMES or name.endswith(NOT_DATA_SUFFIXES):
             continue
-        for n in range(1, len(parts) + 1):
-            paths.add("/".join(parts[:n]))
+        paths.add(item["name"])
+        for n in range(1, len(parts)):
+            directory = "/".join(parts[:n])
+            if directory not in package_dirs:
+                paths.add(directory)
     return paths
 
 
@@ -233,7 +240,7 @@ def manifest(analysis):
         [*analysis.extra_names, *BOOTSTRAP_ROOTS, *analysis.main_names, *analysis.start_roots],
     )
     data = data_files(analysis, names)
-    paths = data_paths(data)
+    paths = data_paths(data, [n for n in names if analysis.reached[n].is_package])
     modules = []
     for name in sorted(names):
         module = analysis.reached[name]

@@ -19,8 +19,12 @@ DATA = [
     "pkg/include/pkg.h",
     "pkg/stubs/mod.pyi",
     "app/templates/page.html",
+    "numpy/_core/lib/npymath.ini",
+    "setuptools/_vendor/.lock",
+    "setuptools/_vendor/wheel-0.43.dist-info/RECORD",
 ]
-PATHS = data_paths([{"name": name, "origin": "/" + name} for name in DATA])
+PACKAGES = ["app", "babel", "numpy", "numpy._core", "pkg", "pkg.sub", "setuptools"]
+PATHS = data_paths([{"name": name, "origin": "/" + name} for name in DATA], PACKAGES)
 
 
 class Reached:
@@ -38,7 +42,17 @@ class EvidenceTest(unittest.TestCase):
     def test_only_real_data_counts(self):
         self.assertIn("babel/locale-data", PATHS)
         self.assertIn("babel/global.dat", PATHS)
-        for not_data in ("babel/py.typed", "pkg/include", "pkg/stubs", "babel-2.0.dist-info"):
+        self.assertIn("numpy/_core/lib", PATHS)
+        for not_data in (
+            "babel/py.typed",
+            "pkg/include",
+            "pkg/stubs",
+            "babel-2.0.dist-info",
+            # A subpackage's directory is named for its import, not opened.
+            "numpy/_core",
+            # Nothing there but metadata and a hidden file.
+            "setuptools/_vendor",
+        ):
             self.assertNotIn(not_data, PATHS)
 
     def test_named_data(self):
