@@ -1,8 +1,10 @@
 //! Code that opens its package's files by path works with no option: a package whose code
 //! reads `__file__` and names its data files (babel's `global.dat` and `locale-data`,
 //! matplotlib's `Path(__file__).with_name("mpl-data")`) is put on disk by itself, and the
-//! build says so; a package that merely mentions `__file__` stays in memory and nothing is
-//! written; `--no-collect-to-disk` keeps a package in memory.
+//! build says so: the smallest package that holds the module and the data (a subpackage
+//! alone, or a parent package that a `".."` climbs to); a package that merely mentions
+//! `__file__` stays in memory and nothing is written; `--no-collect-to-disk` keeps a
+//! package in memory.
 
 use std::path::Path;
 
@@ -12,10 +14,11 @@ use pyfreeze_tests::{
 };
 
 const MAIN: &str = r#"import pkgutil
-import langdata, mpl_like, mentions
+import langdata, mpl_like, mentions, themes.dark, skins.light
 print(langdata.global_data())
 print(langdata.locales())
 print(mpl_like.style())
+print(themes.dark.colors(), skins.light.base())
 print(mentions.where(), pkgutil.get_data("mentions", "notes.txt").decode().strip())
 "#;
 
@@ -40,6 +43,22 @@ def style():
     return (DATA / "style.rc").read_text().strip()
 "#;
 
+/// A subpackage's own file: only the subpackage goes on disk.
+const DARK: &str = r#"import os
+
+def colors():
+    with open(os.path.join(os.path.dirname(__file__), "colors.txt")) as f:
+        return f.read().split()
+"#;
+
+/// A file of the parent package, reached with a `".."` of its own: the parent goes on disk.
+const LIGHT: &str = r#"import os
+
+def base():
+    with open(os.path.join(os.path.dirname(__file__), "..", "shared", "base.txt")) as f:
+        return f.read().strip()
+"#;
+
 /// Reads `__file__` but opens nothing by path: its data is read from memory, by the app.
 const MENTIONS: &str = r#"import os
 
@@ -60,11 +79,17 @@ fn app() -> AppDir {
             ("mpl_like/mpl-data/style.rc", "lines.linewidth: 2\n"),
             ("mentions/__init__.py", MENTIONS),
             ("mentions/notes.txt", "kept in memory\n"),
+            ("themes/__init__.py", ""),
+            ("themes/dark/__init__.py", DARK),
+            ("themes/dark/colors.txt", "black grey\n"),
+            ("skins/__init__.py", ""),
+            ("skins/light/__init__.py", LIGHT),
+            ("skins/shared/base.txt", "white\n"),
         ],
     )
 }
 
-/// What the build puts on disk for [`app`]: the two packages that open files by path.
+/// What the build puts on disk for [`app`]: the packages that open files by path.
 const ON_DISK: &[&str] = &[
     "langdata/__init__.py",
     "langdata/global.dat",
@@ -72,6 +97,11 @@ const ON_DISK: &[&str] = &[
     "langdata/locale-data/fr.dat",
     "mpl_like/__init__.py",
     "mpl_like/mpl-data/style.rc",
+    "skins/__init__.py",
+    "skins/light/__init__.py",
+    "skins/shared/base.txt",
+    "themes/dark/__init__.py",
+    "themes/dark/colors.txt",
 ];
 
 /// The files below `<cache>/pyfreeze/<content directory>/`, as paths inside it.
@@ -97,6 +127,8 @@ fn packages_that_open_files_by_path_are_put_on_disk_with_no_option() {
             "put on disk: langdata (langdata opens 'global.dat' next to __file__; \
              --no-collect-to-disk langdata keeps it in memory)",
             "put on disk: mpl_like (mpl_like opens 'mpl-data' next to __file__;",
+            "put on disk: themes.dark (themes.dark opens 'colors.txt' next to __file__;",
+            "put on disk: skins (skins.light opens 'shared' next to __file__;",
         ] {
             if !stderr.contains(line) {
                 problems.push(format!("{python}: no {line:?} in\n{}", frozen.build));
@@ -160,11 +192,16 @@ fn a_package_that_only_mentions_file_writes_nothing() {
 #[test]
 fn no_collect_to_disk_keeps_a_package_in_memory() {
     for_each_of(test_name!(), newest_and_3_8(test_name!()), |python| {
+        // `themes` keeps `themes.dark`, the package inside it, in memory.
         let args = [
             "--no-collect-to-disk",
             "langdata",
             "--no-collect-to-disk",
             "mpl_like",
+            "--no-collect-to-disk",
+            "themes",
+            "--no-collect-to-disk",
+            "skins",
         ];
         let frozen = bundle_with("bypath", python, &args, app)?;
         let mut problems = Vec::new();

@@ -63,39 +63,23 @@ pub struct AutoCollected {
     pub via: Via,
 }
 
-/// What is put on disk for evidence found in `package`: its outermost regular package,
-/// `package` itself if all its parents are namespace packages (`google.protobuf`, not
-/// every distribution's `google`). Not the smallest package holding the module and its
-/// data: code climbs its own tree from `__file__` in ways no constant shows
-/// (`dirname(dirname(__file__))`, docutils' writers reading each other's stylesheets,
-/// matplotlib's subpackages reading `mpl-data`), and only the whole tree on disk keeps
-/// every such path working. That costs writing the package's sources once per content
-/// hash, on the first run, and nothing after.
-fn unit(package: &str, analysis: &Analysis) -> String {
-    let regular = |name: &str| {
-        analysis
-            .modules
-            .binary_search_by(|m| m.name.as_str().cmp(name))
-            .is_ok_and(|i| analysis.modules[i].kind != ModuleKind::Namespace)
-    };
-    package
-        .match_indices('.')
-        .map(|(end, _)| &package[..end])
-        .find(|prefix| regular(prefix))
-        .unwrap_or(package)
-        .to_owned()
-}
-
 /// Whether `name` names a bundled module, package or a package's submodule.
 fn is_bundled(name: &str, analysis: &Analysis) -> bool {
     analysis.modules.iter().any(|m| in_tree(&m.name, name))
 }
 
-/// The packages put on disk with no option: every package whose modules show they open
-/// its files by path (see [`FileEvidence`](crate::build::analysis::FileEvidence)), as
-/// [`unit`] widens it, but those `--collect-to-disk` already puts there (`asked`, `.`
-/// covering the app's own packages) and those `--no-collect-to-disk` keeps in memory
-/// (`refused`: a package, or one inside or around it). Sorted by package.
+/// The packages put on disk with no option: for each module that shows it opens a
+/// package's files by path (see [`FileEvidence`](crate::build::analysis::FileEvidence)),
+/// that package, the smallest bundled one holding the module (or the one it names to
+/// jinja2's `PackageLoader`) and the data, not the top-level package. Each package on disk
+/// costs a write on the first run and a comparison of every file at every start, and an
+/// unneeded one (numpy's `f2py` names its meson template, which an app seldom runs) should
+/// cost only its own files; a package's path to a sibling's files
+/// (`dirname(dirname(__file__))`) still leads there when the sibling shows evidence too,
+/// as every package on disk is laid out in one tree. Left out are packages inside another
+/// chosen one, those `--collect-to-disk` already puts there (`asked`, `.` covering the
+/// app's own packages) and those `--no-collect-to-disk` keeps in memory (`refused`: a
+/// package, or one inside or around it). Sorted by package.
 pub(crate) fn automatic(
     analysis: &Analysis,
     app_modules: &HashSet<&str>,
@@ -111,29 +95,34 @@ pub(crate) fn automatic(
         }
     }
     let app_dir_asked = asked.iter().any(|a| a == APP_DIR);
-    let mut chosen: BTreeMap<String, AutoCollected> = BTreeMap::new();
+    let mut chosen: BTreeMap<&str, AutoCollected> = BTreeMap::new();
     for module in &analysis.modules {
         for evidence in &module.file_evidence {
-            let package = unit(&evidence.package, analysis);
-            let covered = asked.iter().any(|a| in_tree(&package, a))
-                || app_dir_asked && app_modules.contains(package.as_str());
+            let package = evidence.package.as_str();
+            let covered = asked.iter().any(|a| in_tree(package, a))
+                || app_dir_asked && app_modules.contains(package);
             let kept = refused
                 .iter()
-                .any(|r| in_tree(&package, r) || in_tree(r, &package));
-            if !covered && !kept && !chosen.contains_key(&package) {
-                chosen.insert(
-                    package.clone(),
-                    AutoCollected {
-                        package,
-                        module: module.name.clone(),
-                        constant: evidence.constant.clone(),
-                        via: evidence.via,
-                    },
-                );
+                .any(|r| in_tree(package, r) || in_tree(r, package));
+            if !covered && !kept {
+                chosen.entry(package).or_insert_with(|| AutoCollected {
+                    package: package.to_owned(),
+                    module: module.name.clone(),
+                    constant: evidence.constant.clone(),
+                    via: evidence.via,
+                });
             }
         }
     }
-    Ok(chosen.into_values().collect())
+    let packages: Vec<&str> = chosen.keys().copied().collect();
+    Ok(chosen
+        .into_values()
+        .filter(|c| {
+            !packages
+                .iter()
+                .any(|p| *p != c.package && in_tree(&c.package, p))
+        })
+        .collect())
 }
 
 /// The path of a module's file in the bundle's tree (what its `__file__` is below the
@@ -234,11 +223,12 @@ pub(crate) fn plan(
         .collect())
 }
 
-/// Hints for what no evidence decided: packages (and the app directory) that have data
-/// files and code that builds a path from `__file__` (`dirname(__file__)`,
+/// Hints for what no evidence decided: top-level packages (and the app directory) that
+/// have data files and a module that builds a path from `__file__` (`dirname(__file__)`,
 /// `Path(__file__).parent`) with no constant naming their data, which may open their files
-/// by a computed name. `targets` are the packages on disk, asked for or chosen, and
-/// `refused` those `--no-collect-to-disk` keeps in memory: neither needs a hint.
+/// by a computed name; the hint names the option that puts the whole package on disk.
+/// Modules inside `targets` (the packages on disk, asked for or chosen) or `refused`
+/// (those `--no-collect-to-disk` keeps in memory) need none.
 pub(crate) fn hints(
     analysis: &Analysis,
     app_modules: &HashSet<&str>,
@@ -256,13 +246,13 @@ pub(crate) fn hints(
     let mut hints = Vec::new();
     for (top, count) in data_count {
         let app_covered = targets.iter().any(|t| t == APP_DIR) && app_modules.contains(top);
-        if decided(top) || app_covered {
+        if app_covered {
             continue;
         }
         let users: BTreeSet<&str> = analysis
             .modules
             .iter()
-            .filter(|m| m.builds_path_from_file && in_tree(&m.name, top))
+            .filter(|m| m.builds_path_from_file && in_tree(&m.name, top) && !decided(&m.name))
             .map(|m| m.name.as_str())
             .collect();
         if let Some(first) = users.first() {
@@ -559,7 +549,7 @@ mod tests {
     }
 
     #[test]
-    fn evidence_puts_the_outermost_regular_package_on_disk() {
+    fn evidence_puts_the_smallest_package_holding_the_data_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let analysis = with_evidence(dir.path());
         let triple = |p: &str, m: &str, c: &str| (p.to_owned(), m.to_owned(), c.to_owned());
@@ -567,7 +557,11 @@ mod tests {
             chosen(&analysis, &[], &[]).unwrap(),
             [
                 triple("babel", "babel.core", "global.dat"),
-                triple("docutils", "docutils.writers.html5.base", "minimal.css"),
+                triple(
+                    "docutils.writers.html5",
+                    "docutils.writers.html5.base",
+                    "minimal.css"
+                ),
                 triple(
                     "google.protobuf",
                     "google.protobuf.text",
@@ -576,13 +570,37 @@ mod tests {
             ]
         );
         let app: HashSet<&str> = ["__main__"].into();
-        let files = plan(&["docutils".into()], &analysis, &app, dir.path(), None).unwrap();
+        let target = ["docutils.writers.html5".to_owned()];
+        let files = plan(&target, &analysis, &app, dir.path(), None).unwrap();
         let names: Vec<_> = files.iter().map(|f| f.name.as_str()).collect();
-        assert!(
-            names.contains(&"docutils/__init__.py")
-                && names.contains(&"docutils/writers/html5/minimal.css"),
-            "{names:?}"
+        assert_eq!(
+            names,
+            [
+                "docutils/writers/html5/__init__.py",
+                "docutils/writers/html5/base.py",
+                "docutils/writers/html5/minimal.css"
+            ]
         );
+
+        // Evidence in a package and in one inside it: the outer one holds both.
+        let mut analysis = analysis;
+        let docutils = analysis
+            .modules
+            .iter_mut()
+            .find(|m| m.name == "docutils")
+            .unwrap();
+        *docutils = showing(
+            docutils.clone(),
+            "writers/html5/minimal.css",
+            "docutils/writers/html5/minimal.css",
+            "docutils",
+        );
+        let packages: Vec<_> = chosen(&analysis, &[], &[])
+            .unwrap()
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(packages, ["babel", "docutils", "google.protobuf"]);
     }
 
     #[test]
@@ -600,7 +618,10 @@ mod tests {
             packages(&["babel"], &["docutils.writers"]),
             ["google.protobuf"]
         );
-        assert_eq!(packages(&[], &["google", "babel.core"]), ["docutils"]);
+        assert_eq!(
+            packages(&[], &["google", "babel.core"]),
+            ["docutils.writers.html5"]
+        );
         let unknown = chosen(&analysis, &[], &["babl"]).unwrap_err();
         assert!(
             unknown

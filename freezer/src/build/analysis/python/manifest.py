@@ -152,6 +152,9 @@ def file_evidence(analysis, name, file_use, paths):
     if reads:
         package = name if module.is_package else name.rpartition(".")[0]
         bases.append((package, constants, "file"))
+        # os.path.join(dirname(__file__), "..", "shared") climbs with a constant of its own.
+        if ".." in constants and "." in package:
+            bases.append((package.rpartition(".")[0], constants, "file"))
     for package in loaders:
         target = analysis.reached.get(package)
         if target is not None and target.is_package:

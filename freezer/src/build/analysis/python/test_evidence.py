@@ -103,6 +103,16 @@ class EvidenceTest(unittest.TestCase):
             self.evidence("babel.core", source, **{"babel.core": Reached()}),
         )
 
+    def test_a_separate_parent_constant_climbs_to_the_parent_package(self):
+        source = """
+            import os
+            BASE = os.path.join(os.path.dirname(__file__), "..", "data", "x.json")
+            """
+        self.assertEqual(
+            self.evidence("pkg.sub.deeper", source, **{"pkg.sub.deeper": Reached(is_package=True)}),
+            [("data", "pkg/sub/data", "pkg.sub", "file")],
+        )
+
     def test_a_module_that_only_mentions_file_or_names_no_data(self):
         self.assertEqual(
             self.evidence("babel.core", "X = 'global.dat'\n", **{"babel.core": Reached()}), []
