@@ -336,7 +336,7 @@ class Analysis:
             if module.narrow and not narrow:
                 module.narrow = False
                 if module.imports is not None:
-                    self.follow_imports(module, module.imports, False)
+                    self.follow_imports(module, module.imports)
         else:
             module.narrow = narrow
             self.reached[module.name] = module
@@ -642,7 +642,8 @@ class Analysis:
             self.error(module, None, f"cannot load its bytecode: {e}")
             return
         self.compiled[module.name] = (data[16:], None)
-        self.follow_imports(module, *read_code(module.name, code))
+        imports, self.file_use[module.name] = read_code(module.name, code)
+        self.follow_imports(module, imports)
 
     def compiled_answer(self, module, answer):
         """Takes a compiler's answer, (code bytes,) or (None, line, message), into the code
@@ -663,11 +664,11 @@ class Analysis:
             return
         source = module.source_text if self.sources else None
         self.compiled[module.name] = (code, source)
-        self.follow_imports(module, imports, file_use)
-
-    def follow_imports(self, module, imports, file_use):
-        """Follows `imports` (None when they could not be read) of `module`."""
         self.file_use[module.name] = file_use
+        self.follow_imports(module, imports)
+
+    def follow_imports(self, module, imports):
+        """Follows `imports` (None when they could not be read) of `module`."""
         if imports is None:
             return
         module.imports = imports
