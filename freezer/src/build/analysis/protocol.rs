@@ -155,7 +155,9 @@ pub(super) struct ManifestModule {
     /// Source bytes as they are on disk (Python modules, when sources are kept).
     pub(super) source: Option<Blob>,
     /// Its code builds a path from `__file__` (`dirname(__file__)`,
-    /// `Path(__file__).parent`), so it may open files next to it.
+    /// `Path(__file__).parent`) where data may lie: its package's directory holds real data
+    /// (see [`FileEvidence`]), or it is a top-level module (the app's script), so it may
+    /// open files there by a name no constant shows.
     pub(super) builds_path_from_file: bool,
     /// What shows that it opens a package's files by path, sorted.
     pub(super) file_evidence: Vec<FileEvidence>,

@@ -120,6 +120,32 @@ def data_paths(data, packages):
     return paths
 
 
+def data_holders(paths):
+    """Every directory of the bundle's tree that holds real data (see data_paths), at any
+    depth, packages' directories included."""
+    holders = set()
+    for path in paths:
+        while "/" in path:
+            path = path.rpartition("/")[0]
+            holders.add(path)
+    return holders
+
+
+def own_package(analysis, name):
+    """The package whose directory holds module `name`'s file ("" for a top-level
+    module)."""
+    return name if analysis.reached[name].is_package else name.rpartition(".")[0]
+
+
+def builds_path_to_data(analysis, name, file_use, holders):
+    """Whether module `name` builds a path from __file__ (see scan.file_use) where data
+    may lie: in its package's directory or below, if that holds data (pandas.util finding
+    its own frames opens nothing), or in a top-level module's directory, which the
+    freezer judges (the app's directory holds the app's files)."""
+    package = own_package(analysis, name)
+    return file_use[1] and (not package or package.replace(".", "/") in holders)
+
+
 def named_data(base, constant, paths):
     """The data that `constant`, a relative path, names below the package directory
     `base` (a path in the bundle's tree), as (the package directory it starts from, the
@@ -147,10 +173,9 @@ def file_evidence(analysis, name, file_use, paths):
     "templates"), as {"constant", "data", "package" (whose directory the path starts
     from), "via"}."""
     reads, _, constants, loaders = file_use
-    module = analysis.reached[name]
     bases = []
     if reads:
-        package = name if module.is_package else name.rpartition(".")[0]
+        package = own_package(analysis, name)
         bases.append((package, constants, "file"))
         # os.path.join(dirname(__file__), "..", "shared") climbs with a constant of its own.
         if ".." in constants and "." in package:
@@ -244,6 +269,7 @@ def manifest(analysis):
     )
     data = data_files(analysis, names)
     paths = data_paths(data, [n for n in names if analysis.reached[n].is_package])
+    holders = data_holders(paths)
     modules = []
     for name in sorted(names):
         module = analysis.reached[name]
@@ -265,7 +291,7 @@ def manifest(analysis):
                 "origin": module.origin,
                 "code": code,
                 "source": source,
-                "builds_path_from_file": file_use[1],
+                "builds_path_from_file": builds_path_to_data(analysis, name, file_use, holders),
                 "file_evidence": file_evidence(analysis, name, file_use, paths),
                 "native_importers": sorted(analysis.native.importers.get(name, ())),
             }

@@ -7,7 +7,7 @@ import sys
 import textwrap
 import unittest
 
-from .manifest import data_paths, file_evidence, named_data
+from .manifest import builds_path_to_data, data_holders, data_paths, file_evidence, named_data
 from .scan import file_use
 
 DATA = [
@@ -54,6 +54,24 @@ class EvidenceTest(unittest.TestCase):
             "setuptools/_vendor",
         ):
             self.assertNotIn(not_data, PATHS)
+
+    def test_a_path_from_file_counts_where_data_lies(self):
+        holders = data_holders(PATHS)
+        source = "import os\nHERE = os.path.dirname(__file__)\n"
+        use = file_use(compile(source, "m.py", "exec", dont_inherit=True))
+        modules = {
+            "babel.core": Reached(),
+            "pkg.sub": Reached(is_package=True),
+            "pkg.stubs.mod": Reached(),
+            "tool": Reached(),
+        }
+        analysis = Analysis(**modules)
+        found = {name: builds_path_to_data(analysis, name, use, holders) for name in modules}
+        # pkg/stubs holds only typing stubs; a top-level module's directory is the
+        # freezer's to judge.
+        self.assertEqual(
+            found, {"babel.core": True, "pkg.sub": True, "pkg.stubs.mod": False, "tool": True}
+        )
 
     def test_named_data(self):
         cases = {
