@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze::build::{self, BuildOptions, BuildReport, CacheUse, Reuse, Unbundled};
+use pyfreeze::build::{self, BuildOptions, BuildReport, CacheUse, Reuse, Unbundled, Via};
 use pyfreeze::cache::{self, Hits};
 use pyfreeze::fault::{self, Fault};
 use pyfreeze::ls;
@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build a standalone executable from a Python app.
-    Build(BuildArgs),
+    Build(Box<BuildArgs>),
     /// List what a bundle contains.
     Ls {
         /// A bundle made by `pyfreeze build`.
@@ -85,6 +85,11 @@ struct BuildArgs {
     /// private per-user cache, for code that opens files next to __file__ (repeatable).
     #[arg(long = "collect-to-disk", value_name = "PKG|.")]
     collect_to_disk: Vec<String>,
+    /// Keep a package in memory that the build would put on disk because its code names
+    /// its data files next to __file__ (or gives jinja2's PackageLoader its name); the
+    /// build summary says which it puts there (repeatable).
+    #[arg(long = "no-collect-to-disk", value_name = "PKG")]
+    no_collect_to_disk: Vec<String>,
     /// An interpreter option the bundle always starts with, as python takes it: -u, -b,
     /// -bb, -v, -O, -OO, "-W ARG", "-X OPT" (repeatable; e.g. --python-option=-Xutf8).
     #[arg(long = "python-option", value_name = "OPT", allow_hyphen_values = true)]
@@ -107,6 +112,7 @@ impl From<BuildArgs> for BuildOptions {
             sources: !args.no_source,
             stub: args.stub,
             collect_to_disk: args.collect_to_disk,
+            no_collect_to_disk: args.no_collect_to_disk,
             python_options: args.python_options,
             no_cache: args.no_cache,
         }
@@ -205,6 +211,19 @@ fn report(report: &BuildReport) -> String {
             failure.module, failure.reason
         ));
     }
+    for put in &report.put_on_disk {
+        let why = match put.via {
+            Via::File => format!("{} opens '{}' next to __file__", put.module, put.constant),
+            Via::PackageLoader => format!(
+                "{} loads '{}' with jinja2's PackageLoader",
+                put.module, put.constant
+            ),
+        };
+        out.push_str(&format!(
+            "put on disk: {} ({why}; --no-collect-to-disk {} keeps it in memory)\n",
+            put.package, put.package
+        ));
+    }
     if c.disk_files > 0 {
         out.push_str(&format!(
             "{} files are written to the per-user cache directory when the bundle starts (--collect-to-disk)\n",
@@ -259,7 +278,7 @@ fn report(report: &BuildReport) -> String {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => {
-            let built = build::build(&args.into())?;
+            let built = build::build(&(*args).into())?;
             eprint!("{}", report(&built));
         }
         Command::Ls { binary, json } => {

@@ -1,7 +1,9 @@
 //! `--collect-to-disk`: code that opens files next to `__file__` works frozen as unfrozen
 //! once the package (or the app directory) is put on disk, in a private, content-addressed,
-//! verified per-user cache that concurrent first runs share safely; the build hints at the
-//! option when it sees data files and `__file__`; nothing is written without it.
+//! verified per-user cache that concurrent first runs share safely; with no option, the
+//! build puts a package whose code names its data next to `__file__` on disk itself (see
+//! `files_by_path.rs`) and hints at the option where it cannot tell; nothing is written
+//! for a package kept in memory.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -271,22 +273,23 @@ fn a_cache_directory_others_can_write_is_refused() {
 }
 
 #[test]
-fn the_build_hints_at_the_option_and_checks_its_argument() {
+fn the_build_decides_or_hints_and_checks_its_argument() {
     let python = newest_interpreter();
     let plain = freeze(&app().path, python, &[]).unwrap_or_else(|e| panic!("{e}"));
     let stderr = &plain.build.stderr;
     for hint in [
-        "hint: package `shapes` has 2 data files and `shapes.draw` uses __file__",
-        "--collect-to-disk shapes",
+        "put on disk: shapes (shapes.draw opens 'templates' next to __file__; \
+         --no-collect-to-disk shapes keeps it in memory)",
         "hint: the app directory holds files that are not code (1, such as settings/app.ini) \
-         and `__main__` uses __file__",
+         and `__main__` builds a path from __file__",
     ] {
         assert!(stderr.contains(hint), "no {hint:?} in\n{}", plain.build);
     }
     let collected =
         freeze(&app().path, python, &["--collect-to-disk", "."]).unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        !collected.build.stderr.contains("hint:"),
+        !collected.build.stderr.contains("hint:")
+            && !collected.build.stderr.contains("put on disk:"),
         "{}",
         collected.build
     );
@@ -297,17 +300,17 @@ fn the_build_hints_at_the_option_and_checks_its_argument() {
 }
 
 #[test]
-fn nothing_is_written_without_the_option() {
+fn nothing_is_written_for_a_package_kept_in_memory() {
     for_each_interpreter(test_name!(), |python| {
-        let frozen = bundle_with("diskapp", python, &[], app)?;
+        let frozen = bundle_with("diskapp", python, &["--no-collect-to-disk", "shapes"], app)?;
         let home = tempdir("home");
         let home_path = home.path().to_str().expect("utf-8 path");
         let app = app();
         let env = [("HOME", Some(home_path)), ("XDG_CACHE_HOME", None)];
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &env);
         let mut problems = Vec::new();
-        // Without the files on disk, opening them by path fails, as the hint said it would
-        // (NotADirectoryError: the path leads through the executable).
+        // Without the files on disk, opening them by path fails, as the build summary said
+        // it would (NotADirectoryError: the path leads through the executable).
         if out.status != Status::Code(1)
             || !out.stderr.contains("Error: [Errno 20] Not a directory")
         {

@@ -13,6 +13,7 @@ mod computed_imports;
 mod data;
 mod differential;
 mod disk;
+mod files_by_path;
 mod import_system;
 mod introspection;
 mod isolation;

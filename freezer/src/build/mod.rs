@@ -4,7 +4,8 @@
 //! 1. [`project`]: the app directory, its name and its entry point;
 //! 2. [`interpreter`]: which Python builds it;
 //! 3. [`analysis`]: one run of that Python finds the import closure and compiles it;
-//! 4. [`disk`]: what `--collect-to-disk` puts on disk at run time;
+//! 4. [`disk`]: what is put on disk at run time: what `--collect-to-disk` asks for, and
+//!    the packages whose code shows it opens their files by path;
 //! 5. [`native`]: libpython, the extension modules and the libraries they need, stripped;
 //! 6. [`pack`]: the archive's entries;
 //! 7. [`output`]: the archive appended to the stub and renamed into place.
@@ -31,7 +32,8 @@ use pyfreeze_archive::{runtime_module, PythonOptions, UnsupportedOption, MAIN_MO
 use crate::cache::{self, Cache, CacheError, Hits};
 use analysis::{ExtraModule, Request};
 
-pub use analysis::{CompileError, Missing, NativeImportFailure, Reuse};
+pub use analysis::{CompileError, Missing, NativeImportFailure, Reuse, Via};
+pub use disk::AutoCollected;
 pub use native::{NotBundled, Unbundled};
 pub use pack::Contents;
 
@@ -82,6 +84,8 @@ pub struct BuildOptions {
     pub stub: Option<PathBuf>,
     /// Packages (or `.`, the app directory) whose files are put on disk at run time.
     pub collect_to_disk: Vec<String>,
+    /// Packages kept in memory though their code shows it opens their files by path.
+    pub no_collect_to_disk: Vec<String>,
     /// Interpreter options the bundle starts with, as given on the command line.
     pub python_options: Vec<String>,
     /// Build without the build cache, neither reading nor writing it.
@@ -109,6 +113,8 @@ pub struct BuildReport {
     pub native_imports: Vec<(String, Vec<String>)>,
     /// Extension modules whose native imports may not all be bundled, and why.
     pub native_import_failures: Vec<NativeImportFailure>,
+    /// Packages put on disk because their code opens their files by path.
+    pub put_on_disk: Vec<AutoCollected>,
     /// Advice on options the build saw reason for.
     pub hints: Vec<String>,
     pub cache: CacheUse,
@@ -260,14 +266,25 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         analysis::EntrySpec::Script { path } => path.file_name().and_then(|n| n.to_str()),
         _ => None,
     };
-    let on_disk = disk::plan(
-        &options.collect_to_disk,
+    let put_on_disk = disk::automatic(
         &analysis,
         &app_modules,
-        &project.app_dir,
-        script,
+        &options.collect_to_disk,
+        &options.no_collect_to_disk,
     )?;
-    let hints = disk::hints(&analysis, &app_modules, &options.collect_to_disk);
+    let targets: Vec<String> = options
+        .collect_to_disk
+        .iter()
+        .cloned()
+        .chain(put_on_disk.iter().map(|p| p.package.clone()))
+        .collect();
+    let on_disk = disk::plan(&targets, &analysis, &app_modules, &project.app_dir, script)?;
+    let hints = disk::hints(
+        &analysis,
+        &app_modules,
+        &targets,
+        &options.no_collect_to_disk,
+    );
     let native_imports = analysis
         .modules
         .iter()
@@ -314,6 +331,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         skipped: analysis.skipped,
         native_imports,
         native_import_failures: analysis.native_import_failures,
+        put_on_disk,
         hints,
         cache,
     })

@@ -27,10 +27,11 @@ use std::sync::OnceLock;
 use sha2::Digest as _;
 
 use crate::cache::{self, Cache, Key};
+pub use protocol::Via;
 use protocol::{Answer, Blob, CacheRequest, Manifest, Sent, PROTOCOL};
 pub use protocol::{CompileError, Missing, NativeImportFailure};
 pub(crate) use protocol::{
-    DataFile, EntrySpec, ExtraModule, ModuleKind, PythonInfo, Request, ScriptError,
+    DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, PythonInfo, Request, ScriptError,
 };
 
 /// The files of the analysis script, in the order they are joined into one program:
@@ -112,7 +113,8 @@ pub(crate) struct Module {
     pub(crate) origin: Option<PathBuf>,
     pub(crate) code: Option<Vec<u8>>,
     pub(crate) source: Option<Vec<u8>>,
-    pub(crate) uses_file: bool,
+    pub(crate) builds_path_from_file: bool,
+    pub(crate) file_evidence: Vec<FileEvidence>,
     pub(crate) native_importers: Vec<String>,
 }
 
@@ -411,7 +413,8 @@ fn into_analysis(
                 origin: m.origin,
                 code,
                 source,
-                uses_file: m.uses_file,
+                builds_path_from_file: m.builds_path_from_file,
+                file_evidence: m.file_evidence,
                 native_importers: m.native_importers,
             })
         })

@@ -15,7 +15,7 @@ use crate::cache::EntryLayout;
 
 /// The version of the formats below, which the script checks: `PROTOCOL` in
 /// `python/protocol.py`.
-pub(super) const PROTOCOL: u32 = 2;
+pub(super) const PROTOCOL: u32 = 3;
 
 /// How the app starts, as the analysis needs it.
 #[derive(Debug, Clone, Serialize)]
@@ -154,8 +154,13 @@ pub(super) struct ManifestModule {
     pub(super) code: Option<Blob>,
     /// Source bytes as they are on disk (Python modules, when sources are kept).
     pub(super) source: Option<Blob>,
-    /// Its code reads `__file__` (and so may open files next to it).
-    pub(super) uses_file: bool,
+    /// Its code builds a path from `__file__` (`dirname(__file__)`,
+    /// `Path(__file__).parent`) where data may lie: its package's directory holds real data
+    /// (see [`FileEvidence`]), or it is a top-level module (the app's script), so it may
+    /// open files there by a name no constant shows.
+    pub(super) builds_path_from_file: bool,
+    /// What shows that it opens a package's files by path, sorted.
+    pub(super) file_evidence: Vec<FileEvidence>,
     /// For a module bundled because native code imports it (no Python import reaches
     /// it): the extension modules that import it, when they are imported or (for the few
     /// the script knows) when a function of theirs runs.
@@ -197,6 +202,31 @@ pub(crate) struct DataFile {
     pub(crate) name: String,
     /// The file on this machine.
     pub(crate) origin: PathBuf,
+}
+
+/// How a module's code reaches a package's directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// From its `__file__`, in its own package or a parent.
+    File,
+    /// Through jinja2's `PackageLoader`, given the package's name.
+    PackageLoader,
+}
+
+/// A string constant of a module's code that names real data (not metadata, typing stubs,
+/// Cython or C sources) of a bundled package, relative to the package's directory, in code
+/// that reaches that directory ([`Via`]): evidence that it opens the files by path.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct FileEvidence {
+    /// As the code has it: `global.dat`, `locale-data`, `../data/x.json`.
+    pub(crate) constant: String,
+    /// The data file or directory it names, in the bundle's tree: `babel/global.dat`.
+    pub(crate) data: String,
+    /// The package whose directory the constant starts from (a parent of the module's
+    /// own for a constant starting with `..`).
+    pub(crate) package: String,
+    pub(crate) via: Via,
 }
 
 /// With the cache: how many modules' code came from it, and how many were compiled.

@@ -698,6 +698,17 @@ fn the_scanner_reads_imports_on_every_version() {
     ]));
 }
 
+#[test]
+fn evidence_is_matched_on_every_version() {
+    let mut parts: Vec<(&str, &str)> = PARTS
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "main.py")
+        .collect();
+    parts.push(("test_evidence.py", include_str!("python/test_evidence.py")));
+    passes_on_every_version(&program(&parts));
+}
+
 /// Runs `tests`, a program that ends with unittest's run, with every interpreter: it must
 /// pass on each.
 fn passes_on_every_version(tests: &str) {
@@ -866,6 +877,52 @@ import colorsys
     });
 }
 
+/// The evidence that a module opens its package's files by path comes from code the cache
+/// holds and from the data files beside it: a new data file is a new answer.
+#[test]
+fn file_evidence_follows_the_code_and_the_data_files() {
+    with_each_python(|_, python| {
+        let app = tempfile::tempdir().unwrap();
+        let langs = "import os\nHERE = os.path.dirname(__file__)\n\n\
+                     def table():\n    return open(os.path.join(HERE, 'table.csv'))\n";
+        write(
+            app.path(),
+            &[
+                ("main.py", "import langs\n"),
+                ("langs/__init__.py", langs),
+                ("langs/notes.txt", ""),
+            ],
+        );
+        let (_dir, cache) = open_cache();
+        let request = script(app.path(), "main.py");
+        let again = || analyse(python, &request, Some(&cache)).unwrap();
+        let evidence = |analysis: &Analysis| by_name(analysis)["langs"].file_evidence.clone();
+
+        let first = again();
+        assert!(by_name(&first)["langs"].builds_path_from_file);
+        assert!(!by_name(&first)["__main__"].builds_path_from_file);
+        assert_eq!(evidence(&first), []);
+
+        write(app.path(), &[("langs/table.csv", "a,b\n")]);
+        let with_table = again();
+        assert!(
+            matches!(with_table.reuse, Reuse::Code { compiled: 0, .. }),
+            "{:?}",
+            with_table.reuse
+        );
+        let expected = [FileEvidence {
+            constant: "table.csv".into(),
+            data: "langs/table.csv".into(),
+            package: "langs".into(),
+            via: Via::File,
+        }];
+        assert_eq!(evidence(&with_table), expected);
+        let cached = again();
+        assert_eq!(cached.reuse, Reuse::Answer);
+        assert_eq!(evidence(&cached), expected);
+    });
+}
+
 #[test]
 fn a_damaged_answer_or_code_entry_is_a_miss() {
     with_each_python(|_, python| {
@@ -964,7 +1021,7 @@ fn answers_are_checked() {
     let python = Path::new("python");
     let manifest_of = |kind: &str, code: &str| {
         format!(
-            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"cold":false,"origin":null,"code":{code},"source":null,"uses_file":false,"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
+            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
         )
     };
     let manifest = |code: &str| manifest_of("python", code);

@@ -258,7 +258,7 @@ class Analysis:
         self.errors = []
         self.app_errors = []
         self.compiled = {}  # name -> (code bytes, source bytes or None)
-        self.uses_file = set()  # names of modules whose code reads __file__
+        self.file_use = {}  # name -> what its code does with __file__ (see file_use)
         self.skip_dirs = {os.path.abspath(d) for d in request.get("skip_dirs", ())}
         self.native = NativeImports()
         # top-level name -> the package another finder serves under it (see _aliased),
@@ -435,7 +435,7 @@ class Analysis:
             if module.narrow and not narrow:
                 module.narrow = False
                 if module.imports is not None:
-                    self.follow_imports(module, module.imports, False)
+                    self.follow_imports(module, module.imports)
         else:
             module.narrow = narrow
             self.reached[module.name] = module
@@ -764,11 +764,12 @@ class Analysis:
             self.error(module, None, f"cannot load its bytecode: {e}")
             return
         self.compiled[module.name] = (data[16:], None)
-        self.follow_imports(module, *read_code(module.name, code))
+        imports, self.file_use[module.name] = read_code(module.name, code)
+        self.follow_imports(module, imports)
 
     def compiled_answer(self, module, answer):
         """Takes a compiler's answer, (code bytes,) or (None, line, message), into the code
-        cache as (code bytes, imports, uses __file__) or the error."""
+        cache as (code bytes, imports, file use) or the error."""
         if answer[0] is not None:
             answer = (answer[0],) + read_code(module.name, marshal.loads(answer[0]))
         if self.code_cache is not None:
@@ -779,18 +780,17 @@ class Analysis:
         self.use_compiled(module, answer)
 
     def use_compiled(self, module, answer):
-        code, imports, uses = answer
+        code, imports, file_use = answer
         if code is None:
-            self.error(module, imports, uses)
+            self.error(module, imports, file_use)
             return
         source = module.source_text if self.sources else None
         self.compiled[module.name] = (code, source)
-        self.follow_imports(module, imports, uses)
+        self.file_use[module.name] = file_use
+        self.follow_imports(module, imports)
 
-    def follow_imports(self, module, imports, uses):
+    def follow_imports(self, module, imports):
         """Follows `imports` (None when they could not be read) of `module`."""
-        if uses:
-            self.uses_file.add(module.name)
         if imports is None:
             return
         module.imports = imports

@@ -48,7 +48,8 @@ class CodeCache:
     compiled under and the optimisation level, with this interpreter (its version and
     build, as bytecode is theirs) and this program (which reads the imports), what the
     compiler answered, with the imports and the use of __file__ read from the code:
-    (code bytes, imports, uses __file__), or (None, line, message) for an error.
+    (code bytes, imports, file use as scan.file_use gives it), or (None, line, message)
+    for an error.
 
     Creating a file costs more than compiling a small module on some file systems, and
     hundreds of standard library modules are compiled for even the smallest app, so the
@@ -161,4 +162,9 @@ def is_compiled_answer(answer):
     code, second, third = answer
     if code is None:
         return isinstance(third, str)
-    return isinstance(code, bytes) and isinstance(second, tuple) and isinstance(third, bool)
+    return (
+        isinstance(code, bytes)
+        and isinstance(second, tuple)
+        and isinstance(third, tuple)
+        and len(third) == 4
+    )

@@ -91,6 +91,115 @@ def data_files(analysis, names):
     return [{"name": name, "origin": files[name]} for name in sorted(files)]
 
 
+# Files of a package that are not data its code opens by path: typing stubs and their
+# marker, Cython and C sources and headers (what builds against the package reads them).
+NOT_DATA_SUFFIXES = (".pyi", ".pyx", ".pxd", ".pxi", ".h", ".hpp", ".c", ".cpp")
+NOT_DATA_NAMES = ("py.typed",)
+# What file_use says of code it has not read (extension modules, namespace packages).
+NO_FILE_USE = (False, False, (), ())
+
+
+def data_paths(data, packages):
+    """The paths in the bundle's tree of the packages' real data: every data file that is
+    not metadata (a *.dist-info anywhere: vendored ones too), hidden (setuptools'
+    _vendor/.lock) or listed above, and every directory that holds one but is not one of
+    the bundled `packages` (names), whose directory's name is its import's (numpy's
+    "_core") rather than a path to open."""
+    package_dirs = {name.replace(".", "/") for name in packages}
+    paths = set()
+    for item in data:
+        parts = item["name"].split("/")
+        if any(part.endswith(".dist-info") for part in parts):
+            continue
+        name = parts[-1]
+        if name.startswith(".") or name in NOT_DATA_NAMES or name.endswith(NOT_DATA_SUFFIXES):
+            continue
+        paths.add(item["name"])
+        for n in range(1, len(parts)):
+            directory = "/".join(parts[:n])
+            if directory not in package_dirs:
+                paths.add(directory)
+    return paths
+
+
+def data_holders(paths):
+    """Every directory of the bundle's tree that holds real data (see data_paths), at any
+    depth, packages' directories included."""
+    holders = set()
+    for path in paths:
+        while "/" in path:
+            path = path.rpartition("/")[0]
+            holders.add(path)
+    return holders
+
+
+def own_package(analysis, name):
+    """The package whose directory holds module `name`'s file ("" for a top-level
+    module)."""
+    return name if analysis.reached[name].is_package else name.rpartition(".")[0]
+
+
+def builds_path_to_data(analysis, name, file_use, holders):
+    """Whether module `name` builds a path from __file__ (see scan.file_use) where data
+    may lie: in its package's directory or below, if that holds data (pandas.util finding
+    its own frames opens nothing), or in a top-level module's directory, which the
+    freezer judges (the app's directory holds the app's files)."""
+    package = own_package(analysis, name)
+    return file_use[1] and (not package or package.replace(".", "/") in holders)
+
+
+def named_data(base, constant, paths):
+    """The data that `constant`, a relative path, names below the package directory
+    `base` (a path in the bundle's tree), as (the package directory it starts from, the
+    data file or directory), or None. A leading ".." climbs to a parent package, never
+    above the top-level one; the longest leading part of the constant that is data
+    counts, as code joins a directory's name and lists it (babel's "locale-data"), or
+    names a file inside it ("templates/page.html")."""
+    parts = [p for p in constant.split("/") if p not in ("", ".")]
+    while parts and parts[0] == "..":
+        parts.pop(0)
+        base = base.rpartition("/")[0]
+    if not base or not parts or ".." in parts:
+        return None
+    for n in range(len(parts), 0, -1):
+        path = base + "/" + "/".join(parts[:n])
+        if path in paths:
+            return base, path
+    return None
+
+
+def file_evidence(analysis, name, file_use, paths):
+    """What shows that module `name` opens a package's files by path: each of its
+    constants that names real data of its own package when it reads __file__, or of a
+    package it gives jinja2's PackageLoader by name (with that loader's default
+    "templates"), as {"constant", "data", "package" (whose directory the path starts
+    from), "via"}."""
+    reads, _, constants, loaders = file_use
+    bases = []
+    if reads:
+        package = own_package(analysis, name)
+        bases.append((package, constants, "file"))
+        # os.path.join(dirname(__file__), "..", "shared") climbs with a constant of its own.
+        if ".." in constants and "." in package:
+            bases.append((package.rpartition(".")[0], constants, "file"))
+    for package in loaders:
+        target = analysis.reached.get(package)
+        if target is not None and target.is_package:
+            bases.append((package, constants + ("templates",), "package_loader"))
+    evidence = {}
+    for package, candidates, via in bases:
+        for constant in candidates:
+            named = named_data(package.replace(".", "/"), constant, paths)
+            if named is not None and (constant, named[1]) not in evidence:
+                evidence[constant, named[1]] = {
+                    "constant": constant,
+                    "data": named[1],
+                    "package": named[0].replace("/", "."),
+                    "via": via,
+                }
+    return [evidence[key] for key in sorted(evidence)]
+
+
 def app_data_files(analysis):
     """Every file of the app's directory that CPython could read, as (path inside the
     bundle, file), sorted; bundled only when the build is asked to put the app directory
@@ -160,9 +269,13 @@ def manifest(analysis):
         names,
         [*analysis.extra_names, *BOOTSTRAP_ROOTS, *analysis.main_names, *analysis.start_roots],
     )
+    data = data_files(analysis, names)
+    paths = data_paths(data, [n for n in names if analysis.reached[n].is_package])
+    holders = data_holders(paths)
     modules = []
     for name in sorted(names):
         module = analysis.reached[name]
+        file_use = analysis.file_use.get(name, NO_FILE_USE)
         code = source = None
         if module.kind == "python":
             code_bytes, source_bytes = analysis.compiled[name]
@@ -180,14 +293,15 @@ def manifest(analysis):
                 "origin": module.origin,
                 "code": code,
                 "source": source,
-                "uses_file": name in analysis.uses_file,
+                "builds_path_from_file": builds_path_to_data(analysis, name, file_use, holders),
+                "file_evidence": file_evidence(analysis, name, file_use, paths),
                 "native_importers": sorted(analysis.native.importers.get(name, ())),
             }
         )
     manifest = {
         "python": python_info(),
         "modules": modules,
-        "data": data_files(analysis, names),
+        "data": data,
         "app_data": app_data_files(analysis),
         "missing": [
             {"name": name, "imported_by": sorted(analysis.missing[name])}

@@ -453,24 +453,91 @@ def call_arguments(co, start, depth):
     return ()
 
 
-def uses_file(code):
-    """Whether `code` or code nested in it reads the name ``__file__``."""
+# What code that opens its files by path calls with `__file__`: os.path's and pathlib's
+# ways of building a path from it (`dirname(__file__)`, `Path(__file__).parent`).
+PATH_BUILDERS = frozenset(
+    ("abspath", "dirname", "join", "joinpath", "parent", "parents", "Path", "PurePath")
+    + ("realpath", "resolve", "split", "with_name")
+)
+# jinja2's loader of a package's templates: PackageLoader("pkg", "templates") lists the
+# real directory pkg/templates, found from the package's __file__.
+PACKAGE_LOADER = "PackageLoader"
+# A string that may be a relative path of a package's data ("global.dat", "locale-data",
+# "../data/x.json"): not absolute, no whitespace or NUL, not too long for a path. Other
+# constants (messages, formats) would only bloat the code cache.
+PATH_CONSTANT = re.compile(r"[^/\s\0][^\s\0]{0,254}\Z")
+
+
+def path_constants(const, found):
+    """Adds to `found` the strings of a constant (tuples of them included, as a list of
+    literals compiles to) that may be relative paths."""
+    if isinstance(const, str):
+        if PATH_CONSTANT.match(const):
+            found.add(const)
+    elif isinstance(const, (tuple, frozenset)):
+        for item in const:
+            path_constants(item, found)
+
+
+def loader_packages(co):
+    """The literal package names `co` calls PackageLoader with."""
+    names = co.co_names
+    varnames = co.co_varnames
+    wordcode = co.co_code
+    packages = set()
+    extended = 0
+    op1 = arg1 = -1
+    for i in range(0, len(wordcode), 2):
+        op = wordcode[i]
+        if op == EXTENDED_ARG:
+            extended = (extended | wordcode[i + 1]) << 8
+            continue
+        if op in SKIPPED_OPS:
+            continue
+        arg = extended | wordcode[i + 1]
+        extended = 0
+        if op == LOAD_CONST and callee(op1, arg1, names, varnames) == PACKAGE_LOADER:
+            const = co.co_consts[arg]
+            if isinstance(const, str):
+                packages.add(const)
+        op1, arg1 = op, arg
+    return packages
+
+
+def file_use(code):
+    """How `code` and its nested code use the module's file, as (reads __file__, builds a
+    path from it, the constants that may be paths of its data, the packages it gives
+    PackageLoader): the constants are kept only from code that reads __file__ or calls
+    PackageLoader, what the analysis matches with the package's data files."""
+    reads = builds = False
+    constants = set()
+    loaders = set()
     stack = [code]
     while stack:
         co = stack.pop()
-        if "__file__" in co.co_names:
-            return True
-        stack.extend(c for c in co.co_consts if isinstance(c, CodeType))
-    return False
+        names = co.co_names
+        if "__file__" in names:
+            reads = True
+            builds = builds or not PATH_BUILDERS.isdisjoint(names)
+        if PACKAGE_LOADER in names:
+            loaders.update(loader_packages(co))
+        for const in co.co_consts:
+            if isinstance(const, CodeType):
+                stack.append(const)
+            else:
+                path_constants(const, constants)
+    if not (reads or loaders):
+        constants = ()
+    return reads, builds, tuple(sorted(constants)), tuple(sorted(loaders))
 
 
 def read_code(name, code):
-    """(the imports of `code`, whether it uses __file__); the imports are None when they
-    cannot be read."""
+    """(the imports of `code`, its file_use); the imports are None when they cannot be
+    read."""
     try:
         imports = tuple(scan(code))
     except Exception as e:  # noqa: BLE001
         # Odd code must not stop the build; what it imports is then unknown.
         sys.stderr.write(f"pyfreeze: cannot scan {name} for imports: {e!r}\n")
         imports = None
-    return imports, uses_file(code)
+    return imports, file_use(code)

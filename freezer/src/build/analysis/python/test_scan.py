@@ -12,9 +12,9 @@ from .scan import (
     PREFIX,
     SEARCH_DIR,
     TABLE,
+    file_use,
     read_code,
     scan,
-    uses_file,
 )
 
 EAGER, LAZY = True, False
@@ -354,14 +354,58 @@ class ScanTest(unittest.TestCase):
             ("colorsys", 0, None, EAGER),
         )
 
-    def test_uses_file(self):
-        self.assertTrue(uses_file(compile("print(__file__)", "m.py", "exec")))
-        self.assertTrue(uses_file(compile("def f():\n    return __file__\n", "m.py", "exec")))
-        self.assertFalse(uses_file(compile("__name__", "m.py", "exec")))
+    def file_use_of(self, source):
+        return file_use(compile(textwrap.dedent(source), "m.py", "exec", dont_inherit=True))
+
+    def test_file_use_keeps_path_constants_of_code_that_reads_file(self):
+        reads, builds, constants, loaders = self.file_use_of(
+            """
+            import os
+            def global_dat():
+                return open(os.path.join(os.path.dirname(__file__), "global.dat"))
+            STYLES = ["minimal.css", "plain.css"]
+            MESSAGE = "cannot open the file"
+            """
+        )
+        self.assertEqual((reads, builds, loaders), (True, True, ()))
+        self.assertLessEqual({"global.dat", "minimal.css", "plain.css"}, set(constants))
+        # A message is not a path.
+        self.assertNotIn("cannot open the file", constants)
+
+    def test_file_use_sees_pathlib_and_nested_code(self):
+        for source in (
+            "from pathlib import Path\nDATA = Path(__file__).with_name('mpl-data')\n",
+            "import os\nclass C:\n    def f(self):\n        return os.path.dirname(__file__)\n",
+        ):
+            with self.subTest(source=source):
+                reads, builds, _, _ = self.file_use_of(source)
+                self.assertTrue(reads and builds)
+
+    def test_file_use_without_a_path(self):
+        # Reading __file__ to print it builds no path; code that never reads it keeps no
+        # constants.
+        self.assertEqual(self.file_use_of("print(__file__, 'x.txt')")[:2], (True, False))
+        self.assertEqual(self.file_use_of("X = 'data/x.json'\n"), (False, False, (), ()))
+
+    def test_file_use_finds_package_loader_targets(self):
+        reads, _, constants, loaders = self.file_use_of(
+            """
+            import jinja2
+            from jinja2 import PackageLoader
+            a = jinja2.PackageLoader("myapp", "templates")
+            def f():
+                return PackageLoader("other.pkg")
+            """
+        )
+        self.assertFalse(reads)
+        self.assertEqual(loaders, ("myapp", "other.pkg"))
+        self.assertIn("templates", constants)
 
     def test_read_code(self):
         code = compile("import os\nX = __file__\n", "m.py", "exec")
-        self.assertEqual(read_code("m", code), ((("os", 0, None, EAGER),), True))
+        imports, use = read_code("m", code)
+        self.assertEqual(imports, (("os", 0, None, EAGER),))
+        self.assertEqual(use[:2], (True, False))
 
 
 if __name__ == "__main__":
