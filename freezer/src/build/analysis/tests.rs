@@ -376,6 +376,34 @@ fn a_broken_dependency_is_skipped() {
     });
 }
 
+/// A virtualenv's site-packages sits inside what sysconfig calls `platstdlib`, and a base
+/// interpreter's inside `stdlib`: what is installed there is still not the standard
+/// library, whose lazy imports of development tools are left out.
+#[test]
+fn a_dependency_installed_beside_the_standard_library_is_not_it() {
+    with_each_python(|_, python| {
+        let app = tempfile::tempdir().unwrap();
+        let (venv, site) = venv_in(app.path(), python);
+        write(
+            &site,
+            &[("dep_cli.py", "def main():\n    import argparse, doctest\n")],
+        );
+        write(app.path(), &[("main.py", "import dep_cli, pickle\n")]);
+        let analysis = analyse(
+            &venv.join("bin/python"),
+            &script(app.path(), "main.py"),
+            None,
+        )
+        .unwrap();
+        let modules = by_name(&analysis);
+        for name in ["argparse", "doctest"] {
+            assert!(modules.contains_key(name), "{name} not bundled");
+        }
+        let left: Vec<&str> = analysis.left_out.iter().map(|m| m.name.as_str()).collect();
+        assert!(!left.contains(&"doctest"), "{left:?}");
+    });
+}
+
 #[test]
 fn known_hidden_imports_are_bundled_and_ignored_imports_are_not() {
     with_each_python(|_, python| {

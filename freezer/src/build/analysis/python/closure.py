@@ -50,6 +50,18 @@ CODE_SUFFIXES = tuple(importlib.machinery.all_suffixes()) + (".pyc", ".pyo")
 STDLIB_DIRS = tuple(
     os.path.normpath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib")
 )
+# site-packages sits inside the standard library's directory (or, in a virtualenv, inside
+# what sysconfig calls platstdlib): what is installed there is not the standard library.
+SITE_DIRS = tuple(
+    os.path.normpath(sysconfig.get_paths()[key]) + os.sep for key in ("purelib", "platlib")
+)
+
+
+def in_stdlib(origin):
+    """Whether the file `origin` (or None) is the standard library's."""
+    return bool(origin) and origin.startswith(STDLIB_DIRS) and not origin.startswith(SITE_DIRS)
+
+
 STANDARD_FINDERS = (
     PathFinder,
     importlib.machinery.BuiltinImporter,
@@ -556,7 +568,7 @@ class Analysis:
         if (
             not left_out
             or module is None
-            or not (module.origin or "").startswith(STDLIB_DIRS)
+            or not in_stdlib(module.origin)
             or is_within(importer, left_out)
         ):
             return False
@@ -800,7 +812,7 @@ class Analysis:
             package = module.name.rpartition(".")[0]
         ignored = IGNORED_IMPORTS.get(module.name.partition(".")[0], ())
         for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
-        stdlib = bool(module.origin) and module.origin.startswith(STDLIB_DIRS)
+        stdlib = in_stdlib(module.origin)
         for name, level, fromlist, eager in imports:
             if level == SEARCH_DIR:
                 self.add_search_dir(module, name)
