@@ -656,14 +656,19 @@ fn ls_lists_the_dist_info_of_venv_distributions() {
                 ));
             }
         }
-        // pip provides no bundled module: its dist-info stays out.
-        let pip: Vec<_> = entries
+        // Nothing imports pip, but the app reads its version by name: its metadata is
+        // bundled, none of its modules.
+        let pip_modules: Vec<_> = entries
             .iter()
-            .filter(|(_, n)| n.starts_with("pip-") && n.contains(".dist-info/"))
+            .filter(|(k, n)| k != "data" && (n == "pip" || n.starts_with("pip.")))
             .collect();
-        if !pip.is_empty() {
+        let pip_metadata = entries.iter().any(|(k, n)| {
+            k == "data" && n.starts_with("pip-") && n.ends_with(".dist-info/METADATA")
+        });
+        if !pip_modules.is_empty() || !pip_metadata {
             problems.push(format!(
-                "{python}: pip is not bundled, yet pyfreeze ls --json lists {pip:?}"
+                "{python}: pip's METADATA should be listed and none of its modules; pyfreeze \
+                 ls --json lists metadata: {pip_metadata}, modules: {pip_modules:?}"
             ));
         }
         Ok(problems)
