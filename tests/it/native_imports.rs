@@ -158,8 +158,11 @@ fn a_c_extension_imports_at_init_and_when_called() {
             ],
         )?;
         if let Err(why) = build_extension(python, NATIVE_C, &site, "nativepkg", "_native") {
-            eprintln!("{test}: SKIPPED for {python}: {why}");
-            return Ok(Vec::new());
+            return Err(format!(
+                "{python}: cannot build a C extension module here (gcc and the interpreter's \
+                 headers are needed): {why}"
+            )
+            .into());
         }
         frozen_like_the_venv(
             python,
@@ -218,8 +221,11 @@ fn what_an_extension_module_loaded_by_another_imports_is_followed() {
         for (module, target) in [("_outer", "_inner"), ("_inner", "_helper")] {
             let c_source = CHAIN_C.replace("NAME", module).replace("TARGET", target);
             if let Err(why) = build_extension(python, &c_source, &site, "chainpkg", module) {
-                eprintln!("{test}: SKIPPED for {python}: {why}");
-                return Ok(Vec::new());
+                return Err(format!(
+                    "{python}: cannot build a C extension module here (gcc and the interpreter's \
+                     headers are needed): {why}"
+                )
+                .into());
             }
         }
         frozen_like_the_venv(
@@ -283,8 +289,11 @@ fn an_extension_packages_data_are_served_whoever_made_its_spec() {
         let site = venv.site_packages()?;
         write_package(&site, "extpkg", &[("data.txt", "data of extpkg\n")])?;
         if let Err(why) = build_extension(python, EXTPKG_C, &site, "extpkg", "__init__") {
-            eprintln!("{test}: SKIPPED for {python}: {why}");
-            return Ok(Vec::new());
+            return Err(format!(
+                "{python}: cannot build a C extension module here (gcc and the interpreter's \
+                 headers are needed): {why}"
+            )
+            .into());
         }
         let app = write_app("extpkg", &[("main.py", EXTPKG_MAIN)]);
         let frozen = freeze(&app.path, &venv.python, &[]).map_err(|e| format!("{python}: {e}"))?;
@@ -368,8 +377,11 @@ fn a_cython_extension_imports_at_init() {
             &[("__init__.py", ""), ("_helper.py", HELPER)],
         )?;
         if let Err(why) = build_extension(python, &c_source, &site, "cypkg", "_cy") {
-            eprintln!("{test}: SKIPPED for {python}: {why}");
-            return Ok(Vec::new());
+            return Err(format!(
+                "{python}: cannot build a C extension module here (gcc and the interpreter's \
+                 headers are needed): {why}"
+            )
+            .into());
         }
         frozen_like_the_venv(
             python,

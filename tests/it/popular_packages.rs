@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyfreeze_tests::{
-    differences, for_each_of, freeze, interpreters, list_tree, mask, mask_frozen, run_frozen,
-    run_python, say, tempdir, test_name, unshare_unavailable, venv, workspace_root, write_app,
-    Checked, Env, Hidden, Interpreter, NoVenv, Output, Status, Venv,
+    differences, for_each_of, freeze, interpreters, list_tree, mask, mask_frozen, run_python, say,
+    tempdir, test_name, unshare_unavailable, venv, workspace_root, write_app, Checked, Env, Hidden,
+    Interpreter, NoVenv, Output, Status, Venv,
 };
 
 /// One corpus app and what its reference run must show for the comparison to test what the
@@ -155,11 +155,8 @@ fn check(test: &str, app: &App) {
     let requirements = requirements
         .to_str()
         .expect("the repository's path is UTF-8");
-    let unshare = unshare_unavailable();
-    if let Some(why) = &unshare {
-        say(&format!(
-            "{test}: NOT hiding anything, the frozen app runs with Python visible: {why}"
-        ));
+    if let Some(why) = unshare_unavailable() {
+        panic!("{test}: cannot hide Python, the venv and the libraries: {why}");
     }
     let pythons: Vec<&Interpreter> = interpreters()
         .iter()
@@ -189,7 +186,7 @@ fn check(test: &str, app: &App) {
             ),
             NoVenv::Failed(why) => why.clone(),
         })?;
-        compare_app(app, base, venv, unshare.is_none())
+        compare_app(app, base, venv)
     });
 }
 
@@ -259,7 +256,7 @@ fn run_app(start: impl FnOnce(&Env<'_>) -> Output) -> Run {
 
 /// Freezes `app` from `venv` (made by `base`), runs it, and compares it with its CPython
 /// run.
-fn compare_app(app: &App, base: &Interpreter, venv: &Venv, hide: bool) -> Checked {
+fn compare_app(app: &App, base: &Interpreter, venv: &Venv) -> Checked {
     let python = &venv.python;
     let what = format!("{} ({}) on {base}", app.name, app.covers);
     let corpus = workspace_root().join("bench").join("corpus");
@@ -279,13 +276,9 @@ fn compare_app(app: &App, base: &Interpreter, venv: &Venv, hide: bool) -> Checke
     let reference = run_app(|env| venv.run_main_env(&src.path, env));
     let exe = &frozen.exe;
     let run = run_app(|env| {
-        if hide {
-            let mut hidden = Hidden::python_and_libraries();
-            hidden.hide_dir(&venv.dir);
-            hidden.run_env(exe, python, &[], env)
-        } else {
-            run_frozen(exe, &[], None, env)
-        }
+        let mut hidden = Hidden::python_and_libraries();
+        hidden.hide_dir(&venv.dir);
+        hidden.run_env(exe, python, &[], env)
     });
 
     let site = venv.site_packages()?;
