@@ -157,6 +157,27 @@ const PLUGIN_PACKAGES: &[(&str, &str)] = &[
          except ImportError:\n    \
              NAME = select_backend(second)\n",
     ),
+    // A function returns a handler that imports the module part of the dotted name it
+    // was given; another module, which imports the function's module, names them
+    // (boto3's `boto3.utils.lazy_call("boto3.s3.inject.inject_s3_transfer_methods")`).
+    (
+        "lazyreg/utils.py",
+        "from importlib import import_module\n\n\n\
+         def lazy_call(full_name):\n    \
+             def handler():\n        \
+                 module, _, attr = full_name.rpartition('.')\n        \
+                 return getattr(import_module(module), attr)()\n\n    \
+             return handler\n",
+    ),
+    ("lazyreg/__init__.py", ""),
+    (
+        "lazyreg/session.py",
+        "import lazyreg.utils\n\n\
+         HANDLERS = [lazyreg.utils.lazy_call('lazyreg.handlers.s3.inject')]\n",
+    ),
+    ("lazyreg/handlers/__init__.py", ""),
+    ("lazyreg/handlers/s3.py", "def inject():\n    return 's3 injected'\n"),
+    ("lazyreg/handlers/unused.py", "def inject():\n    return 'named nowhere'\n"),
     ("backsel/fast.py", "NAME = 'fast backend'\n"),
     ("backsel/slow.py", "NAME = 'slow backend'\n"),
     ("backsel/unused.py", "NAME = 'named nowhere'\n"),
@@ -276,6 +297,7 @@ fn plugin_venv(python: &Interpreter) -> Result<&'static Venv, String> {
 const PLUGINS_MAIN: &str = r#"import sys
 
 import backsel
+import lazyreg.session
 import localed
 import moved
 import plugdist
@@ -293,6 +315,7 @@ print(tabled.backend("fast"), tabled.backend("slow"))
 print(plugdist.plugins())
 print(moved.load("colorsys").rgb_to_hsv(1.0, 0.0, 0.0), moved.load("sched").scheduler)
 print(backsel.NAME, localed.locale("en"), localed.locale("fr_fr"))
+print(lazyreg.session.HANDLERS[0]())
 print(aliased.core.__name__, aliased.core.NAME, realpkg.__name__)
 print(vendoring.NAME, sys.modules["vendored_dep.sub"].__name__)
 print("done")
@@ -315,6 +338,7 @@ fn prefixes_entry_points_and_name_tables_bring_their_modules() {
             "wave",
             "tkinter",
             "backsel.unused",
+            "lazyreg.handlers.unused",
             "localed.locales.en.other",
         ] {
             if bundles(&frozen.exe, name)? {

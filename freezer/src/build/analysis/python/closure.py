@@ -824,6 +824,9 @@ class Analysis:
                 self.importing_functions.setdefault(module.name, set()).add(name)
                 for caller, called_when in self.callers.pop((module.name, name), ()):
                     self.need_callers_table(caller, called_when)
+                for caller, called_when in self.callers.get((module.name, None), ()):
+                    if name in self.names_used(caller):
+                        self.need_callers_table(caller, called_when)
                 continue
             if level > 0:
                 bits = package.rsplit(".", level - 1) if package else []
@@ -864,21 +867,45 @@ class Analysis:
                 self.need_listed(name, module.name, eager)
             else:
                 self.need_from(name, fromlist, module.name, eager)
+                if not fromlist:
+                    self.note_call(name, None, module.name, eager)
                 for function in fromlist or ():
                     self.note_call(name, function, module.name, eager)
+                    # `from pkg import module`, then `module.function(...)`.
+                    self.note_call(f"{name}.{function}", None, module.name, eager)
 
     def note_call(self, module_name, function, caller, eager):
-        """`caller` imports `function` from `module_name`: if the function imports the
+        """`caller` imports `function` from `module_name` (None: imports the module, and
+        may call any function it names as an attribute): if the function imports the
         name it is given (scan.ARGUMENT), the names `caller` lists are what it may be
         given (pyzmq's backends, which zmq.backend hands to zmq.backend.select's
-        select_backend), now or once the function's module is scanned."""
+        select_backend; boto3's handlers, which boto3.session hands to
+        boto3.utils.lazy_call), now or once the function's module is scanned."""
         module = self.reached.get(module_name)
         if module is None:
             return
         if module.imports is None:
             self.callers.setdefault((module_name, function), []).append((caller, eager))
+        elif function is None:
+            if not self.importing_functions.get(module_name, set()).isdisjoint(
+                self.names_used(caller)
+            ):
+                self.need_callers_table(caller, eager)
         elif function in self.importing_functions.get(module_name, ()):
             self.need_callers_table(caller, eager)
+
+    def names_used(self, caller):
+        """The names `caller`'s code and its nested code use (globals and attributes)."""
+        code = self.compiled.get(caller)
+        if code is None:
+            return set()
+        names = set()
+        stack = [marshal.loads(code[0])]
+        while stack:
+            co = stack.pop()
+            names.update(co.co_names)
+            stack.extend(c for c in co.co_consts if isinstance(c, type(co)))
+        return names
 
     def need_callers_table(self, caller, eager):
         """Adds the modules that the dotted names of `caller`'s code name."""

@@ -25,7 +25,8 @@ METADATA_CALLS = ("version", "metadata", "requires", "distribution", "get_distri
 # computed part, (".locale",) of import_module(f"pendulum.locales.{name}.locale"), if
 # any), TABLE for a dotted name listed in code that imports by computed name (a table of
 # module names), ARGUMENT for the name of a function of the module that imports the
-# name it is given (pyzmq's `select_backend(name)`: its callers list the names).
+# name it is given or one made from it (pyzmq's `select_backend(name)`, boto3's
+# `lazy_call(full_name)`: its callers list the names).
 PREFIX = -1
 TABLE = -2
 ARGUMENT = -3
@@ -76,6 +77,8 @@ NAME_LOADS.pop(-1, None)
 # 3.11+'s localsplus too): `from importlib import import_module` inside the function that
 # calls it (pendulum's locales).
 LOCAL_LOADS = frozenset(op for op in (_op("LOAD_FAST"), _op("LOAD_FAST_CHECK")) if op != -1)
+# ... and a closure's variables too.
+VARIABLE_LOADS = LOCAL_LOADS | frozenset(op for op in (_op("LOAD_DEREF"),) if op != -1)
 
 
 def callee(op, arg, names, varnames):
@@ -239,12 +242,16 @@ def scan(code):
     # The `eager` of each import by computed name, and the strings importers were given.
     computed = set()
     arguments = set()
-    stack = [(code, True)]
+    # With each code object, the function of the module's own level it is part of.
+    stack = [(code, True, None)]
     while stack:
-        co, eager = stack.pop()
+        co, eager, function = stack.pop()
         for const in co.co_consts:
             if isinstance(const, CodeType):
-                stack.append((const, eager and not const.co_flags & CO_NEWLOCALS))
+                own = co is code and const.co_flags & CO_NEWLOCALS
+                stack.append(
+                    (const, eager and not const.co_flags & CO_NEWLOCALS, const if own else function)
+                )
         names = co.co_names
         if not names:
             continue
@@ -309,16 +316,20 @@ def scan(code):
                     # `name = f".unicode{v}"; import_module(name, package)`).
                     imports.add(("", PREFIX, None, when))
                     computed.add(when)
-                    for prefix in built_prefixes(co):
+                    prefixes = built_prefixes(co)
+                    for prefix in prefixes:
                         imports.add((prefix, PREFIX, None, when))
                     if (
-                        op in LOCAL_LOADS
-                        and arg < co.co_argcount + co.co_kwonlyargcount
-                        and co.co_flags & CO_NEWLOCALS
-                        and co in code.co_consts
+                        not prefixes
+                        and op in VARIABLE_LOADS
+                        and function is not None
+                        and function.co_argcount + function.co_kwonlyargcount > 0
                         and (first_argument(wordcode, i, names, consts, "") or (None,))[0] == 0
                     ):
-                        imports.add((co.co_name, ARGUMENT, None, when))
+                        # A variable, of the function or of a closure it returns, most
+                        # likely what it was given or made from it (boto3's
+                        # `lazy_call(full_name)`, whose handler imports the module part).
+                        imports.add((function.co_name, ARGUMENT, None, when))
             elif (
                 dynamic
                 and op == LOAD_CONST

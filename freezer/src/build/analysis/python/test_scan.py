@@ -273,6 +273,24 @@ class ScanTest(unittest.TestCase):
             *([("C.method", TABLE, None, LAZY)] if sys.version_info < (3, 11) else []),
         )
 
+    def test_a_function_that_imports_a_name_made_from_its_parameter_is_named(self):
+        self.assert_imports(
+            """
+            from importlib import import_module
+            def lazy_call(full_name):
+                def handler():
+                    module, _, attr = full_name.rpartition(".")
+                    return getattr(import_module(module), attr)()
+                return handler
+            def no_parameter():
+                name = compute()
+                return import_module(name)
+            """,
+            ("importlib", 0, ("import_module",), EAGER),
+            ("lazy_call", ARGUMENT, None, LAZY),
+            ("", PREFIX, None, LAZY),
+        )
+
     def test_a_literal_suffix_after_the_computed_part(self):
         self.assert_imports(
             """
