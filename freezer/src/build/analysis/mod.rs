@@ -53,6 +53,9 @@ const PARTS: [(&str, &str); 10] = [
 ];
 
 /// The analysis script, run by the target interpreter.
+/// What `python -c` runs: the program read from stdin, under the file name `-c` gives.
+const BOOTSTRAP: &str = "import sys; exec(compile(sys.stdin.buffer.read(int(sys.stdin.buffer.readline())), '<string>', 'exec'))";
+
 fn script() -> &'static str {
     static SCRIPT: OnceLock<String> = OnceLock::new();
     SCRIPT.get_or_init(|| program(&PARTS))
@@ -273,10 +276,19 @@ fn run(interpreter: &Path, sent: &Sent<'_>) -> Result<Vec<u8>, AnalysisError> {
             format!("the request cannot be passed to Python: {e}"),
         ))
     })?;
+    let program = script();
+    // The program travels on stdin ahead of the request, its length first: as a `-c`
+    // argument it would meet the kernel's limit on one argument (128 KiB).
+    let input = [
+        format!("{}\n", program.len()).as_bytes(),
+        program.as_bytes(),
+        &input,
+    ]
+    .concat();
     let mut child = Command::new(interpreter)
         .arg("-I")
         .arg("-c")
-        .arg(script())
+        .arg(BOOTSTRAP)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -821,11 +821,18 @@ class Analysis:
                 self.metadata_read.add(distribution_key(name))
                 continue
             if level == ARGUMENT:
+                if stdlib:
+                    # Its importing functions are used everywhere (importlib.util's
+                    # find_spec imports the parent of what it is given); the standard
+                    # library's computed imports are in the tables instead.
+                    continue
                 self.importing_functions.setdefault(module.name, set()).add(name)
                 for caller, called_when in self.callers.pop((module.name, name), ()):
                     self.need_callers_table(caller, called_when)
                 for caller, called_when in self.callers.get((module.name, None), ()):
-                    if name in self.names_used(caller):
+                    if not in_stdlib(self.reached[caller].origin) and name in self.names_used(
+                        caller
+                    ):
                         self.need_callers_table(caller, called_when)
                 continue
             if level > 0:
@@ -887,9 +894,11 @@ class Analysis:
         if module.imports is None:
             self.callers.setdefault((module_name, function), []).append((caller, eager))
         elif function is None:
-            if not self.importing_functions.get(module_name, set()).isdisjoint(
-                self.names_used(caller)
-            ):
+            # The standard library's modules name each other's functions all over; only
+            # a dependency's handing names to a function of its own counts.
+            if not in_stdlib(self.reached[caller].origin) and not self.importing_functions.get(
+                module_name, set()
+            ).isdisjoint(self.names_used(caller)):
                 self.need_callers_table(caller, eager)
         elif function in self.importing_functions.get(module_name, ()):
             self.need_callers_table(caller, eager)
@@ -913,7 +922,8 @@ class Analysis:
         if code is None:
             return
         for name in sorted(listed_names(marshal.loads(code[0]))):
-            self.need_listed(name, caller, eager)
+            if not self.excluded(name, caller):
+                self.need_listed(name, caller, eager)
 
     def error(self, module, line, message):
         # The app's own errors stop the build; a dependency that fails is left out.
