@@ -2,9 +2,10 @@
 //! compiles every module, so module resolution, syntax and magic numbers are exactly that
 //! interpreter's.
 //!
-//! The script is the files of `python/`, joined into one `-c` program ([`PARTS`]); what
-//! it is sent and answers is typed in [`protocol`]. Nothing of the app is imported:
-//! modules are found with `PathFinder` and their imports read from their bytecode. The
+//! The script is the files of `python/`, joined into one program ([`PARTS`]) that a `-c`
+//! bootstrap reads from stdin ahead of the request; what it is sent and answers is typed
+//! in [`protocol`]. Nothing of the app is imported: modules are found with `PathFinder`
+//! and their imports read from their bytecode. The
 //! script compiles in worker interpreters of its own, in parallel and with a fixed hash
 //! seed, so that the bytecode is the same from one build to the next (before 3.11,
 //! marshal writes frozenset constants in hash order).
