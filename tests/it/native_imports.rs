@@ -76,7 +76,12 @@ fn build_extension(
     package: &str,
     module: &str,
 ) -> Result<(), String> {
-    let (include, suffix) = c_toolchain(python)?;
+    let (include, suffix) = c_toolchain(python).map_err(|why| {
+        format!(
+            "{python}: cannot build a C extension module here (gcc and the interpreter's \
+             headers are needed): {why}"
+        )
+    })?;
     let src = tempdir("native-imports-src");
     let c_file = src.path().join(format!("{module}.c"));
     fs::write(&c_file, c_source).map_err(|e| format!("write {}: {e}", c_file.display()))?;
@@ -157,13 +162,7 @@ fn a_c_extension_imports_at_init_and_when_called() {
                 ("_later.py", LATER),
             ],
         )?;
-        if let Err(why) = build_extension(python, NATIVE_C, &site, "nativepkg", "_native") {
-            return Err(format!(
-                "{python}: cannot build a C extension module here (gcc and the interpreter's \
-                 headers are needed): {why}"
-            )
-            .into());
-        }
+        build_extension(python, NATIVE_C, &site, "nativepkg", "_native")?;
         frozen_like_the_venv(
             python,
             venv,
@@ -220,13 +219,7 @@ fn what_an_extension_module_loaded_by_another_imports_is_followed() {
         )?;
         for (module, target) in [("_outer", "_inner"), ("_inner", "_helper")] {
             let c_source = CHAIN_C.replace("NAME", module).replace("TARGET", target);
-            if let Err(why) = build_extension(python, &c_source, &site, "chainpkg", module) {
-                return Err(format!(
-                    "{python}: cannot build a C extension module here (gcc and the interpreter's \
-                     headers are needed): {why}"
-                )
-                .into());
-            }
+            build_extension(python, &c_source, &site, "chainpkg", module)?;
         }
         frozen_like_the_venv(
             python,
@@ -288,13 +281,7 @@ fn an_extension_packages_data_are_served_whoever_made_its_spec() {
             .map_err(|e| e.to_string())?;
         let site = venv.site_packages()?;
         write_package(&site, "extpkg", &[("data.txt", "data of extpkg\n")])?;
-        if let Err(why) = build_extension(python, EXTPKG_C, &site, "extpkg", "__init__") {
-            return Err(format!(
-                "{python}: cannot build a C extension module here (gcc and the interpreter's \
-                 headers are needed): {why}"
-            )
-            .into());
-        }
+        build_extension(python, EXTPKG_C, &site, "extpkg", "__init__")?;
         let app = write_app("extpkg", &[("main.py", EXTPKG_MAIN)]);
         let frozen = freeze(&app.path, &venv.python, &[]).map_err(|e| format!("{python}: {e}"))?;
         let expected = "data of extpkg\n".repeat(3);
@@ -376,13 +363,7 @@ fn a_cython_extension_imports_at_init() {
             "cypkg",
             &[("__init__.py", ""), ("_helper.py", HELPER)],
         )?;
-        if let Err(why) = build_extension(python, &c_source, &site, "cypkg", "_cy") {
-            return Err(format!(
-                "{python}: cannot build a C extension module here (gcc and the interpreter's \
-                 headers are needed): {why}"
-            )
-            .into());
-        }
+        build_extension(python, &c_source, &site, "cypkg", "_cy")?;
         frozen_like_the_venv(
             python,
             venv,
