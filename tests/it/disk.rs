@@ -2,8 +2,8 @@
 //! once the package (or the app directory) is put on disk, in a private, content-addressed,
 //! verified per-user cache that concurrent first runs share safely; with no option, the
 //! build puts a package whose code names its data next to `__file__` on disk itself (see
-//! `files_by_path.rs`) and hints at the option where it cannot tell; nothing is written
-//! for a package kept in memory.
+//! `files_by_path.rs`, which also checks that nothing is written for a package kept in
+//! memory) and hints at the option where it cannot tell.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -297,31 +297,4 @@ fn the_build_decides_or_hints_and_checks_its_argument() {
     let failure = freeze(&app().path, python, &["--collect-to-disk", "shape"])
         .expect_err("a package that is not bundled");
     insta::assert_snapshot!("collect_to_disk_unknown_package", failure.output.stderr);
-}
-
-#[test]
-fn nothing_is_written_for_a_package_kept_in_memory() {
-    for_each_interpreter(test_name!(), |python| {
-        let frozen = bundle_with("diskapp", python, &["--no-collect-to-disk", "shapes"], app)?;
-        let home = tempdir("home");
-        let home_path = home.path().to_str().expect("utf-8 path");
-        let app = app();
-        let env = [("HOME", Some(home_path)), ("XDG_CACHE_HOME", None)];
-        let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &env);
-        let mut problems = Vec::new();
-        // Without the files on disk, opening them by path fails, as the build summary said
-        // it would (NotADirectoryError: the path leads through the executable).
-        if out.status != Status::Code(1)
-            || !out.stderr.contains("Error: [Errno 20] Not a directory")
-        {
-            problems.push(format!(
-                "{python}: expected the file not to be found\n{out}"
-            ));
-        }
-        let written = list_tree(home.path());
-        if !written.is_empty() {
-            problems.push(format!("{python}: wrote {written:?} into HOME"));
-        }
-        Ok(problems)
-    });
 }
