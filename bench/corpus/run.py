@@ -578,6 +578,38 @@ def report(results, header):
     return "\n".join(lines) + "\n"
 
 
+def compared(results, baseline):
+    """Lines of "before -> after" against an earlier report.json: the totals, and each
+    app whose size, result or recall changed (the largest changes first)."""
+    before = {r["name"]: r for r in baseline["apps"]}
+    path = baseline.get("path", "the baseline")
+    lines = ["", f"against {path} ({baseline['header'][0].split(', ')[1]}):"]
+
+    def totals(rows):
+        sizes = [r["size"] for r in rows if r["size"] is not None]
+        precisions = [r["precision"] for r in rows if r["precision"] is not None]
+        return (sum(1 for r in rows if r["result"] == "pass"),
+                statistics.median(sizes) if sizes else None, sum(sizes),
+                statistics.mean(precisions) if precisions else None)
+
+    common = [r for r in results if r["name"] in before]
+    (p0, m0, t0, q0), (p1, m1, t1, q1) = totals([before[r["name"]] for r in common]), totals(common)
+    lines.append(f"  passes {p0} -> {p1} of {len(common)}; median size {mb(m0)} -> {mb(m1)} MB; "
+                 f"total {mb(t0)} -> {mb(t1)} MB; mean precision {pct(q0)} -> {pct(q1)}")
+    changed = []
+    for r in common:
+        old = before[r["name"]]
+        delta = (r["size"] or 0) - (old["size"] or 0)
+        if (abs(delta) >= 0.1e6 or r["result"] != old["result"] or r["recall"] != old["recall"]):
+            changed.append((-abs(delta), r["name"], old, r))
+    for _, name, old, new in sorted(changed):
+        lines.append(
+            f"  {name:<20} {mb(old['size']):>7} -> {mb(new['size']):<7} MB  "
+            f"{old['result']} -> {new['result']}  recall {pct(old['recall'])} -> "
+            f"{pct(new['recall'])}  prec. {pct(old['precision'])} -> {pct(new['precision'])}")
+    return lines
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -600,12 +632,22 @@ def parse_args():
                         "overrides it)")
     p.add_argument("--build-timeout", type=float, default=DEFAULT_BUILD_TIMEOUT,
                    help=f"seconds one build may take (default {DEFAULT_BUILD_TIMEOUT})")
+    p.add_argument("--compare", metavar="REPORT.json",
+                   help="an earlier run's report.json: add what changed since, app by app")
     return p.parse_args()
 
 
 def main():
     args = parse_args()
     started = time.monotonic()
+    baseline = None
+    if args.compare:
+        try:
+            baseline = json.loads(Path(args.compare).read_text())
+            baseline["path"] = args.compare
+        except (OSError, ValueError) as e:
+            log(f"cannot read --compare {args.compare}: {e}")
+            return 2
     work = Path(args.work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     apps = find_apps(args.only)
@@ -677,6 +719,8 @@ def main():
     ]
     elapsed = time.monotonic() - started
     text = report(results, header) + f"total run time: {elapsed:.0f} s\n"
+    if baseline is not None:
+        text += "\n".join(compared(results, baseline)) + "\n"
     sys.stdout.write(text)
     (work / "report.txt").write_text(text)
     (work / "report.json").write_text(json.dumps({

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use std::collections::BTreeMap;
 
-use pyfreeze_archive::{needs_list, Bundle, Entry, Kind};
+use pyfreeze_archive::{needs_list, Bundle, Compression, Entry, Kind};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +96,10 @@ struct Item<'a> {
     /// library they name, for its group to load.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     links: Vec<LinkItem<'a>>,
+    /// For a left-out entry: why the build left the module out, and the option that
+    /// brings it back (what an import of it says at run time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +122,8 @@ impl<'a> From<Entry<'a>> for Item<'a> {
             compression: entry.compression.label(),
             stored: entry.stored.len() as u64,
             original: entry.original_len,
+            left_out: (entry.kind == Kind::LeftOut && entry.compression == Compression::None)
+                .then(|| String::from_utf8_lossy(entry.stored)),
             crc32: entry.crc32,
             needed_by: Vec::new(),
             group: Vec::new(),
@@ -277,6 +283,9 @@ fn human(listing: &Listing<'_>) -> String {
         if !e.links.is_empty() {
             marks.push(&links);
         }
+        if let Some(why) = &e.left_out {
+            marks.push(why);
+        }
         let marks = if marks.is_empty() {
             String::new()
         } else {
@@ -335,7 +344,7 @@ mod tests {
                 ..Default::default()
             },
         });
-        let entries: [(Kind, &str, u8, Compression, &[u8]); 19] = [
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 20] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
             (
                 Kind::Module,
@@ -458,6 +467,13 @@ mod tests {
                 Compression::Deflate,
                 b"[app]\n",
             ),
+            (
+                Kind::LeftOut,
+                "heavy",
+                0,
+                Compression::None,
+                b"only functions of lib import it; build with --with heavy to bundle it",
+            ),
         ];
         for (kind, name, flags, compression, data) in entries {
             writer
@@ -509,7 +525,17 @@ mod tests {
         let text = list(&path, true).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["python"]["version"], "3.11.7");
-        assert_eq!(value["entries"].as_array().unwrap().len(), 19);
+        assert_eq!(value["entries"].as_array().unwrap().len(), 20);
+        let heavy = value["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "heavy")
+            .unwrap();
+        assert_eq!(
+            heavy["left_out"],
+            "only functions of lib import it; build with --with heavy to bundle it"
+        );
         let crypto = value["entries"]
             .as_array()
             .unwrap()

@@ -1,11 +1,14 @@
 //! The `pyfreeze` command line: parses arguments, calls the library, reports.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze::build::{self, BuildOptions, BuildReport, CacheUse, Reuse, Unbundled, Via};
+use pyfreeze::build::{
+    self, BuildOptions, BuildReport, CacheUse, LeftOut, LeftOutRule, Reuse, Unbundled, Via,
+};
 use pyfreeze::cache::{self, Hits};
 use pyfreeze::fault::{self, Fault};
 use pyfreeze::ls;
@@ -72,6 +75,10 @@ struct BuildArgs {
     /// Leave a module and its submodules out (repeatable).
     #[arg(long = "exclude", value_name = "MOD")]
     excludes: Vec<String>,
+    /// Bundle a distribution (or top-level module) wherever a module imports it, even
+    /// only inside functions of packages that do not require it (repeatable).
+    #[arg(long = "with", value_name = "PKG")]
+    with: Vec<String>,
     /// Compile with optimisation, like python -O; twice (-OO) also drops docstrings.
     #[arg(short = 'O', action = clap::ArgAction::Count)]
     optimize: u8,
@@ -108,6 +115,7 @@ impl From<BuildArgs> for BuildOptions {
             entry: args.entry,
             includes: args.includes,
             excludes: args.excludes,
+            with: args.with,
             optimize: args.optimize.min(2),
             sources: !args.no_source,
             stub: args.stub,
@@ -117,6 +125,26 @@ impl From<BuildArgs> for BuildOptions {
             no_cache: args.no_cache,
         }
     }
+}
+
+/// "distribution (by importer, ...)" for each distribution left out as optional, the
+/// importers named by their top-level packages.
+fn optional_left_out(left_out: &[LeftOut]) -> Vec<String> {
+    let mut by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for left in left_out {
+        if let LeftOutRule::Optional { distribution } = &left.rule {
+            let importers = by.entry(distribution).or_default();
+            for importer in &left.imported_by {
+                importers.insert(importer.split('.').next().unwrap_or(importer));
+            }
+        }
+    }
+    by.into_iter()
+        .map(|(distribution, importers)| {
+            let importers: Vec<&str> = importers.into_iter().collect();
+            format!("{distribution} (by {})", importers.join(", "))
+        })
+        .collect()
 }
 
 fn report(report: &BuildReport) -> String {
@@ -156,11 +184,23 @@ fn report(report: &BuildReport) -> String {
             names.join(", ")
         ));
     }
-    if !report.left_out.is_empty() {
-        let names: Vec<&str> = report.left_out.iter().map(|m| m.name.as_str()).collect();
+    let standard: Vec<&str> = report
+        .left_out
+        .iter()
+        .filter(|m| m.rule == LeftOutRule::StandardLibrary)
+        .map(|m| m.name.as_str())
+        .collect();
+    if !standard.is_empty() {
         out.push_str(&format!(
             "note: left out by default, as only the standard library imports them (inside functions, or its tests): {}; --include NAME bundles one\n",
-            names.join(", ")
+            standard.join(", ")
+        ));
+    }
+    let optional = optional_left_out(&report.left_out);
+    if !optional.is_empty() {
+        out.push_str(&format!(
+            "note: optional dependencies left out, as only functions of packages that do not require them import them: {}; --with NAME bundles one\n",
+            optional.join(", ")
         ));
     }
     let not_bundled = |unloadable: bool| -> Vec<String> {

@@ -316,10 +316,17 @@ class _PackageDirectory:
 class _LeftOut:
     """Last on ``sys.meta_path``, so asked only about names no other finder has: for a
     module the build left out on purpose (or one inside it), the import fails with the
-    build option that brings it back instead of a bare "No module named"."""
+    build option that brings it back instead of a bare "No module named". Only an import
+    fails so: importlib.util.find_spec() asks to learn whether a module is there (an
+    optional dependency's `find_spec("numpy") is not None`), and gets None as from
+    CPython without it."""
 
     @staticmethod
     def find_spec(fullname, path=None, target=None):
+        # Called by importlib._bootstrap._find_spec, itself called by the import
+        # statement's _find_and_load_unlocked or by importlib.util.find_spec.
+        if sys._getframe(2).f_code.co_name != "_find_and_load_unlocked":
+            return
         name = fullname
         while name:
             why = _pyfreeze.left_out(name)

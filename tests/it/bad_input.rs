@@ -262,3 +262,18 @@ fn ls_of_a_file_that_is_not_a_bundle_is_a_user_error() {
     assert_eq!(out.status, Status::Code(Fault::User as i32), "{out}");
     assert!(out.stderr.contains("notes.txt"), "{out}");
 }
+
+#[test]
+fn with_an_unknown_distribution() {
+    let scene = Scene::new("unknown-with");
+    scene.write("withapp/main.py", "print('hi')\n");
+    let python = newest_interpreter();
+    let output = scene.out_dir.join("app");
+    let app = scene.path("withapp");
+    let mut args = build_args(&app, &output, &python.path);
+    args.extend([OsStr::new("--with"), OsStr::new("no-such-dist")]);
+    let out = pyfreeze(&args, scene.tmp.path());
+    assert_eq!(out.status, Status::Code(Fault::User as i32), "{out}");
+    assert!(list_tree(&scene.out_dir).is_empty(), "{out}");
+    scene.snapshot(test_name!(), &out.stderr);
+}

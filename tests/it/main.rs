@@ -22,6 +22,7 @@ mod ls;
 mod multiprocessing;
 mod native;
 mod native_imports;
+mod optional_imports;
 mod options;
 mod packages;
 mod popular_packages;

@@ -32,7 +32,7 @@ use pyfreeze_archive::{runtime_module, PythonOptions, UnsupportedOption, MAIN_MO
 use crate::cache::{self, Cache, CacheError, Hits};
 use analysis::{ExtraModule, Request};
 
-pub use analysis::{CompileError, Missing, NativeImportFailure, Reuse, Via};
+pub use analysis::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure, Reuse, Via};
 pub use disk::AutoCollected;
 pub use native::{NotBundled, Unbundled};
 pub use pack::Contents;
@@ -79,6 +79,9 @@ pub struct BuildOptions {
     pub entry: Option<String>,
     pub includes: Vec<String>,
     pub excludes: Vec<String>,
+    /// Distributions (or top-level modules) bundled where any module imports them, even
+    /// only optionally and undeclared.
+    pub with: Vec<String>,
     pub optimize: u8,
     pub sources: bool,
     pub stub: Option<PathBuf>,
@@ -104,8 +107,8 @@ pub struct BuildReport {
     pub missing_in_app: Vec<Missing>,
     /// The same in dependencies (mostly other platforms' modules, such as `nt`).
     pub missing_elsewhere: Vec<Missing>,
-    /// What the standard library imports that a default exclusion left out.
-    pub left_out: Vec<Missing>,
+    /// What the closure left out on purpose (not `--exclude`), and why.
+    pub left_out: Vec<LeftOut>,
     pub not_bundled: Vec<NotBundled>,
     pub skipped: Vec<CompileError>,
     /// Modules bundled because extension modules import them from native code (no Python
@@ -230,6 +233,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         entry: project.entry.clone(),
         includes: options.includes.clone(),
         excludes: excludes(options),
+        with: options.with.clone(),
         stdlib_excludes: vec![INTERNAL_TEST_PACKAGE.to_owned()],
         optimize,
         sources: options.sources,

@@ -15,7 +15,7 @@ use pyfreeze_archive::{
     Kind, NewEntry, PythonOptions, MAIN_MODULE,
 };
 
-use crate::build::analysis::{Analysis, EntrySpec, ModuleKind};
+use crate::build::analysis::{Analysis, EntrySpec, LeftOut, LeftOutRule, ModuleKind};
 use crate::build::disk::DiskFile;
 use crate::build::native::Native;
 use crate::cache::{self, Cache, Pack};
@@ -79,33 +79,47 @@ pub(crate) fn deflate_all(
 
 /// A module the build left out on purpose, and why: what an import of it says at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LeftOut {
+pub(crate) struct LeftOutEntry {
     pub(crate) module: String,
     /// The rest of the sentence "No module named 'X' in this bundle: ...".
     pub(crate) why: String,
 }
 
-/// What the bundle says about the modules it was built without: those only the standard
-/// library imports, inside functions, that pyfreeze leaves out by default, and those
-/// `--exclude` named.
-pub(crate) fn left_out(analysis: &Analysis, excludes: &[String]) -> Vec<LeftOut> {
-    let by_default = analysis.left_out.iter().map(|left| LeftOut {
+/// What the bundle says about the modules it was built without: those the closure left
+/// out by its rules (see [`LeftOutRule`]), and those `--exclude` named.
+pub(crate) fn left_out(analysis: &Analysis, excludes: &[String]) -> Vec<LeftOutEntry> {
+    let by_default = analysis.left_out.iter().map(|left| LeftOutEntry {
         module: left.name.clone(),
-        why: format!(
-            "only the standard library imports it ({}), inside functions, and pyfreeze \
-             leaves such modules out unless asked; build with --include {} to bundle it",
-            left.imported_by.join(", "),
-            left.name
-        ),
+        why: left_out_why(left),
     });
-    let by_request = excludes.iter().map(|name| LeftOut {
+    let by_request = excludes.iter().map(|name| LeftOutEntry {
         module: name.clone(),
         why: format!("the build left it out (--exclude {name}); build without that option"),
     });
-    let mut all: Vec<LeftOut> = by_default.chain(by_request).collect();
+    let mut all: Vec<LeftOutEntry> = by_default.chain(by_request).collect();
     all.sort_by(|a, b| a.module.cmp(&b.module));
     all.dedup_by(|later, first| later.module == first.module);
     all
+}
+
+fn left_out_why(left: &LeftOut) -> String {
+    let by = left.imported_by.join(", ");
+    let name = &left.name;
+    match &left.rule {
+        LeftOutRule::StandardLibrary => format!(
+            "only the standard library imports it ({by}), inside functions, and pyfreeze \
+             leaves such modules out unless asked; build with --include {name} to bundle it"
+        ),
+        LeftOutRule::Optional { distribution } => format!(
+            "only functions of {by} import it, and their distributions do not require \
+             {distribution}; build with --with {distribution} to bundle it"
+        ),
+        LeftOutRule::Fallback { instead_of } => format!(
+            "{by} imports it only if importing {} fails, and the bundle holds that; build \
+             with --include {name} to bundle it",
+            instead_of.join(", ")
+        ),
+    }
 }
 
 /// Counts of what went into the archive, for the build summary.
@@ -127,7 +141,7 @@ pub(crate) fn pack(
     analysis: &Analysis,
     native: Native,
     on_disk: Vec<DiskFile>,
-    left_out: &[LeftOut],
+    left_out: &[LeftOutEntry],
 ) -> Result<(ArchiveWriter, Contents), PackError> {
     let python = &analysis.python;
     let (entry_kind, entry_module, entry_arg) = match entry {

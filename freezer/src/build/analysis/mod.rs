@@ -30,14 +30,14 @@ use sha2::Digest as _;
 use crate::cache::{self, Cache, Key};
 pub use protocol::Via;
 use protocol::{Answer, Blob, CacheRequest, Manifest, Sent, PROTOCOL};
-pub use protocol::{CompileError, Missing, NativeImportFailure};
+pub use protocol::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure};
 pub(crate) use protocol::{
     DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, PythonInfo, Request, ScriptError,
 };
 
 /// The files of the analysis script, in the order they are joined into one program:
 /// each uses only what the files before it define.
-const PARTS: [(&str, &str); 10] = [
+const PARTS: [(&str, &str); 11] = [
     ("protocol.py", include_str!("python/protocol.py")),
     ("observe.py", include_str!("python/observe.py")),
     ("scan.py", include_str!("python/scan.py")),
@@ -48,6 +48,7 @@ const PARTS: [(&str, &str); 10] = [
         "native_imports.py",
         include_str!("python/native_imports.py"),
     ),
+    ("distributions.py", include_str!("python/distributions.py")),
     ("closure.py", include_str!("python/closure.py")),
     ("manifest.py", include_str!("python/manifest.py")),
     ("main.py", include_str!("python/main.py")),
@@ -136,7 +137,7 @@ pub(crate) struct Analysis {
     /// Sorted by name; warnings, as CPython fails only if such an import runs.
     pub(crate) missing: Vec<Missing>,
     /// Sorted by name; what a default exclusion left out, for the build's note.
-    pub(crate) left_out: Vec<Missing>,
+    pub(crate) left_out: Vec<LeftOut>,
     /// Dependencies that did not compile and were left out.
     pub(crate) skipped: Vec<CompileError>,
     /// Warnings: extension modules whose native imports may not all be bundled.
@@ -176,6 +177,7 @@ impl crate::fault::Blame for AnalysisError {
                 ScriptError::EntryNotFound { .. }
                 | ScriptError::PackageWithoutMain { .. }
                 | ScriptError::UnreadableEntry { .. }
+                | ScriptError::UnknownWith { .. }
                 | ScriptError::NoExecutable
                 | ScriptError::Syntax { .. } => Fault::User,
                 ScriptError::ProtocolMismatch { .. }

@@ -15,7 +15,7 @@ use crate::cache::EntryLayout;
 
 /// The version of the formats below, which the script checks: `PROTOCOL` in
 /// `python/protocol.py`.
-pub(super) const PROTOCOL: u32 = 3;
+pub(super) const PROTOCOL: u32 = 4;
 
 /// How the app starts, as the analysis needs it.
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +52,9 @@ pub(crate) struct Request {
     pub(crate) includes: Vec<String>,
     /// Modules (and their submodules) to leave out.
     pub(crate) excludes: Vec<String>,
+    /// Distributions (or top-level modules) whose optional imports are followed whatever
+    /// declares them.
+    pub(crate) with: Vec<String>,
     /// Modules (and their submodules) to leave out where the standard library imports
     /// them from outside them; bundled when the app or its dependencies import them.
     pub(crate) stdlib_excludes: Vec<String>,
@@ -176,6 +179,31 @@ pub struct Missing {
     pub imported_by: Vec<String>,
 }
 
+/// A module the closure left out on purpose, with the modules whose imports of it were
+/// not followed and the rule that said so.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LeftOut {
+    pub name: String,
+    pub imported_by: Vec<String>,
+    #[serde(flatten)]
+    pub rule: LeftOutRule,
+}
+
+/// Why a module was left out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum LeftOutRule {
+    /// Only the standard library imports it, inside functions or its tests
+    /// (`stdlib_excludes`): `--include` brings it back.
+    StandardLibrary,
+    /// Imported only inside functions of distributions that do not declare theirs as a
+    /// dependency: `--with distribution` brings it back.
+    Optional { distribution: String },
+    /// Imported only in an `except ImportError:` handler whose `try` imports what the
+    /// build found (`instead_of`).
+    Fallback { instead_of: Vec<String> },
+}
+
 /// A dependency in the closure that did not compile (or could not be read): a warning,
 /// and the module is left out, as CPython would fail only if it were imported. The same
 /// in the app itself is a [`ScriptError::Syntax`].
@@ -245,9 +273,8 @@ pub(super) struct Manifest {
     pub(super) app_data: Vec<DataFile>,
     pub(super) missing: Vec<Missing>,
     pub(super) errors: Vec<CompileError>,
-    /// Imports of the standard library that `stdlib_excludes` left out: the module
-    /// names, with the modules that import them.
-    pub(super) left_out: Vec<Missing>,
+    /// What the closure left out on purpose, with the modules that import it and why.
+    pub(super) left_out: Vec<LeftOut>,
     pub(super) native_import_failures: Vec<NativeImportFailure>,
     /// With the cache.
     pub(super) code_cache: Option<CodeCacheUse>,
@@ -285,6 +312,12 @@ pub(crate) enum ScriptError {
         package: String,
         origin: Option<PathBuf>,
     },
+    #[error(
+        "--with {name}: {} has no distribution or top-level module of that name; check \
+         the spelling, or install it for that interpreter",
+        executable.display()
+    )]
+    UnknownWith { name: String, executable: PathBuf },
     #[error("cannot read the entry script {}: {reason}", path.display())]
     UnreadableEntry { path: PathBuf, reason: String },
     #[error(

@@ -33,6 +33,7 @@ fn request(app_dir: &Path, entry: EntrySpec) -> Request {
         entry,
         includes: Vec::new(),
         excludes: Vec::new(),
+        with: Vec::new(),
         stdlib_excludes: Vec::new(),
         optimize: 0,
         sources: true,
@@ -724,6 +725,26 @@ fn the_scanner_reads_imports_on_every_version() {
         *scan,
         ("test_scan.py", include_str!("python/test_scan.py")),
     ]));
+}
+
+#[test]
+fn optional_imports_are_told_on_every_version() {
+    let parts: Vec<(&str, &str)> = PARTS
+        .iter()
+        .copied()
+        .filter(|(name, _)| {
+            [
+                "protocol.py",
+                "observe.py",
+                "scan.py",
+                "compile.py",
+                "distributions.py",
+            ]
+            .contains(name)
+        })
+        .chain([("test_optional.py", include_str!("python/test_optional.py"))])
+        .collect();
+    passes_on_every_version(&program(&parts));
 }
 
 #[test]

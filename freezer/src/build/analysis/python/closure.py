@@ -8,15 +8,16 @@ import io
 import marshal
 import os
 import pkgutil
-import re
 import sys
 import sysconfig
 
 from .compile import Compilers
+from .distributions import Distributions, distribution_key
 from .native_imports import NativeImports
 from .protocol import Failure
 from .scan import (
     ARGUMENT,
+    CALL,
     MAIN_BLOCK,
     METADATA,
     PREFIX,
@@ -86,6 +87,20 @@ MISSING = Found("missing")
 NOT_IN_PACKAGE = Found("not in a package")
 
 
+# What Analysis.distribution says of the app's modules and the standard library's.
+APP = Found("the app")
+STDLIB = Found("the standard library")
+
+
+def relative_to(package, name, level):
+    """The absolute name of the import of `name` at `level` (dots) in `package`, or None
+    when it reaches beyond the top-level package."""
+    bits = package.rsplit(".", level - 1) if package else []
+    if len(bits) < level:
+        return None
+    return bits[0] + "." + name if name else bits[0]
+
+
 class Module:
     __slots__ = (
         "bundle_path",
@@ -95,6 +110,7 @@ class Module:
         "is_package",
         "kind",
         "lazy_imports",
+        "lazy_only",
         "loader",
         "locations",
         "name",
@@ -119,6 +135,9 @@ class Module:
         self.lazy_imports = None
         # Reached only through NARROW_LAZY_IMPORTS: its own lazy imports wait.
         self.narrow = False
+        # Reached only through imports that may never run (inside functions of
+        # dependencies): what it imports by a call (scan.CALL) is optional too.
+        self.lazy_only = False
         # What follow_imports was given, to follow the lazy ones once it is not narrow.
         self.imports = None
         # Where its compiled form goes in the code cache, while it is being compiled.
@@ -165,12 +184,6 @@ def distribution_tops(observations, info):
     except OSError:
         pass
     return tops
-
-
-def distribution_key(name):
-    """A distribution's name as PEP 503 normalizes it, which a *.dist-info directory's
-    name (`python_dateutil-2.9.0.dist-info`) and a query (`Python-Dateutil`) share."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def distribution_infos(search_path):
@@ -246,16 +259,37 @@ class Analysis:
         self.left_out = {}
         # Distributions whose metadata code reads by name (scan.METADATA), normalized.
         self.metadata_read = set()
+        # The distributions (Distributions), read once an optional import needs them.
+        self.dists = None
+        # What --with names: distributions (normalized) or top-level modules whose
+        # optional imports are followed whatever declares them.
+        self.with_names = tuple(request.get("with", ()))
+        self.with_keys = {distribution_key(name) for name in self.with_names}
+        # Distributions with a module in the closure; the optional imports put off into
+        # the others, (name, level, fromlist, importer, eager), followed once they are
+        # used; and, for what stays out, its top-level names and importers.
+        self.used = set()
+        self.deferred = {}
+        self.optional = {}
+        # Fallback imports not made in the bundle: name -> (importer, what it is the
+        # fallback of).
+        self.fallbacks = {}
         # Packages bundled with all their submodules, whatever the names of their files:
         # those asked for by --include (PyInstaller's collect_submodules).
         self.whole = tuple(request["includes"])
         # Top-level name -> the *.dist-info directories that install it, once needed.
         self.distributions = None
-        # Hidden imports of built-in modules already added (they are never reached).
-        self.builtins_hidden = set()
+        # Hidden imports of built-in modules already added (they are never reached), and
+        # whether only for narrow importers.
+        self.builtins_hidden = {}
+        # While true, what is added with no importer is narrow: the modules CPython and
+        # the runtime need to start, whose imports inside functions run only for an app
+        # that reaches them itself (os.popen's subprocess). See add.
+        self.narrow_roots = False
         self.other_finders = [
             f for f in sys.meta_path if f not in STANDARD_FINDERS and hasattr(f, "find_spec")
         ]
+        self.extra_names = []  # the runtime's own modules (request["extra_modules"])
         self.found = {}  # name -> Module | Found, every search done once
         self.reached = {}  # name -> Module in the closure
         self.queue = []
@@ -437,21 +471,37 @@ class Analysis:
 
     # -- the closure -------------------------------------------------------------------
 
-    def add(self, module, importer, eager):
+    def add(self, module, importer, eager, narrow=False):
         if importer is not None and eager:
             self.eager_edges.setdefault(importer, set()).add(module.name)
         if importer is not None and (eager or self.reached[importer].in_app):
             self.start_edges.setdefault(importer, set()).add(module.name)
-        narrow = not eager and module.name in NARROW_LAZY_IMPORTS.get(importer, ())
+        # Narrow: only the modules CPython and the runtime start with, their imports and
+        # NARROW_LAZY_IMPORTS reach it, whose code uses it only in ways that import
+        # nothing inside functions; its own lazy imports wait until something else
+        # reaches it (the app's `import os`), and it is followed again then.
+        narrow = (
+            narrow
+            or self.is_narrow(importer)
+            or (not eager and module.name in NARROW_LAZY_IMPORTS.get(importer, ()))
+        )
+        by = self.reached.get(importer) if importer is not None else None
+        surely = by is None or by.in_app or (eager is not False and not by.lazy_only)
         if module.name in self.reached:
-            if module.narrow and not narrow:
-                module.narrow = False
+            if (module.narrow and not narrow) or (module.lazy_only and surely):
+                unnarrowed = module.narrow and not narrow
+                module.narrow = module.narrow and narrow
+                module.lazy_only = module.lazy_only and not surely
                 if module.imports is not None:
                     self.follow_imports(module, module.imports)
+                if unnarrowed and module.name in HIDDEN_IMPORTS:
+                    self.need_hidden(module.name)
         else:
             module.narrow = narrow
+            module.lazy_only = not surely
             self.reached[module.name] = module
             self.queue.append(module)
+            self.use_distribution(module)
             # The app's own packages come whole: code that finds its plugins with
             # pkgutil.iter_modules(package.__path__) must find what is on disk.
             if module.is_package and (module.in_app or is_within(module.name, self.whole)):
@@ -463,9 +513,9 @@ class Analysis:
             if "." not in module.name:
                 self.need_entry_points(module.name)
 
-    def need_hidden(self, importer, reached=True):
+    def need_hidden(self, importer, reached=True, narrow=False):
         """Adds the hidden imports of `importer`; one that is not `reached` (a built-in
-        module) is not their importer."""
+        module) is not their importer, and they are `narrow` as its importer was."""
         by = importer if reached else None
         for target in HIDDEN_IMPORTS[importer]:
             package, _, last = target.rpartition(".")
@@ -481,7 +531,7 @@ class Analysis:
                 )
             for name in names:
                 if isinstance(self.find(name), Module):
-                    self.need(name, by)
+                    self.need(name, by, narrow=narrow)
 
     def need_data_packages(self, package):
         """Adds the packages of data files in `package`'s directory (see is_data_package),
@@ -581,7 +631,14 @@ class Analysis:
         if importer is not None:
             importers.add(importer)
 
-    def need(self, name, importer, eager=False):
+    def is_narrow(self, importer):
+        """Whether what `importer` (None: a root) imports is narrow (see add)."""
+        if importer is None:
+            return self.narrow_roots
+        module = self.reached.get(importer)
+        return importer in self.extra_names or (module is not None and module.narrow)
+
+    def need(self, name, importer, eager=False, narrow=False):
         """Adds `name` and its parents; returns its Module, or None. The submodules of
         an alias (see _aliased) are its package's."""
         parts = name.split(".")
@@ -600,17 +657,19 @@ class Analysis:
             if (
                 found is PROVIDED
                 and prefix in HIDDEN_IMPORTS
-                and prefix not in self.builtins_hidden
+                and self.builtins_hidden.get(prefix, True)
             ):
-                # A built-in module has no Module to reach: its hidden imports come now.
-                self.builtins_hidden.add(prefix)
-                self.need_hidden(prefix, reached=False)
+                # A built-in module has no Module to reach: its hidden imports come now,
+                # as narrow as what imports it.
+                hidden_narrow = self.is_narrow(importer)
+                self.builtins_hidden[prefix] = hidden_narrow
+                self.need_hidden(prefix, reached=False, narrow=hidden_narrow)
             if found is MISSING:
                 self.report_missing(prefix, importer)
                 return None
             if not isinstance(found, Module):
                 return None
-            self.add(found, importer, eager)
+            self.add(found, importer, eager, narrow)
         return found
 
     def need_from(self, name, fromlist, importer, eager):
@@ -643,6 +702,11 @@ class Analysis:
             self.need(name + "." + sub, None)
 
     def run(self, request):
+        for name in self.with_names:
+            known = self.installed().known(distribution_key(name))
+            if not known and not isinstance(self.find(name.partition(".")[0]), Module):
+                raise Failure("unknown_with", name=name, executable=sys.executable)
+        self.extra_names = [extra["name"] for extra in request["extra_modules"]]
         for extra in request["extra_modules"]:
             module = Module(extra["name"], "python", False, None, None, None, True)
             module.source_text = extra["source"].encode("utf-8")
@@ -655,7 +719,6 @@ class Analysis:
                 module.lazy_imports = frozenset(extra["lazy_imports"])
             self.found[module.name] = module
             self.need(module.name, None)
-        self.extra_names = [extra["name"] for extra in request["extra_modules"]]
         self.boot_names = [e["name"] for e in request["extra_modules"] if e["bootstrap"]]
 
         entry = request["entry"]
@@ -691,9 +754,11 @@ class Analysis:
         self.start_roots = [entry.get("module", "__main__"), "runpy", *request["includes"]]
         for name in request["includes"]:
             self.need(name, None)
+        self.narrow_roots = True
         for name in BOOTSTRAP_ROOTS[1:]:
             self.need(name, None)
         self.need_all_submodules(BOOTSTRAP_ROOTS[0])
+        self.narrow_roots = False
 
         compilers = Compilers(self.optimize)
         try:
@@ -783,7 +848,7 @@ class Analysis:
         """Takes a compiler's answer, (code bytes,) or (None, line, message), into the code
         cache as (code bytes, imports, file use) or the error."""
         if answer[0] is not None:
-            answer = (answer[0],) + read_code(module.name, marshal.loads(answer[0]))
+            answer = (answer[0],) + read_code(module.name, marshal.loads(answer[0]), answer[1])
         if self.code_cache is not None:
             self.code_cache.compiled += 1
             # Code whose imports could not be read is compiled again, warning again.
@@ -813,7 +878,13 @@ class Analysis:
         ignored = IGNORED_IMPORTS.get(module.name.partition(".")[0], ())
         for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
         stdlib = in_stdlib(module.origin)
-        for name, level, fromlist, eager in imports:
+        found_first = self.resolved_guards(imports, package)
+        for name, level, fromlist, eager, guard in imports:
+            # Optional: made inside a function, or by a call (see scan.CALL) in a module
+            # that itself may never be imported.
+            optional = not eager or (level == CALL and module.lazy_only)
+            if level == CALL:
+                level = 0
             if level == SEARCH_DIR:
                 self.add_search_dir(module, name)
                 continue
@@ -836,13 +907,13 @@ class Analysis:
                         self.need_callers_table(caller, called_when)
                 continue
             if level > 0:
-                bits = package.rsplit(".", level - 1) if package else []
-                if len(bits) < level:
+                absolute = relative_to(package, name, level)
+                if absolute is None:
                     # Beyond the top-level package (or in a script): fails when run.
                     for target in (name,) if name else fromlist or ("",):
                         self.report_missing("." * level + target, module.name)
                     continue
-                name = bits[0] + "." + name if name else bits[0]
+                name = absolute
             if is_within(name, ignored):
                 continue
             if eager is MAIN_BLOCK and module.name not in self.main_names:
@@ -860,26 +931,161 @@ class Analysis:
             if level == PREFIX and name.startswith("."):
                 # Relative to the module's own package, as import_module(".x", __name__).
                 dots = len(name) - len(name.lstrip("."))
-                bits = package.rsplit(".", dots - 1) if package else []
-                if len(bits) < dots:
+                name = relative_to(package, name[dots:], dots)
+                if name is None:
                     continue
-                name = bits[0] + "." + name[dots:]
             if level in (PREFIX, TABLE) and module.name in HIDDEN_IMPORTS:
                 # Its row says what it imports by computed name (Pillow's plugins, not
                 # every PIL module that "PIL." + name could be).
                 continue
-            if level == PREFIX:
-                self.need_prefix(name, module.name, eager, fromlist or ())
-            elif level == TABLE:
-                self.need_listed(name, module.name, eager)
-            else:
-                self.need_from(name, fromlist, module.name, eager)
-                if not fromlist:
-                    self.note_call(name, None, module.name, eager)
-                for function in fromlist or ():
-                    self.note_call(name, function, module.name, eager)
-                    # `from pkg import module`, then `module.function(...)`.
-                    self.note_call(f"{name}.{function}", None, module.name, eager)
+            if guard < 0 and -guard in found_first:
+                # A fallback (`except ImportError:`) of imports the build finds: it runs
+                # only where they fail, which the bundle, holding them, never sees.
+                self.note_fallback(name, fromlist, module.name, found_first[-guard])
+                continue
+            if optional:
+                key = self.undeclared(module, name)
+                if key is not None:
+                    self.defer(key, name, module.name, level, fromlist, eager)
+                    continue
+            self.follow_one(name, level, fromlist, module.name, eager)
+
+    def follow_one(self, name, level, fromlist, importer, eager):
+        """Follows one import of the absolute `name` by `importer`."""
+        if level == PREFIX:
+            self.need_prefix(name, importer, eager, fromlist or ())
+        elif level == TABLE:
+            self.need_listed(name, importer, eager)
+        else:
+            self.need_from(name, fromlist, importer, eager)
+            if not fromlist:
+                self.note_call(name, None, importer, eager)
+            for function in fromlist or ():
+                self.note_call(name, function, importer, eager)
+                # `from pkg import module`, then `module.function(...)`.
+                self.note_call(f"{name}.{function}", None, importer, eager)
+
+    # -- optional imports --------------------------------------------------------------
+
+    def resolved_guards(self, imports, package):
+        """The guards (see scan.scan) whose `try` imports are all found, each with their
+        names: the imports of its handlers are fallbacks that never run in the bundle. A
+        `try` that also imports a name computed at run time, or nothing, cannot tell."""
+        names = {}
+        for name, level, fromlist, eager, guard in imports:
+            if guard <= 0 or not eager:
+                continue
+            if level > 0:
+                name = relative_to(package, name, level)
+            elif level < 0 and level != CALL:
+                name = None
+            names.setdefault(guard, []).append((name, fromlist or ()))
+        return {
+            guard: sorted(name for name, _ in found)
+            for guard, found in names.items()
+            if all(self.resolves(name, fromlist) for name, fromlist in found)
+        }
+
+    def resolves(self, name, fromlist):
+        """Whether `name` is found, and not left out by --exclude, with what `fromlist`
+        takes from it: of a package, only its submodules can be told from attributes
+        its __init__ may lack (`from . import _speedups` of an extension not built)."""
+        if not name or is_within(name, self.excludes):
+            return False
+        top = name.partition(".")[0]
+        self.find(top)
+        if top in self.aliases:
+            name = self.aliases[top] + name[len(top) :]
+        prefix = None
+        found = None
+        for part in name.split("."):
+            prefix = part if prefix is None else prefix + "." + part
+            found = self.find(prefix)
+            if found is not PROVIDED and not isinstance(found, Module):
+                return False
+        if isinstance(found, Module) and found.locations is not None:
+            for attr in fromlist:
+                if attr == "*" or not isinstance(self.find(f"{name}.{attr}"), Module):
+                    return False
+        return True
+
+    def note_fallback(self, name, fromlist, importer, instead_of):
+        """Records the fallback import of `name` that `importer` does not make in the
+        bundle, if it names a module: what an import of it says, if it runs after all."""
+        targets = [name] + [f"{name}.{attr}" for attr in fromlist or () if attr != "*"]
+        for target in targets:
+            if isinstance(self.find(target), Module):
+                self.fallbacks.setdefault(target, (importer, tuple(instead_of)))
+
+    def installed(self):
+        if self.dists is None:
+            self.dists = Distributions(self.observations, distribution_infos(self.search_path))
+        return self.dists
+
+    def distribution(self, module):
+        """The key of the distribution that installed `module`; APP, STDLIB, or None when
+        no *.dist-info lists its file (a namespace package, a directory on the path)."""
+        if module.in_app:
+            return APP
+        if in_stdlib(module.origin):
+            return STDLIB
+        return self.installed().of_file(module.origin)
+
+    def undeclared(self, importer, name):
+        """The distribution of `name` if an optional import of it (inside a function, or
+        by a call) by `importer` is not followed, else None. It is followed into the app,
+        the standard library and the importer's own distribution; into a distribution
+        that the importer's declares (Requires-Dist, with the extras installed), that the
+        closure already uses, or that --with names; and whenever the importer is the
+        app's, the standard library's (which uses what is installed: zoneinfo's tzdata)
+        or one no *.dist-info lists."""
+        own = self.distribution(importer)
+        if own in (None, APP, STDLIB):
+            return None
+        target = self.origin_module(name)
+        if target is None:
+            return None
+        key = self.distribution(target)
+        if key in (None, APP, STDLIB, own) or key in self.used:
+            return None
+        if key in self.with_keys or target.name.partition(".")[0] in self.with_names:
+            return None
+        if key in self.installed().requires(own):
+            return None
+        return key
+
+    def origin_module(self, name):
+        """The module, with a file, that an import of `name` finds last: `name`'s own or
+        its deepest package's (not a namespace package's), or None."""
+        top = name.partition(".")[0]
+        self.find(top)
+        if top in self.aliases:
+            name = self.aliases[top] + name[len(top) :]
+        while name:
+            found = self.find(name)
+            if isinstance(found, Module) and found.origin:
+                return found
+            name = name.rpartition(".")[0]
+        return None
+
+    def defer(self, key, name, importer, level, fromlist, eager):
+        """Puts off an optional import into the distribution `key`: followed once the
+        closure uses that distribution, else reported (see manifest.optional_left_out)."""
+        self.deferred.setdefault(key, []).append((name, level, fromlist, importer, eager))
+        tops, importers = self.optional.setdefault(key, (set(), set()))
+        tops.add(self.origin_module(name).name.partition(".")[0])
+        importers.add(importer)
+
+    def use_distribution(self, module):
+        """Notes that the closure holds `module`: the optional imports put off into its
+        distribution are followed now."""
+        key = self.distribution(module)
+        if key in (None, APP, STDLIB) or key in self.used:
+            return
+        self.used.add(key)
+        self.optional.pop(key, None)
+        for name, level, fromlist, importer, eager in self.deferred.pop(key, ()):
+            self.follow_one(name, level, fromlist, importer, eager)
 
     def note_call(self, module_name, function, caller, eager):
         """`caller` imports `function` from `module_name` (None: imports the module, and

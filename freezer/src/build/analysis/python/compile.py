@@ -5,7 +5,12 @@
 # their reference counts) the freezer's `marshal` module takes out.
 #
 # Worker protocol, both ways: 8-byte little-endian length, then a marshalled value.
-# Job: (source bytes, filename, optimize). Answer: (code bytes,) or (None, line, message).
+# Job: (source bytes, filename, optimize). Answer: (code bytes, guards) or (None, line,
+# message). The guards are the `try` statements that run when the module is imported
+# (not inside a function) with a handler that catches a failed import, as
+# (first line of the body, last line of the body, ((first, last line of a handler), ...)):
+# which imports are optional, and which are the fallback of others, no bytecode says the
+# same way on every version, and the source does.
 
 import marshal
 import os
@@ -17,7 +22,57 @@ import threading
 from .protocol import Failure
 
 MAX_WORKERS = 8
-WORKER = r"""
+# The `try` statements of a source that catch a failed import (see the protocol above):
+# part of the worker, and of the tests.
+GUARDS = r"""
+import ast
+
+# What a handler of a failed import catches: ImportError, its subclass, or more.
+IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def catches_import_error(handler):
+    caught = handler.type
+    if caught is None:
+        return True
+    for node in caught.elts if isinstance(caught, ast.Tuple) else (caught,):
+        name = getattr(node, "id", None) or getattr(node, "attr", None)
+        if name in IMPORT_ERRORS:
+            return True
+    return False
+
+
+def guards(source, filename):
+    # Parsing costs about half as much again as compiling: only sources that name a
+    # failed import are parsed (a bare `except:` around an import elsewhere is taken for
+    # a plain import).
+    if b"ImportError" not in source and b"ModuleNotFoundError" not in source:
+        return ()
+    try:
+        tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()  # the compiler said what it had to; its imports then count as plain
+    found = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, TRY) and node.body:
+            handlers = tuple(
+                (h.lineno, h.end_lineno) for h in node.handlers if catches_import_error(h)
+            )
+            if handlers:
+                found.append((node.body[0].lineno, node.body[-1].end_lineno, handlers))
+        for child in ast.iter_child_nodes(node):
+            # Statements only: an expression holds no import statement, and what a
+            # function does runs later, not as the module is imported.
+            if not isinstance(child, (ast.expr, *FUNCTIONS)):
+                stack.append(child)
+    return tuple(sorted(found))
+"""
+WORKER = (
+    r"""
 import sys
 # Before 3.11 nothing but -I keeps the current directory off sys.path.
 sys.path[:] = [p for p in sys.path if p]
@@ -29,12 +84,14 @@ import warnings
 warnings.simplefilter("ignore")
 read = sys.stdin.buffer.read
 out = sys.stdout.buffer
-
+"""
+    + GUARDS
+    + r"""
 
 def compile_one(source, filename, optimize):
     try:
         code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
-        answer = (marshal.dumps(code),)
+        answer = (marshal.dumps(code), guards(source, filename))
     except SyntaxError as e:
         answer = (None, e.lineno, e.msg)
     except (ValueError, RecursionError, MemoryError) as e:
@@ -52,6 +109,7 @@ while True:
         break
     compile_one(*marshal.loads(read(int.from_bytes(header, "little"))))
 """
+)
 
 
 def read_exactly(stream, size):

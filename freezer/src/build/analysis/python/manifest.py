@@ -308,12 +308,7 @@ def manifest(analysis):
             for name in sorted(analysis.missing)
         ],
         "errors": sorted(analysis.errors, key=lambda e: e["module"]),
-        "left_out": [
-            {"name": name, "imported_by": sorted(analysis.left_out[name])}
-            for name in sorted(analysis.left_out)
-            # Reached another way: the app imports it itself.
-            if name not in analysis.reached
-        ],
+        "left_out": left_out(analysis),
         "native_import_failures": [
             {"module": name, "reason": reason}
             for name, reason in sorted(analysis.native.failures.items())
@@ -327,6 +322,30 @@ def manifest(analysis):
     # Last: making the rest of the manifest looks at the file system too.
     manifest["deps"] = analysis.observations.answer()
     return manifest, blobs
+
+
+def left_out(analysis):
+    """What the closure left out on purpose (see protocol.rs' LeftOut), unless it was
+    reached another way (the app imports it itself)."""
+    found = {}
+    for name, importers in analysis.left_out.items():
+        found[name] = {"imported_by": sorted(importers), "rule": "standard_library"}
+    for key, (tops, importers) in analysis.optional.items():
+        distribution = analysis.installed().name(key)
+        for name in tops:
+            found.setdefault(
+                name,
+                {
+                    "imported_by": sorted(importers),
+                    "rule": "optional",
+                    "distribution": distribution,
+                },
+            )
+    for name, (importer, instead_of) in analysis.fallbacks.items():
+        found.setdefault(
+            name, {"imported_by": [importer], "rule": "fallback", "instead_of": list(instead_of)}
+        )
+    return [dict(found[name], name=name) for name in sorted(found) if name not in analysis.reached]
 
 
 def closure(names, seeds, edges):

@@ -1,5 +1,7 @@
 # The imports a module's code makes, read from its bytecode, as each version encodes it.
 
+import bisect
+import dis
 import opcode
 import re
 import sys
@@ -36,6 +38,10 @@ ARGUMENT = -3
 SEARCH_DIR = -4
 # ... and METADATA for a distribution named to one of METADATA_CALLS.
 METADATA = -5
+# ... and CALL for a whole literal name given to one of IMPORT_CALLS: imported as by an
+# import statement, but by a call, which a package's own `import_module` may make to see
+# whether an optional dependency is there (sympy's returns None when it is not).
+CALL = -6
 PATH_CHANGES = ("append", "extend", "insert")
 # A string that may start a module name: a dotted or relative one, as a prefix.
 NAME_START = re.compile(r"\.*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\.?\Z")
@@ -228,11 +234,13 @@ def dotted_names(const):
             yield from dotted_names(item)
 
 
-def scan(code):
+def scan(code, guards=()):
     """The imports in `code` and its nested code, as a set of
-    (name, level, fromlist, eager): eager (True) ones run when the module itself is
+    (name, level, fromlist, eager, guard): eager (True) ones run when the module itself is
     imported, others (False) when a function runs, MAIN_BLOCK ones when it runs as
-    __main__. Imports by computed name come with the level PREFIX, and make the dotted
+    __main__. A literal name given to an importing function has the level CALL. `guards` are the module's `try` statements that catch a failed import, as
+    the compiler found them (see compile.py): the guard of an eager import in the body
+    of the n-th is n, in one of its handlers -n, 0 elsewhere (see guard_of). Imports by computed name come with the level PREFIX, and make the dotted
     names among the code's constants, and the bare ones it passes to its own functions
     and classes, imports of level TABLE. A function of the module's own level that
     imports its parameter is reported by name, with the level ARGUMENT, and the names
@@ -258,7 +266,7 @@ def scan(code):
         if "__file__" in names and "path" in names and any(m in names for m in PATH_CHANGES):
             for const in co.co_consts:
                 if isinstance(const, str) and const.isidentifier():
-                    imports.add((const, SEARCH_DIR, None, eager))
+                    imports.add((const, SEARCH_DIR, None, eager, 0))
         varnames = co.co_varnames
         wordcode = co.co_code
         dynamic = any(name in names for name in IMPORT_CALLS + METADATA_CALLS)
@@ -266,6 +274,7 @@ def scan(code):
         if not dynamic and IMPORT_NAME not in wordcode[::2]:
             continue
         consts = co.co_consts
+        lines = line_starts(co) if guards and eager else None
         find_main = eager and "__name__" in names and "__main__" in consts
         main_end = -1
         extended = 0
@@ -290,7 +299,15 @@ def scan(code):
                     fromlist = tuple(x for x in fromlist if isinstance(x, str))
                 else:
                     fromlist = None
-                imports.add((names[arg], level, fromlist, MAIN_BLOCK if i < main_end else eager))
+                imports.add(
+                    (
+                        names[arg],
+                        level,
+                        fromlist,
+                        MAIN_BLOCK if i < main_end else eager,
+                        guard_of(lines, i, guards),
+                    )
+                )
             elif dynamic and callee(op1, arg1, names, varnames) in IMPORT_CALLS:
                 importer = callee(op1, arg1, names, varnames)
                 when = MAIN_BLOCK if i < main_end else eager
@@ -307,18 +324,19 @@ def scan(code):
                         and (how[0] == 0 or importer in DYNAMIC_IMPORTERS)
                     ):
                         suffix = (how[2],) if how[2] else None
-                        imports.add((how[1], how[0], suffix, when))
+                        level = CALL if how[0] == 0 else how[0]
+                        imports.add((how[1], level, suffix, when, guard_of(lines, i, guards)))
                         if how[0] == PREFIX:
                             computed.add(when)
                 elif importer in DYNAMIC_IMPORTERS and (stack_effect(op, arg) or 0) > 0:
                     # Called with what a load leaves: a name computed whole, maybe from
                     # a prefix the same code builds it with first (rich's
                     # `name = f".unicode{v}"; import_module(name, package)`).
-                    imports.add(("", PREFIX, None, when))
+                    imports.add(("", PREFIX, None, when, 0))
                     computed.add(when)
                     prefixes = built_prefixes(co)
                     for prefix in prefixes:
-                        imports.add((prefix, PREFIX, None, when))
+                        imports.add((prefix, PREFIX, None, when, 0))
                     if (
                         not prefixes
                         and op in VARIABLE_LOADS
@@ -329,7 +347,7 @@ def scan(code):
                         # A variable, of the function or of a closure it returns, most
                         # likely what it was given or made from it (boto3's
                         # `lazy_call(full_name)`, whose handler imports the module part).
-                        imports.add((function.co_name, ARGUMENT, None, when))
+                        imports.add((function.co_name, ARGUMENT, None, when, 0))
             elif (
                 dynamic
                 and op == LOAD_CONST
@@ -337,7 +355,7 @@ def scan(code):
                 and isinstance(consts[arg], str)
                 and (first_argument(wordcode, i, names, consts, consts[arg]) or (None,))[0] == 0
             ):
-                imports.add((consts[arg], METADATA, None, MAIN_BLOCK if i < main_end else eager))
+                imports.add((consts[arg], METADATA, None, MAIN_BLOCK if i < main_end else eager, 0))
             elif (
                 find_main
                 and op in JUMP_IF_FALSE
@@ -356,8 +374,33 @@ def scan(code):
     if computed:
         when = True if True in computed else False if False in computed else MAIN_BLOCK
         for name in (listed_names(code) | bare_arguments(code)) - arguments:
-            imports.add((name, TABLE, None, when))
+            imports.add((name, TABLE, None, when, 0))
     return imports
+
+
+def line_starts(co):
+    """The offsets where `co`'s lines start, and the line of each."""
+    starts = [(offset, line) for offset, line in dis.findlinestarts(co) if line is not None]
+    return [offset for offset, _ in starts], [line for _, line in starts]
+
+
+def guard_of(lines, offset, guards):
+    """The guard (see scan) of the import at `offset`, from the innermost `try` that holds
+    its line."""
+    if lines is None:
+        return 0
+    offsets, numbers = lines
+    at = bisect.bisect_right(offsets, offset) - 1
+    if at < 0:
+        return 0
+    line = numbers[at]
+    found, span = 0, None
+    for n, (first, last, handlers) in enumerate(guards, 1):
+        ranges = [(first, last, n)] + [(start, end, -n) for start, end in handlers]
+        for start, end, guard in ranges:
+            if start <= line <= end and (span is None or end - start < span):
+                found, span = guard, end - start
+    return found
 
 
 def built_prefixes(co):
@@ -542,11 +585,11 @@ def file_use(code):
     return reads, builds, tuple(sorted(constants)), tuple(sorted(loaders))
 
 
-def read_code(name, code):
+def read_code(name, code, guards=()):
     """(the imports of `code`, its file_use); the imports are None when they cannot be
     read."""
     try:
-        imports = tuple(scan(code))
+        imports = tuple(scan(code, guards))
     except Exception as e:  # noqa: BLE001
         # Odd code must not stop the build; what it imports is then unknown.
         sys.stderr.write(f"pyfreeze: cannot scan {name} for imports: {e!r}\n")

@@ -7,6 +7,7 @@ import unittest
 
 from .scan import (
     ARGUMENT,
+    CALL,
     MAIN_BLOCK,
     METADATA,
     PREFIX,
@@ -20,8 +21,10 @@ from .scan import (
 EAGER, LAZY = True, False
 
 
-def imports_of(source, filename="m.py"):
-    return scan(compile(textwrap.dedent(source), filename, "exec", dont_inherit=True))
+def imports_of(source, filename="m.py", guards=()):
+    """The imports scan finds, without their guards (see GuardTest)."""
+    code = compile(textwrap.dedent(source), filename, "exec", dont_inherit=True)
+    return {found[:4] for found in scan(code, guards)}
 
 
 class ScanTest(unittest.TestCase):
@@ -72,10 +75,10 @@ class ScanTest(unittest.TestCase):
             """,
             ("json", 0, None, LAZY),
             ("os", 0, ("path",), LAZY),
-            ("wave", 0, None, LAZY),
+            ("wave", CALL, None, LAZY),
             ("colorsys", 0, None, EAGER),
             ("sched", 0, None, LAZY),
-            ("zlib", 0, None, LAZY),
+            ("zlib", CALL, None, LAZY),
         )
 
     def test_the_main_block(self):
@@ -142,10 +145,10 @@ class ScanTest(unittest.TestCase):
             """,
             ("importlib", 0, None, EAGER),
             ("importlib", 0, ("import_module",), EAGER),
-            ("json.decoder", 0, None, EAGER),
-            ("colorsys", 0, None, EAGER),
-            ("wave", 0, None, EAGER),
-            ("sched", 0, None, LAZY),
+            ("json.decoder", CALL, None, EAGER),
+            ("colorsys", CALL, None, EAGER),
+            ("wave", CALL, None, EAGER),
+            ("sched", CALL, None, LAZY),
             ("", PREFIX, None, EAGER),
         )
 
@@ -183,7 +186,7 @@ class ScanTest(unittest.TestCase):
                 return import_module(f"pkg.locales.{name}.locale")
             """,
             ("importlib", 0, ("import_module",), LAZY),
-            ("pkg.plugins", 0, None, LAZY),
+            ("pkg.plugins", CALL, None, LAZY),
             ("pkg.locales.", PREFIX, (".locale",), LAZY),
         )
 
@@ -197,9 +200,9 @@ class ScanTest(unittest.TestCase):
             importlib.import_module(".sibling", __package__)
             importlib.import_module(".plugin_" + name, __package__)
             """,
-            ("os", 0, None, EAGER),
-            ("json", 0, None, EAGER),
-            ("colorsys", 0, None, EAGER),
+            ("os", CALL, None, EAGER),
+            ("json", CALL, None, EAGER),
+            ("colorsys", CALL, None, EAGER),
             (".plugin_", PREFIX, None, EAGER),
         )
 
@@ -227,7 +230,7 @@ class ScanTest(unittest.TestCase):
         )
         # Without an import by computed name, names are only names.
         self.assert_imports(
-            '_names = ["dbm.gnu"]\nimport_module("json")\n', ("json", 0, None, EAGER)
+            '_names = ["dbm.gnu"]\nimport_module("json")\n', ("json", CALL, None, EAGER)
         )
 
     def test_bare_names_passed_to_the_modules_own_callables(self):
@@ -359,8 +362,8 @@ class ScanTest(unittest.TestCase):
             """,
             ("importlib.util", 0, None, EAGER),
             ("importlib", 0, ("resources",), EAGER),
-            ("html.parser", 0, None, EAGER),
-            ("tzdata", 0, None, EAGER),
+            ("html.parser", CALL, None, EAGER),
+            ("tzdata", CALL, None, EAGER),
         )
 
     def test_arguments_past_extended_arg(self):
@@ -369,7 +372,7 @@ class ScanTest(unittest.TestCase):
         self.assert_imports(
             assignments + 'from os import path\nimportlib.import_module("colorsys")\n',
             ("os", 0, ("path",), EAGER),
-            ("colorsys", 0, None, EAGER),
+            ("colorsys", CALL, None, EAGER),
         )
 
     def file_use_of(self, source):
@@ -422,7 +425,7 @@ class ScanTest(unittest.TestCase):
     def test_read_code(self):
         code = compile("import os\nX = __file__\n", "m.py", "exec")
         imports, use = read_code("m", code)
-        self.assertEqual(imports, (("os", 0, None, EAGER),))
+        self.assertEqual(imports, (("os", 0, None, EAGER, 0),))
         self.assertEqual(use[:2], (True, False))
 
 
