@@ -18,8 +18,10 @@
 //! * **Blobs**: each entry's bytes, stored raw or deflate-compressed (see [`Compression`]),
 //!   at `offset` from the archive's start. Bytecode is stored raw so the stub can hand
 //!   CPython pointers into its own mapping of the executable; the freezer compresses only
-//!   what the app may never import (bytecode of bootstrap modules, which the frozen table
-//!   points to, never).
+//!   what the app may never import. Bytecode of [`flags::BOOTSTRAP`] modules, which the
+//!   frozen table always points to, is never compressed; that of
+//!   [`flags::LOCALE_CODEC`] modules, which the frozen table needs only in a locale the
+//!   bootstrap codecs do not cover, always is: the stub inflates them into the heap then.
 //!
 //! All integers are little-endian. The input is treated as hostile: every offset and length
 //! is checked against the bytes actually present, and every failure is a typed [`Error`].
@@ -46,7 +48,7 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 
 /// The version of the layout described here. A reader accepts exactly this version: the
 /// stub and the freezer are released together, so a mismatch means mixed releases.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -126,15 +128,24 @@ pub struct RawEntry {
 pub mod flags {
     /// The module is a package (has `__path__`).
     pub const PACKAGE: u8 = 1;
-    /// The module is needed before the stub's finder is installed, so it goes into
-    /// CPython's frozen-module table (encodings, the finder itself).
+    /// The module is needed before the stub's finder is installed, whatever the locale,
+    /// so it always goes into CPython's frozen-module table (`encodings`, the codecs of
+    /// UTF-8, ASCII and Latin-1, the finder itself). Stored raw: the table points into
+    /// the mapped executable.
     pub const BOOTSTRAP: u8 = 2;
     /// The module is a PEP 420 namespace package: a [`Kind::Module`](crate::Kind::Module)
     /// entry, always with [`PACKAGE`] and never with [`BOOTSTRAP`], whose contents are
     /// empty. It has no code: the import system makes the module, as it does for a
     /// directory without `__init__.py`, so it gets CPython's namespace `__path__` and loader.
     pub const NAMESPACE: u8 = 4;
-    pub const ALL: u8 = PACKAGE | BOOTSTRAP | NAMESPACE;
+    /// A text codec of `encodings` that CPython imports while it starts only when the
+    /// locale's encoding is not one a [`BOOTSTRAP`] codec serves (KOI8-R, ISO-8859-15):
+    /// a [`Kind::Module`](crate::Kind::Module) entry, never with [`BOOTSTRAP`], whose own
+    /// imports are all bootstrap or built in. Stored compressed; the stub adds these to
+    /// the frozen table, inflated, only in such a locale. The finder serves them as any
+    /// module otherwise.
+    pub const LOCALE_CODEC: u8 = 8;
+    pub const ALL: u8 = PACKAGE | BOOTSTRAP | NAMESPACE | LOCALE_CODEC;
 }
 
 macro_rules! byte_enum {

@@ -225,6 +225,17 @@ impl<'a> Bundle<'a> {
                 raw.original_len.get()
             )));
         }
+        if raw.flags & flags::LOCALE_CODEC != 0
+            && (kind != Kind::Module || raw.flags & (flags::BOOTSTRAP | flags::NAMESPACE) != 0)
+        {
+            // The stub would put it into the frozen table twice, or a namespace package's
+            // missing code into it.
+            return Err(Error::malformed(format!(
+                "{kind} `{name}` is marked a locale codec but is not a plain module \
+                 (flags {:#04x})",
+                raw.flags
+            )));
+        }
         if matches!(kind, Kind::Data | Kind::Disk) && !crate::is_plain_relative_path(name) {
             // The stub creates Disk entries' paths below its cache directory.
             return Err(Error::malformed(format!(
@@ -360,6 +371,10 @@ impl<'a> Entry<'a> {
 
     pub fn is_namespace(&self) -> bool {
         self.flags & flags::NAMESPACE != 0
+    }
+
+    pub fn is_locale_codec(&self) -> bool {
+        self.flags & flags::LOCALE_CODEC != 0
     }
 
     /// The name as a C string pointing into the bundle.

@@ -476,7 +476,7 @@ mod tests {
     }
 
     #[test]
-    fn namespace_flag_only_on_empty_package_modules() {
+    fn namespace_and_locale_codec_flags_only_on_the_modules_they_describe() {
         let read = |kind, flags, data: &[u8]| {
             let mut w = ArchiveWriter::new(info());
             w.add(NewEntry {
@@ -496,11 +496,19 @@ mod tests {
         };
         let namespace = flags::PACKAGE | flags::NAMESPACE;
         assert!(read(Kind::Module, namespace, b"").unwrap());
+        assert!(!read(Kind::Module, flags::LOCALE_CODEC, b"code").unwrap());
         for (kind, flags, data) in [
             (Kind::Module, namespace, &b"code"[..]),
             (Kind::Module, flags::NAMESPACE, b""),
             (Kind::Module, namespace | flags::BOOTSTRAP, b""),
             (Kind::Source, namespace, b""),
+            (Kind::Module, namespace | flags::LOCALE_CODEC, b""),
+            (
+                Kind::Module,
+                flags::BOOTSTRAP | flags::LOCALE_CODEC,
+                b"code",
+            ),
+            (Kind::Source, flags::LOCALE_CODEC, b"code"),
         ] {
             assert!(
                 matches!(read(kind, flags, data), Err(Error::Malformed { .. })),

@@ -79,6 +79,8 @@ struct Item<'a> {
     /// A PEP 420 namespace package (always a package too): no code, no file.
     namespace: bool,
     bootstrap: bool,
+    /// A codec put into the frozen table only in a locale of its encoding.
+    locale_codec: bool,
     compression: &'static str,
     stored: u64,
     original: u64,
@@ -115,6 +117,7 @@ impl<'a> From<Entry<'a>> for Item<'a> {
             package: entry.is_package(),
             namespace: entry.is_namespace(),
             bootstrap: entry.is_bootstrap(),
+            locale_codec: entry.is_locale_codec(),
             compression: entry.compression.label(),
             stored: entry.stored.len() as u64,
             original: entry.original_len,
@@ -259,6 +262,9 @@ fn human(listing: &Listing<'_>) -> String {
         if e.bootstrap {
             marks.push("bootstrap");
         }
+        if e.locale_codec {
+            marks.push("locale codec");
+        }
         let needed_by = format!("needed by {}", e.needed_by.join(", "));
         if !e.needed_by.is_empty() {
             marks.push(&needed_by);
@@ -335,7 +341,7 @@ mod tests {
                 ..Default::default()
             },
         });
-        let entries: [(Kind, &str, u8, Compression, &[u8]); 19] = [
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 20] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
             (
                 Kind::Module,
@@ -343,6 +349,13 @@ mod tests {
                 flags::PACKAGE | flags::BOOTSTRAP,
                 Compression::None,
                 b"encodings code",
+            ),
+            (
+                Kind::Module,
+                "encodings.koi8_r",
+                flags::LOCALE_CODEC,
+                Compression::Deflate,
+                b"koi8_r code",
             ),
             (
                 Kind::Source,
@@ -509,7 +522,7 @@ mod tests {
         let text = list(&path, true).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["python"]["version"], "3.11.7");
-        assert_eq!(value["entries"].as_array().unwrap().len(), 19);
+        assert_eq!(value["entries"].as_array().unwrap().len(), 20);
         let crypto = value["entries"]
             .as_array()
             .unwrap()

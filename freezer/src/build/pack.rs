@@ -4,7 +4,8 @@
 //! tracebacks and `inspect`, and the cold modules (see [`crate::build::analysis::Module::cold`])
 //! with the libraries only they need are compressed ([`deflate_all`], when the archive is
 //! written): a bundle carries the whole of `encodings` and what functions of its
-//! dependencies might import, and most apps never import most of that.
+//! dependencies might import, and most apps never import most of that. So are the codecs
+//! CPython needs while it starts only in a locale of their encoding (`locale_codec`).
 
 use std::collections::BTreeSet;
 use std::os::unix::ffi::OsStrExt;
@@ -202,12 +203,16 @@ pub(crate) fn pack(
         if module.bootstrap {
             module_flags |= flags::BOOTSTRAP;
         }
+        if module.locale_codec {
+            module_flags |= flags::LOCALE_CODEC;
+        }
         writer.add(NewEntry {
             kind: Kind::Module,
             name: module.name.clone(),
             flags: module_flags,
-            // The frozen table points into the executable's mapping.
-            compression: stored(module.cold && !module.bootstrap),
+            // The frozen table points into the executable's mapping; a locale codec is
+            // inflated for it in the rare locale that needs one.
+            compression: stored(module.locale_codec || (module.cold && !module.bootstrap)),
             data: code,
         })?;
         contents.modules += 1;
