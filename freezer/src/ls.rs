@@ -354,14 +354,14 @@ mod tests {
                 Kind::Module,
                 "encodings.koi8_r",
                 flags::LOCALE_CODEC,
-                Compression::Deflate,
+                Compression::Zstd,
                 b"koi8_r code",
             ),
             (
                 Kind::Source,
                 "__main__",
                 0,
-                Compression::Deflate,
+                Compression::Zstd,
                 b"import greet\ngreet.hello()\ngreet.hello()\n",
             ),
             (Kind::Module, "greet", 0, Compression::None, b"greet code"),
@@ -433,7 +433,7 @@ mod tests {
                 Kind::Library,
                 "libpfzb.so.1",
                 0,
-                Compression::Deflate,
+                Compression::Zstd,
                 b"\x7fELF\0libpfza.so.1\0",
             ),
             (
@@ -464,13 +464,7 @@ mod tests {
                 Compression::None,
                 b"libpfza.so.1 libpfzb.so.1@5\nlibpfzb.so.1\n",
             ),
-            (
-                Kind::Disk,
-                "settings.ini",
-                0,
-                Compression::Deflate,
-                b"[app]\n",
-            ),
+            (Kind::Disk, "settings.ini", 0, Compression::Zstd, b"[app]\n"),
         ];
         for (kind, name, flags, compression, data) in entries {
             writer

@@ -1,7 +1,7 @@
 //! Whether the frozen table needs the bundle's locale codecs: CPython imports the codec of
 //! the locale's encoding while it starts, before the finder exists, and the table always
 //! holds only those of UTF-8, ASCII and Latin-1 (`STARTUP_CODECS` in the freezer's
-//! `manifest.py`). The others are stored compressed and inflated only for a locale that
+//! `manifest.py`). The others are stored compressed and decompressed only for a locale that
 //! needs one.
 
 use pyfreeze_archive::{Bundle, Error, Kind};
