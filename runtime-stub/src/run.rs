@@ -62,7 +62,7 @@ fn frozen_table(
     bundle: &Bundle<'static>,
     interpreter: &Interpreter,
 ) -> Result<*const std::ffi::c_void, StubError> {
-    let locale_codecs = locale::needs_locale_codecs(bundle)?;
+    let locale_codecs = locale::needed(bundle)?;
     let mut modules = Vec::new();
     for index in bundle.kind_range(Kind::Module) {
         let entry = bundle.entry(index)?;
@@ -71,7 +71,7 @@ fn frozen_table(
                 return Err(StubError::CompressedBootstrap(entry.name.to_owned()));
             }
             entry.stored
-        } else if locale_codecs && entry.is_locale_codec() {
+        } else if entry.is_locale_codec() && locale_codecs.includes(&entry) {
             // CPython keeps pointing at the code for the life of the interpreter.
             match entry.contents()? {
                 Cow::Borrowed(code) => code,

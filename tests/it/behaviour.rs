@@ -2,9 +2,9 @@
 //! `python -I -S main.py <mode>` on the same interpreter (stdout, masked stderr, exit status
 //! or terminating signal): signal dispositions, death by SIGTERM and SIGHUP, handlers,
 //! SIGPIPE through a pipe its reader closes early, atexit, threads joined and output flushed
-//! at exit, the status of `sys.exit(obj)`; encodings under the C, C.UTF-8, a latin-1 and a
-//! KOI8-R locale, stdin and `input()`, closed standard descriptors, a terminal (line buffering),
-//! non-ASCII and undecodable arguments, environment and executable paths.
+//! at exit, the status of `sys.exit(obj)`; encodings under the C, C.UTF-8, a latin-1, a
+//! KOI8-R and a PT154 locale, stdin and `input()`, closed standard descriptors, a terminal
+//! (line buffering), non-ASCII and undecodable arguments, environment and executable paths.
 //!
 //! One app, frozen once per interpreter, runs one case per mode. Cases that need more than
 //! arguments and a stdin (a shell pipeline, a pseudo-terminal, bytes that are not UTF-8) start
@@ -495,14 +495,19 @@ fn exit_atexit_threads_and_flushing_match_cpython() {
 }
 
 /// A directory with the locales `en_US.ISO-8859-1` (its codec is always in the frozen
-/// table) and `ru_RU.KOI8-R` (its codec is added to it only in such a locale), for
-/// `LOCPATH`: made once per test process with `localedef`, so the machine need not have
-/// them installed.
+/// table), `ru_RU.KOI8-R` (its codec is added to it only in such a locale) and
+/// `kk_KZ.PT154` (a codeset that names its codec, ptcp154, by an alias: all the locale
+/// codecs are added), for `LOCPATH`: made once per test process with `localedef`, so the
+/// machine need not have them installed.
 fn eight_bit_locales() -> &'static Path {
     static DIR: OnceLock<TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempdir("locales");
-        for (input, charmap) in [("en_US", "ISO-8859-1"), ("ru_RU", "KOI8-R")] {
+        for (input, charmap) in [
+            ("en_US", "ISO-8859-1"),
+            ("ru_RU", "KOI8-R"),
+            ("kk_KZ", "PT154"),
+        ] {
             let target = dir.path().join(format!("{input}.{charmap}"));
             let mut cmd = Command::new("localedef");
             cmd.args(["-i", input, "-f", charmap]).arg(&target);
@@ -576,6 +581,14 @@ fn stdio_encodings_and_locales_match_cpython() {
                 ),
             ),
             (
+                "PT154, whose codec is ptcp154",
+                text(
+                    Run::new(&["text"], Status::Code(0))
+                        .env_os("LOCPATH", locpath.as_os_str())
+                        .env("LC_ALL", "kk_KZ.PT154"),
+                ),
+            ),
+            (
                 "PYTHON* variables ignored",
                 text(
                     Run::new(&["text"], Status::Code(0))
@@ -595,6 +608,7 @@ fn stdio_encodings_and_locales_match_cpython() {
             "LC_CTYPE C.UTF-8 C.UTF-8\n",
             "stdout iso8859-1 strict False False\n",
             "fs koi8-r surrogateescape\n",
+            "fs ptcp154 surrogateescape\n",
             "stdout iso8859-1 strict False False\n",
         ];
         for ((what, case), shows) in runs.iter().zip(expected) {
