@@ -50,7 +50,7 @@ fn needed_for<'a>(bundle: &Bundle<'a>, codeset: &[u8]) -> Result<Needed<'a>, Err
     let prefix = "encodings.";
     for entry in bundle.with_prefix(Kind::Module, prefix) {
         let entry = entry?;
-        if entry.is_locale_codec() && squashed(entry.name[prefix.len()..].as_bytes()) == codeset {
+        if entry.is_locale_codec() && squashed(&entry.name.as_bytes()[prefix.len()..]) == codeset {
             return Ok(Needed::One(entry.name));
         }
     }
