@@ -15,11 +15,13 @@
 //!   followed by a NUL byte, so the stub can hand names to C without copying them.
 //!   Nothing is parsed up front: records are read in place and looked up by binary search,
 //!   so opening a bundle costs the same whatever it holds.
-//! * **Blobs**: each entry's bytes, stored raw or deflate-compressed (see [`Compression`]),
+//! * **Blobs**: each entry's bytes, stored raw or zstd-compressed (see [`Compression`]),
 //!   at `offset` from the archive's start. Bytecode is stored raw so the stub can hand
 //!   CPython pointers into its own mapping of the executable; the freezer compresses only
-//!   what the app may never import (bytecode of bootstrap modules, which the frozen table
-//!   points to, never).
+//!   what the app may never import. Bytecode of [`flags::BOOTSTRAP`] modules, which the
+//!   frozen table always points to, is never compressed; that of
+//!   [`flags::LOCALE_CODEC`] modules, which the frozen table needs only in a locale the
+//!   bootstrap codecs do not cover, always is: the stub decompresses them into the heap then.
 //!
 //! All integers are little-endian. The input is treated as hostile: every offset and length
 //! is checked against the bytes actually present, and every failure is a typed [`Error`].
@@ -36,7 +38,7 @@ pub use error::Error;
 pub use group::{Group, Link, Member};
 pub use options::{PythonOptions, UnsupportedOption};
 pub use reader::{Bundle, Entry};
-pub use writer::{deflate, ArchiveWriter, BundleInfo, NewEntry};
+pub use writer::{compress, ArchiveWriter, BundleInfo, NewEntry};
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -46,7 +48,7 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 
 /// The version of the layout described here. A reader accepts exactly this version: the
 /// stub and the freezer are released together, so a mismatch means mixed releases.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -126,15 +128,24 @@ pub struct RawEntry {
 pub mod flags {
     /// The module is a package (has `__path__`).
     pub const PACKAGE: u8 = 1;
-    /// The module is needed before the stub's finder is installed, so it goes into
-    /// CPython's frozen-module table (encodings, the finder itself).
+    /// The module is needed before the stub's finder is installed, whatever the locale,
+    /// so it always goes into CPython's frozen-module table (`encodings`, the codecs of
+    /// UTF-8, ASCII and Latin-1, the finder itself). Stored raw: the table points into
+    /// the mapped executable.
     pub const BOOTSTRAP: u8 = 2;
     /// The module is a PEP 420 namespace package: a [`Kind::Module`](crate::Kind::Module)
     /// entry, always with [`PACKAGE`] and never with [`BOOTSTRAP`], whose contents are
     /// empty. It has no code: the import system makes the module, as it does for a
     /// directory without `__init__.py`, so it gets CPython's namespace `__path__` and loader.
     pub const NAMESPACE: u8 = 4;
-    pub const ALL: u8 = PACKAGE | BOOTSTRAP | NAMESPACE;
+    /// A text codec of `encodings` that CPython imports while it starts only when the
+    /// locale's encoding is not one a [`BOOTSTRAP`] codec serves (KOI8-R, ISO-8859-15):
+    /// a [`Kind::Module`](crate::Kind::Module) entry, never with [`BOOTSTRAP`], whose own
+    /// imports are all bootstrap or built in. Stored compressed; the stub adds these to
+    /// the frozen table, decompressed, only in such a locale. The finder serves them as any
+    /// module otherwise.
+    pub const LOCALE_CODEC: u8 = 8;
+    pub const ALL: u8 = PACKAGE | BOOTSTRAP | NAMESPACE | LOCALE_CODEC;
 }
 
 macro_rules! byte_enum {
@@ -210,7 +221,8 @@ byte_enum! {
     /// How an entry's bytes are stored.
     Compression {
         None = 0 => "none",
-        Deflate = 1 => "deflate",
+        /// One zstd frame (RFC 8878). Byte 1 was deflate, before format 6.
+        Zstd = 2 => "zstd",
     }
 }
 
@@ -330,7 +342,8 @@ mod tests {
             assert_eq!(Kind::from_byte(*kind as u8), Some(*kind));
         }
         assert_eq!(Kind::from_byte(0), None);
-        assert_eq!(Compression::from_byte(1), Some(Compression::Deflate));
+        assert_eq!(Compression::from_byte(2), Some(Compression::Zstd));
+        assert_eq!(Compression::from_byte(1), None);
         assert_eq!(EntryPointKind::from_byte(9), None);
     }
 }

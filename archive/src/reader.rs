@@ -225,6 +225,17 @@ impl<'a> Bundle<'a> {
                 raw.original_len.get()
             )));
         }
+        if raw.flags & flags::LOCALE_CODEC != 0
+            && (kind != Kind::Module || raw.flags & (flags::BOOTSTRAP | flags::NAMESPACE) != 0)
+        {
+            // The stub would put it into the frozen table twice, or a namespace package's
+            // missing code into it.
+            return Err(Error::malformed(format!(
+                "{kind} `{name}` is marked a locale codec but is not a plain module \
+                 (flags {:#04x})",
+                raw.flags
+            )));
+        }
         if matches!(kind, Kind::Data | Kind::Disk) && !crate::is_plain_relative_path(name) {
             // The stub creates Disk entries' paths below its cache directory.
             return Err(Error::malformed(format!(
@@ -362,6 +373,10 @@ impl<'a> Entry<'a> {
         self.flags & flags::NAMESPACE != 0
     }
 
+    pub fn is_locale_codec(&self) -> bool {
+        self.flags & flags::LOCALE_CODEC != 0
+    }
+
     /// The name as a C string pointing into the bundle.
     pub fn c_name(&self) -> &'a CStr {
         self.c_name
@@ -372,19 +387,21 @@ impl<'a> Entry<'a> {
     pub fn contents(&self) -> Result<Cow<'a, [u8]>, Error> {
         let data: Cow<'a, [u8]> = match self.compression {
             Compression::None => Cow::Borrowed(self.stored),
-            Compression::Deflate => {
+            Compression::Zstd => {
                 // Cap the allocation by what the index promises, and read one byte more
-                // to notice a stream that inflates to more than that.
+                // to notice a stream that decompresses to more than that.
                 let cap = usize::try_from(self.original_len).unwrap_or(usize::MAX);
                 let mut out = Vec::with_capacity(cap.min(self.stored.len().saturating_mul(16)));
-                flate2::read::DeflateDecoder::new(self.stored)
+                let decompress_error = |source| Error::Decompress {
+                    kind: self.kind,
+                    name: self.name.to_owned(),
+                    source,
+                };
+                zstd::stream::read::Decoder::with_buffer(self.stored)
+                    .map_err(decompress_error)?
                     .take(self.original_len.saturating_add(1))
                     .read_to_end(&mut out)
-                    .map_err(|source| Error::Decompress {
-                        kind: self.kind,
-                        name: self.name.to_owned(),
-                        source,
-                    })?;
+                    .map_err(decompress_error)?;
                 if out.len() as u64 != self.original_len {
                     return Err(Error::LengthMismatch {
                         kind: self.kind,

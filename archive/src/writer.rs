@@ -63,17 +63,17 @@ impl Strings {
 /// Stored bytes already written, and where.
 type Written<'a> = (&'a [u8], u64);
 
-/// The compression level of deflated entries. On a standard library's sources, level 4
-/// takes 0.57 times as long as the default (6) and makes them 2% larger (0.15% of a
-/// bundle): what is compressed is what is least read, and a build compresses megabytes.
-const DEFLATE_LEVEL: u32 = 4;
+/// The zstd level of compressed entries. On a CPython 3.11 hello bundle's 7.4 MB of
+/// compressed entries (sources, cold bytecode and codecs, extension modules), deflate at
+/// level 4 made 2.52 MB in 0.2 s of CPU; zstd makes 2.47 MB at 9 (0.2 s), 2.39 MB at 15
+/// (1.1 s), 2.23 MB at 19 (2.9 s), and no less at 22 or with long-distance matching
+/// (entries are small): the build caches what it compressed by contents, and zstd
+/// decompresses them faster than inflate did, at every level.
+const ZSTD_LEVEL: i32 = 19;
 
-/// Compresses `data` as the archive stores a [`Compression::Deflate`] entry.
-pub fn deflate(data: &[u8]) -> io::Result<Vec<u8>> {
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(DEFLATE_LEVEL));
-    encoder.write_all(data)?;
-    encoder.finish()
+/// Compresses `data` as the archive stores a [`Compression::Zstd`] entry.
+pub fn compress(data: &[u8]) -> io::Result<Vec<u8>> {
+    zstd::bulk::compress(data, ZSTD_LEVEL)
 }
 
 impl ArchiveWriter {
@@ -111,18 +111,19 @@ impl ArchiveWriter {
     /// (just after the stub). Returns the number of bytes written.
     pub fn write_to(self, out: impl Write, archive_start: u64) -> io::Result<u64> {
         self.write_to_with(out, archive_start, |contents| {
-            contents.iter().map(|data| deflate(data)).collect()
+            contents.iter().map(|data| compress(data)).collect()
         })
     }
 
-    /// [`ArchiveWriter::write_to`], with the deflated entries compressed by `deflate_all`:
-    /// given the contents of every one of them, it returns what [`deflate`] makes of each,
+    /// [`ArchiveWriter::write_to`], with the compressed entries compressed by
+    /// `compress_all`: given the contents of every one of them, it returns what
+    /// [`compress`] makes of each,
     /// in the same order (a caller may spread them over threads, or have them already).
     pub fn write_to_with(
         self,
         mut out: impl Write,
         archive_start: u64,
-        deflate_all: impl FnOnce(&[&[u8]]) -> io::Result<Vec<Vec<u8>>>,
+        compress_all: impl FnOnce(&[&[u8]]) -> io::Result<Vec<Vec<u8>>>,
     ) -> io::Result<u64> {
         let mut strings = Strings(Vec::new());
         let info = &self.info;
@@ -139,28 +140,28 @@ impl ArchiveWriter {
         let mut offset = 0u64;
         // Identical stored bytes are written once and shared: a file on disk and its
         // in-memory copy, empty `__init__` sources, licence files repeated across wheels.
-        let to_deflate: Vec<&[u8]> = self
+        let to_compress: Vec<&[u8]> = self
             .entries
             .values()
-            .filter(|entry| entry.compression == Compression::Deflate)
+            .filter(|entry| entry.compression == Compression::Zstd)
             .map(|entry| &entry.data[..])
             .collect();
-        let count = to_deflate.len();
-        let deflated = deflate_all(&to_deflate)?;
-        if deflated.len() != count {
+        let count = to_compress.len();
+        let compressed = compress_all(&to_compress)?;
+        if compressed.len() != count {
             return Err(io::Error::other(format!(
                 "{count} entries to compress, {} compressed",
-                deflated.len()
+                compressed.len()
             )));
         }
-        let mut deflated = deflated.into_iter();
+        let mut compressed = compressed.into_iter();
         let stored_blobs: Vec<std::borrow::Cow<'_, [u8]>> = self
             .entries
             .values()
             .map(|entry| match entry.compression {
                 Compression::None => std::borrow::Cow::Borrowed(&entry.data[..]),
-                Compression::Deflate => {
-                    std::borrow::Cow::Owned(deflated.next().expect("counted above"))
+                Compression::Zstd => {
+                    std::borrow::Cow::Owned(compressed.next().expect("counted above"))
                 }
             })
             .collect();
@@ -171,7 +172,7 @@ impl ArchiveWriter {
             let crc32 = crc32fast::hash(&entry.data);
             let stored_crc32 = match entry.compression {
                 Compression::None => crc32,
-                Compression::Deflate => crc32fast::hash(stored),
+                Compression::Zstd => crc32fast::hash(stored),
             };
             let same = written.entry((stored.len(), stored_crc32)).or_default();
             let at = match same.iter().find(|(bytes, _)| bytes == &&stored[..]) {
@@ -259,7 +260,7 @@ mod tests {
                 Kind::Source,
                 "pkg",
                 0,
-                Compression::Deflate,
+                Compression::Zstd,
                 b"print('hi')\n" as &[u8],
             ),
             (
@@ -344,7 +345,7 @@ mod tests {
         assert_eq!(&*pkg.contents().unwrap(), b"code-pkg");
         assert_eq!(pkg.c_name().to_bytes(), b"pkg");
         let source = bundle.find(Kind::Source, "pkg").unwrap().unwrap();
-        assert_eq!(source.compression, Compression::Deflate);
+        assert_eq!(source.compression, Compression::Zstd);
         assert_eq!(&*source.contents().unwrap(), b"print('hi')\n");
         assert!(bundle.find(Kind::Module, "missing").unwrap().is_none());
         assert!(bundle.find(Kind::Extension, "pkg").unwrap().is_none());
@@ -367,9 +368,9 @@ mod tests {
         let writer = || {
             let mut w = ArchiveWriter::new(info());
             for (name, compression) in [
-                ("a", Compression::Deflate),
+                ("a", Compression::Zstd),
                 ("b", Compression::None),
-                ("c", Compression::Deflate),
+                ("c", Compression::Zstd),
             ] {
                 w.add(NewEntry {
                     kind: Kind::Source,
@@ -389,7 +390,7 @@ mod tests {
         writer()
             .write_to_with(&mut with, 0, |contents| {
                 asked = contents.iter().map(|c| c.to_vec()).collect();
-                contents.iter().map(|c| deflate(c)).collect()
+                contents.iter().map(|c| compress(c)).collect()
             })
             .unwrap();
         assert_eq!(with, plain);
@@ -447,7 +448,7 @@ mod tests {
                     kind: Kind::Module,
                     name: name.into(),
                     flags: 0,
-                    compression: Compression::Deflate,
+                    compression: Compression::Zstd,
                     data: data.to_vec(),
                 })
                 .unwrap();
@@ -476,7 +477,7 @@ mod tests {
     }
 
     #[test]
-    fn namespace_flag_only_on_empty_package_modules() {
+    fn namespace_and_locale_codec_flags_only_on_the_modules_they_describe() {
         let read = |kind, flags, data: &[u8]| {
             let mut w = ArchiveWriter::new(info());
             w.add(NewEntry {
@@ -496,11 +497,19 @@ mod tests {
         };
         let namespace = flags::PACKAGE | flags::NAMESPACE;
         assert!(read(Kind::Module, namespace, b"").unwrap());
+        assert!(!read(Kind::Module, flags::LOCALE_CODEC, b"code").unwrap());
         for (kind, flags, data) in [
             (Kind::Module, namespace, &b"code"[..]),
             (Kind::Module, flags::NAMESPACE, b""),
             (Kind::Module, namespace | flags::BOOTSTRAP, b""),
             (Kind::Source, namespace, b""),
+            (Kind::Module, namespace | flags::LOCALE_CODEC, b""),
+            (
+                Kind::Module,
+                flags::BOOTSTRAP | flags::LOCALE_CODEC,
+                b"code",
+            ),
+            (Kind::Source, flags::LOCALE_CODEC, b"code"),
         ] {
             assert!(
                 matches!(read(kind, flags, data), Err(Error::Malformed { .. })),
@@ -559,7 +568,7 @@ mod tests {
                 Compression::None,
                 &b"\x7fELF"[..],
             ),
-            (good, Compression::Deflate, b"\x7fELF"),
+            (good, Compression::Zstd, b"\x7fELF"),
             (
                 b"liba.so.1 libz.so.1@6\nlibz.so.1\n",
                 Compression::None,

@@ -9,7 +9,7 @@
 //!   compiled under and its source;
 //! * [`Kind::Native`]: a stripped libpython, extension module or library, keyed by the
 //!   identity of the file it came from;
-//! * [`Kind::Deflate`]: compressed sources and data, keyed by their contents.
+//! * [`Kind::Compressed`]: compressed sources and data, keyed by their contents.
 //!
 //! Creating a file is the dearest thing a cache does (on some file systems it costs more
 //! than compressing a source or compiling a module), so what is small and numerous is
@@ -81,18 +81,18 @@ pub enum Kind {
     Analysis,
     Code,
     Native,
-    Deflate,
+    Compressed,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Analysis, Kind::Code, Kind::Native, Kind::Deflate];
+    const ALL: [Kind; 4] = [Kind::Analysis, Kind::Code, Kind::Native, Kind::Compressed];
 
     fn dir_name(self) -> &'static str {
         match self {
             Kind::Analysis => "analysis",
             Kind::Code => "code",
             Kind::Native => "native",
-            Kind::Deflate => "deflate",
+            Kind::Compressed => "zstd",
         }
     }
 }
@@ -460,7 +460,7 @@ mod tests {
     }
 
     fn key(cache: &Cache, text: &str) -> Key {
-        cache.key(Kind::Deflate).field(text.as_bytes()).finish()
+        cache.key(Kind::Compressed).field(text.as_bytes()).finish()
     }
 
     #[test]
@@ -469,17 +469,17 @@ mod tests {
         let cache = open(dir.path());
         let (a, b) = (key(&cache, "a"), key(&cache, "b"));
         assert_ne!(a, b);
-        assert_eq!(cache.get(Kind::Deflate, &a), None);
-        cache.put(Kind::Deflate, &a, b"payload of a");
+        assert_eq!(cache.get(Kind::Compressed, &a), None);
+        cache.put(Kind::Compressed, &a, b"payload of a");
         assert_eq!(
-            cache.get(Kind::Deflate, &a).as_deref(),
+            cache.get(Kind::Compressed, &a).as_deref(),
             Some(&b"payload of a"[..])
         );
-        assert_eq!(cache.get(Kind::Deflate, &b), None);
+        assert_eq!(cache.get(Kind::Compressed, &b), None);
         // The same key in another kind is another entry.
         assert_eq!(cache.get(Kind::Native, &a), None);
-        cache.put(Kind::Deflate, &a, b"");
-        assert_eq!(cache.get(Kind::Deflate, &a).as_deref(), Some(&b""[..]));
+        cache.put(Kind::Compressed, &a, b"");
+        assert_eq!(cache.get(Kind::Compressed, &a).as_deref(), Some(&b""[..]));
         assert!(cache.write_error().is_none());
         cache.note(Kind::Native, true);
         cache.note(Kind::Native, false);
@@ -490,7 +490,7 @@ mod tests {
                 lookups: 2
             }
         );
-        assert_eq!(cache.hits(Kind::Deflate), Hits::default());
+        assert_eq!(cache.hits(Kind::Compressed), Hits::default());
     }
 
     #[test]
@@ -541,8 +541,8 @@ mod tests {
         let cache = open(dir.path());
         let k = key(&cache, "k");
         let payload = b"some bytes worth keeping".repeat(10);
-        cache.put(Kind::Deflate, &k, &payload);
-        let path = cache.path(Kind::Deflate, &k);
+        cache.put(Kind::Compressed, &k, &payload);
+        let path = cache.path(Kind::Compressed, &k);
         let good = fs_err::read(&path).unwrap();
 
         let mut flipped = good.clone();
@@ -564,7 +564,7 @@ mod tests {
         ] {
             fs_err::write(&path, &damaged).unwrap();
             assert_eq!(
-                cache.get(Kind::Deflate, &k),
+                cache.get(Kind::Compressed, &k),
                 None,
                 "{} bytes",
                 damaged.len()
@@ -573,11 +573,14 @@ mod tests {
         // An entry that is a directory, or unreadable, is a miss too.
         fs_err::remove_file(&path).unwrap();
         fs_err::create_dir(&path).unwrap();
-        assert_eq!(cache.get(Kind::Deflate, &k), None);
+        assert_eq!(cache.get(Kind::Compressed, &k), None);
         fs_err::remove_dir(&path).unwrap();
 
-        cache.put(Kind::Deflate, &k, &payload);
-        assert_eq!(cache.get(Kind::Deflate, &k).as_deref(), Some(&payload[..]));
+        cache.put(Kind::Compressed, &k, &payload);
+        assert_eq!(
+            cache.get(Kind::Compressed, &k).as_deref(),
+            Some(&payload[..])
+        );
     }
 
     /// Run after `python/code_cache.py`: unwraps the entry for key `argv[2]` in the file
@@ -636,8 +639,8 @@ sys.stdout.buffer.write(layout.wrap(key, payload))
                     // Each writer with a cache of its own, as concurrent builds are.
                     let cache = Cache::open(root).unwrap();
                     for _ in 0..20 {
-                        cache.put(Kind::Deflate, &k, payload);
-                        if let Some(read) = cache.get(Kind::Deflate, &k) {
+                        cache.put(Kind::Compressed, &k, payload);
+                        if let Some(read) = cache.get(Kind::Compressed, &k) {
                             assert!(payloads.contains(&read), "a torn entry was read");
                         }
                     }
@@ -645,9 +648,9 @@ sys.stdout.buffer.write(layout.wrap(key, payload))
                 });
             }
         });
-        let stored = first.get(Kind::Deflate, &k).unwrap();
+        let stored = first.get(Kind::Compressed, &k).unwrap();
         assert!(payloads.contains(&stored));
-        let leftovers: Vec<_> = fs_err::read_dir(first.dir(Kind::Deflate))
+        let leftovers: Vec<_> = fs_err::read_dir(first.dir(Kind::Compressed))
             .unwrap()
             .flatten()
             .map(|e| e.file_name())
@@ -678,15 +681,15 @@ sys.stdout.buffer.write(layout.wrap(key, payload))
         let cache = open(dir.path());
         let k = key(&cache, "k");
         // A file where the entries' directory should be.
-        let dir = cache.dir(Kind::Deflate);
+        let dir = cache.dir(Kind::Compressed);
         fs_err::remove_dir(&dir).unwrap();
         fs_err::write(&dir, b"").unwrap();
-        cache.put(Kind::Deflate, &k, b"x");
+        cache.put(Kind::Compressed, &k, b"x");
         assert!(matches!(
             cache.write_error(),
             Some(CacheError::Write { .. })
         ));
-        assert_eq!(cache.get(Kind::Deflate, &k), None);
+        assert_eq!(cache.get(Kind::Compressed, &k), None);
     }
 
     #[test]
@@ -694,10 +697,10 @@ sys.stdout.buffer.write(layout.wrap(key, payload))
         let dir = tempfile::tempdir().unwrap();
         let cache = open(dir.path());
         let k = key(&cache, "k");
-        cache.put(Kind::Deflate, &k, b"x");
+        cache.put(Kind::Compressed, &k, b"x");
         fs_err::write(cache.root().join("not ours"), b"").unwrap();
         clean(cache.root()).unwrap();
-        assert_eq!(cache.get(Kind::Deflate, &k), None);
+        assert_eq!(cache.get(Kind::Compressed, &k), None);
         assert!(cache.root().join("not ours").exists());
         clean(cache.root()).unwrap();
     }

@@ -79,6 +79,8 @@ struct Item<'a> {
     /// A PEP 420 namespace package (always a package too): no code, no file.
     namespace: bool,
     bootstrap: bool,
+    /// A codec put into the frozen table only in a locale of its encoding.
+    locale_codec: bool,
     compression: &'static str,
     stored: u64,
     original: u64,
@@ -119,6 +121,7 @@ impl<'a> From<Entry<'a>> for Item<'a> {
             package: entry.is_package(),
             namespace: entry.is_namespace(),
             bootstrap: entry.is_bootstrap(),
+            locale_codec: entry.is_locale_codec(),
             compression: entry.compression.label(),
             stored: entry.stored.len() as u64,
             original: entry.original_len,
@@ -265,6 +268,9 @@ fn human(listing: &Listing<'_>) -> String {
         if e.bootstrap {
             marks.push("bootstrap");
         }
+        if e.locale_codec {
+            marks.push("locale codec");
+        }
         let needed_by = format!("needed by {}", e.needed_by.join(", "));
         if !e.needed_by.is_empty() {
             marks.push(&needed_by);
@@ -344,7 +350,7 @@ mod tests {
                 ..Default::default()
             },
         });
-        let entries: [(Kind, &str, u8, Compression, &[u8]); 20] = [
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 21] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
             (
                 Kind::Module,
@@ -354,10 +360,17 @@ mod tests {
                 b"encodings code",
             ),
             (
+                Kind::Module,
+                "encodings.koi8_r",
+                flags::LOCALE_CODEC,
+                Compression::Zstd,
+                b"koi8_r code",
+            ),
+            (
                 Kind::Source,
                 "__main__",
                 0,
-                Compression::Deflate,
+                Compression::Zstd,
                 b"import greet\ngreet.hello()\ngreet.hello()\n",
             ),
             (Kind::Module, "greet", 0, Compression::None, b"greet code"),
@@ -429,7 +442,7 @@ mod tests {
                 Kind::Library,
                 "libpfzb.so.1",
                 0,
-                Compression::Deflate,
+                Compression::Zstd,
                 b"\x7fELF\0libpfza.so.1\0",
             ),
             (
@@ -460,13 +473,7 @@ mod tests {
                 Compression::None,
                 b"libpfza.so.1 libpfzb.so.1@5\nlibpfzb.so.1\n",
             ),
-            (
-                Kind::Disk,
-                "settings.ini",
-                0,
-                Compression::Deflate,
-                b"[app]\n",
-            ),
+            (Kind::Disk, "settings.ini", 0, Compression::Zstd, b"[app]\n"),
             (
                 Kind::LeftOut,
                 "heavy",
@@ -525,7 +532,7 @@ mod tests {
         let text = list(&path, true).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["python"]["version"], "3.11.7");
-        assert_eq!(value["entries"].as_array().unwrap().len(), 20);
+        assert_eq!(value["entries"].as_array().unwrap().len(), 21);
         let heavy = value["entries"]
             .as_array()
             .unwrap()

@@ -17,6 +17,7 @@ mod error;
 mod ffi;
 mod importer;
 mod libpython;
+mod locale;
 mod native;
 mod run;
 

@@ -23,7 +23,7 @@ fn memfd(entry: &Entry<'static>, file: &File) -> Result<Memfd, String> {
                 len: entry.stored.len() as u64,
             },
         ),
-        Compression::Deflate => {
+        Compression::Zstd => {
             let bytes = entry.contents().map_err(|e| e.to_string())?;
             sys::memfd_with(entry.c_name(), Contents::Bytes(&bytes))
         }

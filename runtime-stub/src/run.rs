@@ -1,6 +1,7 @@
 //! Steps 3 to 6: the frozen table, the interpreter's start, the finder (the bundle's
 //! `_pyfreeze_boot` module), `__main__`, and the exit status CPython would give.
 
+use std::borrow::Cow;
 use std::os::unix::ffi::OsStringExt;
 
 use pyfreeze_archive::boot::BOOT_MODULE_C;
@@ -10,7 +11,7 @@ use crate::error::StubError;
 use crate::ffi::frozen::{self, FrozenModule};
 use crate::ffi::python::{Exit, Interpreter, Obj, Options, PyErr};
 use crate::importer::{self, State};
-use crate::{bundle, disk, libpython};
+use crate::{bundle, disk, libpython, locale};
 
 pub(crate) fn run() -> Result<Exit, StubError> {
     let bundle::Opened { bundle, file } = bundle::open()?;
@@ -61,18 +62,27 @@ fn frozen_table(
     bundle: &Bundle<'static>,
     interpreter: &Interpreter,
 ) -> Result<*const std::ffi::c_void, StubError> {
+    let locale_codecs = locale::needed(bundle)?;
     let mut modules = Vec::new();
     for index in bundle.kind_range(Kind::Module) {
         let entry = bundle.entry(index)?;
-        if !entry.is_bootstrap() {
+        let code = if entry.is_bootstrap() {
+            if entry.compression != Compression::None {
+                return Err(StubError::CompressedBootstrap(entry.name.to_owned()));
+            }
+            entry.stored
+        } else if entry.is_locale_codec() && locale_codecs.includes(&entry) {
+            // CPython keeps pointing at the code for the life of the interpreter.
+            match entry.contents()? {
+                Cow::Borrowed(code) => code,
+                Cow::Owned(code) => code.leak(),
+            }
+        } else {
             continue;
-        }
-        if entry.compression != Compression::None {
-            return Err(StubError::CompressedBootstrap(entry.name.to_owned()));
-        }
+        };
         modules.push(FrozenModule {
             name: entry.c_name(),
-            code: entry.stored,
+            code,
             is_package: entry.is_package(),
         });
     }

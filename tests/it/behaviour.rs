@@ -2,9 +2,9 @@
 //! `python -I -S main.py <mode>` on the same interpreter (stdout, masked stderr, exit status
 //! or terminating signal): signal dispositions, death by SIGTERM and SIGHUP, handlers,
 //! SIGPIPE through a pipe its reader closes early, atexit, threads joined and output flushed
-//! at exit, the status of `sys.exit(obj)`; encodings under the C, C.UTF-8 and a latin-1
-//! locale, stdin and `input()`, closed standard descriptors, a terminal (line buffering),
-//! non-ASCII and undecodable arguments, environment and executable paths.
+//! at exit, the status of `sys.exit(obj)`; encodings under the C, C.UTF-8, a latin-1, a
+//! KOI8-R and a PT154 locale, stdin and `input()`, closed standard descriptors, a terminal
+//! (line buffering), non-ASCII and undecodable arguments, environment and executable paths.
 //!
 //! One app, frozen once per interpreter, runs one case per mode. Cases that need more than
 //! arguments and a stdin (a shell pipeline, a pseudo-terminal, bytes that are not UTF-8) start
@@ -494,25 +494,34 @@ fn exit_atexit_threads_and_flushing_match_cpython() {
     });
 }
 
-/// A directory with the locale `en_US.ISO-8859-1`, for `LOCPATH`: made once per test process
-/// with `localedef`, so the machine need not have it installed.
-fn latin1_locales() -> &'static Path {
+/// A directory with the locales `en_US.ISO-8859-1` (its codec is always in the frozen
+/// table), `ru_RU.KOI8-R` (its codec is added to it only in such a locale) and
+/// `kk_KZ.PT154` (a codeset that names its codec, ptcp154, by an alias: all the locale
+/// codecs are added), for `LOCPATH`: made once per test process with `localedef`, so the
+/// machine need not have them installed.
+fn eight_bit_locales() -> &'static Path {
     static DIR: OnceLock<TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempdir("locales");
-        let target = dir.path().join("en_US.ISO-8859-1");
-        let mut cmd = Command::new("localedef");
-        cmd.args(["-i", "en_US", "-f", "ISO-8859-1"]).arg(&target);
-        let out = run_command(cmd, None, TIMEOUT).unwrap_or_else(|e| {
-            panic!("cannot run `localedef` to make a latin-1 locale for this test: {e}")
-        });
-        assert!(
-            out.status == Status::Code(0) && target.is_dir(),
-            "`localedef -i en_US -f ISO-8859-1 {}` failed, so there is no latin-1 locale to \
-             test with (glibc's locale sources in /usr/share/i18n, package `locales`, are \
-             needed):\n{out}",
-            target.display()
-        );
+        for (input, charmap) in [
+            ("en_US", "ISO-8859-1"),
+            ("ru_RU", "KOI8-R"),
+            ("kk_KZ", "PT154"),
+        ] {
+            let target = dir.path().join(format!("{input}.{charmap}"));
+            let mut cmd = Command::new("localedef");
+            cmd.args(["-i", input, "-f", charmap]).arg(&target);
+            let out = run_command(cmd, None, TIMEOUT).unwrap_or_else(|e| {
+                panic!("cannot run `localedef` to make a {charmap} locale for this test: {e}")
+            });
+            assert!(
+                out.status == Status::Code(0) && target.is_dir(),
+                "`localedef -i {input} -f {charmap} {}` failed, so there is no {charmap} \
+                 locale to test with (glibc's locale sources in /usr/share/i18n, package \
+                 `locales`, are needed):\n{out}",
+                target.display()
+            );
+        }
         dir
     })
     .path()
@@ -520,7 +529,7 @@ fn latin1_locales() -> &'static Path {
 
 #[test]
 fn stdio_encodings_and_locales_match_cpython() {
-    let locpath = latin1_locales();
+    let locpath = eight_bit_locales();
     for_each_interpreter(test_name!(), |python| {
         let frozen = bundle_of("behave", python, behave_app)?;
         let app = behave_app();
@@ -564,6 +573,22 @@ fn stdio_encodings_and_locales_match_cpython() {
                 ),
             ),
             (
+                "KOI8-R, whose codec the frozen table holds only in such a locale",
+                text(
+                    Run::new(&["text"], Status::Code(0))
+                        .env_os("LOCPATH", locpath.as_os_str())
+                        .env("LC_ALL", "ru_RU.KOI8-R"),
+                ),
+            ),
+            (
+                "PT154, whose codec is ptcp154",
+                text(
+                    Run::new(&["text"], Status::Code(0))
+                        .env_os("LOCPATH", locpath.as_os_str())
+                        .env("LC_ALL", "kk_KZ.PT154"),
+                ),
+            ),
+            (
                 "PYTHON* variables ignored",
                 text(
                     Run::new(&["text"], Status::Code(0))
@@ -582,6 +607,8 @@ fn stdio_encodings_and_locales_match_cpython() {
             "stdout utf-8 surrogateescape False False\n",
             "LC_CTYPE C.UTF-8 C.UTF-8\n",
             "stdout iso8859-1 strict False False\n",
+            "fs koi8-r surrogateescape\n",
+            "fs ptcp154 surrogateescape\n",
             "stdout iso8859-1 strict False False\n",
         ];
         for ((what, case), shows) in runs.iter().zip(expected) {

@@ -1,5 +1,6 @@
 //! What only functions of the standard library import (os.popen's subprocess, the codecs'
-//! modules and their extension modules and libraries) is stored compressed, what the app
+//! modules and their extension modules and libraries) is stored compressed, and so are the
+//! codecs CPython needs while it starts only in a locale of their encoding; what the app
 //! imports is stored raw, and the compressed entries load and behave as CPython's do.
 
 use pyfreeze_tests::{
@@ -49,14 +50,19 @@ fn cold_entries_are_compressed_and_load() {
             &Case::new(&[], Status::Code(0)),
         );
         let ls = ls_json(&frozen.exe)?;
-        let expected: [(&str, &str, &str); 7] = [
+        let expected: [(&str, &str, &str); 10] = [
             ("module", "__main__", "none"),
             ("module", "os", "none"),
-            ("module", "subprocess", "deflate"),
-            ("module", "encodings.bz2_codec", "deflate"),
-            ("extension", "_bz2", "deflate"),
-            ("extension", "unicodedata", "deflate"),
-            ("library", "libbz2", "deflate"),
+            // Always in the frozen table, which points into the executable.
+            ("module", "encodings.utf_8", "none"),
+            // Added to the table, decompressed, only in a locale of their encoding.
+            ("module", "encodings.koi8_r", "zstd"),
+            ("module", "encodings.cp1252", "zstd"),
+            ("module", "subprocess", "zstd"),
+            ("module", "encodings.bz2_codec", "zstd"),
+            ("extension", "_bz2", "zstd"),
+            ("extension", "unicodedata", "zstd"),
+            ("library", "libbz2", "zstd"),
         ];
         for (kind, name, compression) in expected {
             let found = compression_of(&ls, kind, |n| {

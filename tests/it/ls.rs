@@ -1,5 +1,6 @@
-//! (g) `pyfreeze ls` on a real bundle: the JSON parses and lists the app's modules and
-//! libpython; the human output names the Python version.
+//! (g) `pyfreeze ls` on a real bundle: the JSON parses and lists the app's modules,
+//! libpython and how the codecs are stored; the human output names the Python version
+//! and marks the locale codecs.
 
 use std::ffi::OsStr;
 
@@ -40,6 +41,32 @@ fn ls_lists_the_bundle() {
                         "{python}: pyfreeze ls --json lists no libpython entry; entries: {found:?}"
                     ));
                 }
+                // Hello's codecs: the start-up ones raw in the frozen table, the others
+                // compressed, for the table only in a locale of their encoding.
+                for (name, bootstrap, locale_codec, compression) in [
+                    ("encodings.utf_8", true, false, "none"),
+                    ("encodings.koi8_r", false, true, "zstd"),
+                ] {
+                    let entry = value["entries"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|e| e["kind"] == "module" && e["name"] == name);
+                    let listed = entry.map(|e| {
+                        (
+                            e["bootstrap"].as_bool(),
+                            e["locale_codec"].as_bool(),
+                            e["compression"].as_str(),
+                        )
+                    });
+                    if listed != Some((Some(bootstrap), Some(locale_codec), Some(compression))) {
+                        problems.push(format!(
+                            "{python}: module {name} should be listed with bootstrap \
+                             {bootstrap}, locale_codec {locale_codec}, compression \
+                             {compression}; found {entry:?}"
+                        ));
+                    }
+                }
                 let mut all = Vec::new();
                 strings(&value, &mut all);
                 if !all.iter().any(|s| s == &python.version) {
@@ -56,9 +83,11 @@ fn ls_lists_the_bundle() {
             || !human.stdout.contains(&python.version)
             || !human.stdout.contains("__main__")
             || !human.stdout.contains("greet")
+            || !human.stdout.contains("encodings.koi8_r  (locale codec)")
         {
             problems.push(format!(
-                "{python}: pyfreeze ls should succeed and show the version {}, __main__ and greet\n{human}",
+                "{python}: pyfreeze ls should succeed and show the version {}, __main__, greet \
+                 and the locale codec encodings.koi8_r\n{human}",
                 python.version
             ));
         }

@@ -309,6 +309,7 @@ mod tests {
             kind: ModuleKind::Python,
             is_package: package,
             bootstrap: false,
+            locale_codec: false,
             cold: false,
             origin: Some(PathBuf::from(format!("/src/{name}.py"))),
             code: Some(Vec::new()),

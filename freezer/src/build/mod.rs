@@ -139,6 +139,7 @@ pub struct CacheReport {
     pub analysis: Reuse,
     /// Stripped native code and compressed sources and data found in the cache.
     pub native: Hits,
+    /// Compressed entries (zstd, whatever the field's name says).
     pub deflated: Hits,
     /// What could not be stored (the build itself succeeded).
     pub write_error: Option<CacheError>,
@@ -308,14 +309,14 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     )
     .context("cannot lay out the bundle")?;
     let size = output::write(&stub, archive, &output, |contents| {
-        pack::deflate_all(contents, cache.as_ref(), &project.app_dir, &python)
+        pack::compress_all(contents, cache.as_ref(), &project.app_dir, &python)
     })?;
     let cache = match (cache, unavailable) {
         (Some(cache), _) => CacheUse::Used(CacheReport {
             dir: cache.root().to_owned(),
             analysis: analysis.reuse,
             native: cache.hits(cache::Kind::Native),
-            deflated: cache.hits(cache::Kind::Deflate),
+            deflated: cache.hits(cache::Kind::Compressed),
             write_error: cache.write_error(),
         }),
         (None, Some(error)) => CacheUse::Unavailable(error),

@@ -58,14 +58,14 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     }
 }
 
-/// Writes `stub` + `archive` to `output` atomically, with the run bit; `deflate_all`
+/// Writes `stub` + `archive` to `output` atomically, with the run bit; `compress_all`
 /// compresses what the archive stores compressed (see [`ArchiveWriter::write_to_with`]).
 /// Returns its size.
 pub(crate) fn write(
     stub: &Path,
     archive: ArchiveWriter,
     output: &Path,
-    deflate_all: impl FnOnce(&[&[u8]]) -> std::io::Result<Vec<Vec<u8>>>,
+    compress_all: impl FnOnce(&[&[u8]]) -> std::io::Result<Vec<Vec<u8>>>,
 ) -> Result<u64, OutputError> {
     let stub_bytes = fs_err::read(stub).map_err(|_| OutputError::NoStub(stub.to_owned()))?;
     if !stub_bytes.starts_with(b"\x7fELF") {
@@ -96,7 +96,7 @@ pub(crate) fn write(
     let mut out = BufWriter::new(temp.as_file());
     out.write_all(&stub_bytes).map_err(write_error(output))?;
     let archive_len = archive
-        .write_to_with(&mut out, stub_bytes.len() as u64, deflate_all)
+        .write_to_with(&mut out, stub_bytes.len() as u64, compress_all)
         .map_err(write_error(output))?;
     out.flush().map_err(write_error(output))?;
     drop(out);

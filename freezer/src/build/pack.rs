@@ -2,9 +2,10 @@
 //! modules, the libraries these need) and libpython are stored raw, so the stub can use
 //! them straight from its own mapping or have the kernel copy them. Sources, read only for
 //! tracebacks and `inspect`, and the cold modules (see [`crate::build::analysis::Module::cold`])
-//! with the libraries only they need are compressed ([`deflate_all`], when the archive is
+//! with the libraries only they need are compressed ([`compress_all`], when the archive is
 //! written): a bundle carries the whole of `encodings` and what functions of its
-//! dependencies might import, and most apps never import most of that.
+//! dependencies might import, and most apps never import most of that. So are the codecs
+//! CPython needs while it starts only in a locale of their encoding (`locale_codec`).
 
 use std::collections::BTreeSet;
 use std::os::unix::ffi::OsStrExt;
@@ -29,36 +30,36 @@ pub(crate) enum PackError {
     Read(#[from] std::io::Error),
 }
 
-/// What [`pyfreeze_archive::deflate`] makes of each of `contents`, on every core. With a
+/// What [`pyfreeze_archive::compress`] makes of each of `contents`, on every core. With a
 /// cache, what the last build of the same app (its directory, with the interpreter)
 /// compressed is at hand, by contents: a whole standard library of sources takes a while
 /// to compress, and a rebuild changes few of them.
-pub(crate) fn deflate_all(
+pub(crate) fn compress_all(
     contents: &[&[u8]],
     cache: Option<&Cache>,
     app_dir: &Path,
     interpreter: &Path,
 ) -> std::io::Result<Vec<Vec<u8>>> {
     let Some(cache) = cache else {
-        return parallel::map(contents, |data| pyfreeze_archive::deflate(data))
+        return parallel::map(contents, |data| pyfreeze_archive::compress(data))
             .into_iter()
             .collect();
     };
     let pack_key = cache
-        .key(cache::Kind::Deflate)
+        .key(cache::Kind::Compressed)
         .field(b"what the last build of this app compressed")
         .field(app_dir.as_os_str().as_bytes())
         .field(interpreter.as_os_str().as_bytes())
         .finish();
     let previous = cache
-        .get(cache::Kind::Deflate, &pack_key)
+        .get(cache::Kind::Compressed, &pack_key)
         .and_then(|payload| Pack::parse(&payload))
         .unwrap_or_default();
     let compressed = parallel::map(contents, |data| {
-        let key = cache.key(cache::Kind::Deflate).field(data).finish();
+        let key = cache.key(cache::Kind::Compressed).field(data).finish();
         let stored = match previous.get(&key) {
             Some(stored) => stored.to_vec(),
-            None => pyfreeze_archive::deflate(data)?,
+            None => pyfreeze_archive::compress(data)?,
         };
         Ok::<_, std::io::Error>((key, stored))
     });
@@ -66,13 +67,13 @@ pub(crate) fn deflate_all(
     let mut all = Vec::with_capacity(contents.len());
     for result in compressed {
         let (key, stored) = result?;
-        cache.note(cache::Kind::Deflate, previous.get(&key).is_some());
+        cache.note(cache::Kind::Compressed, previous.get(&key).is_some());
         pack.insert(key, stored.clone());
         all.push(stored);
     }
     // This build's only: the entry follows the app rather than piling up its history.
     if pack != previous {
-        cache.put(cache::Kind::Deflate, &pack_key, &pack.to_payload());
+        cache.put(cache::Kind::Compressed, &pack_key, &pack.to_payload());
     }
     Ok(all)
 }
@@ -177,7 +178,7 @@ pub(crate) fn pack(
 
     let stored = |cold: bool| {
         if cold {
-            Compression::Deflate
+            Compression::Zstd
         } else {
             Compression::None
         }
@@ -216,12 +217,16 @@ pub(crate) fn pack(
         if module.bootstrap {
             module_flags |= flags::BOOTSTRAP;
         }
+        if module.locale_codec {
+            module_flags |= flags::LOCALE_CODEC;
+        }
         writer.add(NewEntry {
             kind: Kind::Module,
             name: module.name.clone(),
             flags: module_flags,
-            // The frozen table points into the executable's mapping.
-            compression: stored(module.cold && !module.bootstrap),
+            // The frozen table points into the executable's mapping; a locale codec is
+            // decompressed for it in the rare locale that needs one.
+            compression: stored(module.locale_codec || (module.cold && !module.bootstrap)),
             data: code,
         })?;
         contents.modules += 1;
@@ -230,7 +235,7 @@ pub(crate) fn pack(
                 kind: Kind::Source,
                 name: module.name.clone(),
                 flags: 0,
-                compression: Compression::Deflate,
+                compression: Compression::Zstd,
                 data: source.clone(),
             })?;
             contents.sources += 1;
@@ -242,18 +247,18 @@ pub(crate) fn pack(
             kind: Kind::Data,
             name: file.name.clone(),
             flags: 0,
-            compression: Compression::Deflate,
+            compression: Compression::Zstd,
             data,
         })?;
         contents.data_files += 1;
     }
     for file in on_disk {
-        // Deflated like sources and data, so a file stored both ways is stored once.
+        // Compressed like sources and data, so a file stored both ways is stored once.
         writer.add(NewEntry {
             kind: Kind::Disk,
             name: file.name,
             flags: 0,
-            compression: Compression::Deflate,
+            compression: Compression::Zstd,
             data: file.data,
         })?;
         contents.disk_files += 1;
@@ -333,15 +338,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (app, python) = (Path::new("/app"), Path::new("/python"));
         let [a, b, c] = ["first", "second", "edited"].map(|s| s.repeat(100).into_bytes());
-        let plain = deflate_all(&[&a, &b], None, app, python).unwrap();
+        let plain = compress_all(&[&a, &b], None, app, python).unwrap();
         // Each build with a cache of its own, as each pyfreeze process has.
         let build = |contents: &[&[u8]], app: &Path| {
             let cache = Cache::open(dir.path().join("cache")).unwrap();
-            let deflated = deflate_all(contents, Some(&cache), app, python).unwrap();
-            assert_eq!(deflated, deflate_all(contents, None, app, python).unwrap());
-            cache.hits(cache::Kind::Deflate).hits
+            let compressed = compress_all(contents, Some(&cache), app, python).unwrap();
+            assert_eq!(
+                compressed,
+                compress_all(contents, None, app, python).unwrap()
+            );
+            cache.hits(cache::Kind::Compressed).hits
         };
-        assert_eq!(deflate_all(&[&a, &b], None, app, python).unwrap(), plain);
+        assert_eq!(compress_all(&[&a, &b], None, app, python).unwrap(), plain);
         assert_eq!(build(&[&a, &b], app), 0);
         assert_eq!(build(&[&a, &b], app), 2);
         assert_eq!(build(&[&a, &c], app), 1);

@@ -1,4 +1,4 @@
-//! Operating-system calls: mapping the executable, memfds, dlopen, signals.
+//! Operating-system calls: mapping the executable, memfds, dlopen, signals, the locale.
 
 use std::ffi::{CStr, CString};
 use std::fs::File;
@@ -258,4 +258,30 @@ pub(crate) fn die_by_sigint() -> ! {
     }
     // Only reached if the signal is blocked; 128 + SIGINT is what a shell would report.
     std::process::exit(130)
+}
+
+/// The codeset (`nl_langinfo(CODESET)`) of the `LC_CTYPE` locale the environment selects,
+/// which CPython sets while it starts to choose the encodings of the file system and the
+/// standard streams: "UTF-8", "ANSI_X3.4-1968" for C, "C"'s also when the environment
+/// names a locale this system lacks, as for CPython. The process's locale is put back.
+pub(crate) fn environment_codeset() -> Vec<u8> {
+    // SAFETY: called before the interpreter starts, while the stub runs one thread, so
+    // nothing else uses the locale meanwhile. setlocale(NULL) only queries; its string is
+    // copied before the next setlocale call may reuse it, and is the one that puts the
+    // locale back. nl_langinfo's string is copied before the locale changes again.
+    unsafe {
+        let current = libc::setlocale(libc::LC_CTYPE, std::ptr::null());
+        let saved = (!current.is_null()).then(|| CStr::from_ptr(current).to_owned());
+        libc::setlocale(libc::LC_CTYPE, c"".as_ptr());
+        let codeset = libc::nl_langinfo(libc::CODESET);
+        let codeset = if codeset.is_null() {
+            Vec::new()
+        } else {
+            CStr::from_ptr(codeset).to_bytes().to_vec()
+        };
+        if let Some(saved) = saved {
+            libc::setlocale(libc::LC_CTYPE, saved.as_ptr());
+        }
+        codeset
+    }
 }

@@ -114,6 +114,7 @@ pub(crate) struct Module {
     pub(crate) kind: ModuleKind,
     pub(crate) is_package: bool,
     pub(crate) bootstrap: bool,
+    pub(crate) locale_codec: bool,
     pub(crate) cold: bool,
     pub(crate) origin: Option<PathBuf>,
     pub(crate) code: Option<Vec<u8>>,
@@ -411,6 +412,12 @@ fn into_analysis(
                         m.name
                     )));
                 }
+                _ if m.locale_codec && (m.bootstrap || m.kind != ModuleKind::Python) => {
+                    return Err(protocol(format!(
+                        "locale codec `{}` is also bootstrap or not a Python module",
+                        m.name
+                    )));
+                }
                 ModuleKind::Namespace if code.is_some() || source.is_some() || !m.is_package => {
                     return Err(protocol(format!(
                         "namespace package `{}` has code or is not a package",
@@ -424,6 +431,7 @@ fn into_analysis(
                 kind: m.kind,
                 is_package: m.is_package,
                 bootstrap: m.bootstrap,
+                locale_codec: m.locale_codec,
                 cold: m.cold,
                 origin: m.origin,
                 code,

@@ -15,7 +15,7 @@ use crate::cache::EntryLayout;
 
 /// The version of the formats below, which the script checks: `PROTOCOL` in
 /// `python/protocol.py`.
-pub(super) const PROTOCOL: u32 = 4;
+pub(super) const PROTOCOL: u32 = 5;
 
 /// How the app starts, as the analysis needs it.
 #[derive(Debug, Clone, Serialize)]
@@ -137,11 +137,16 @@ pub(super) struct ManifestModule {
     pub(super) name: String,
     pub(super) kind: ModuleKind,
     pub(super) is_package: bool,
-    /// Needed before the stub's finder is installed: goes into CPython's frozen table.
-    /// The extra modules, `encodings` and all its submodules, `codecs`, `io`, `abc`, and
-    /// what these import while being imported (imports inside functions or under
-    /// `if __name__ == "__main__":` do not count). Never an extension module.
+    /// Needed before the stub's finder is installed, in any locale: always in CPython's
+    /// frozen table. The extra modules, `encodings`, its aliases and the codecs of UTF-8,
+    /// ASCII and Latin-1, `codecs`, `io`, `abc`, `warnings`, and what these import while
+    /// being imported (imports inside functions or under `if __name__ == "__main__":` do
+    /// not count). Never an extension module.
     pub(super) bootstrap: bool,
+    /// Another text codec of `encodings`, whose own imports are all bootstrap or built
+    /// in: CPython imports it while it starts in a locale of its encoding, so the stub
+    /// puts it into the frozen table then. Never also `bootstrap`.
+    pub(super) locale_codec: bool,
     /// No import that may run while the app starts reaches it: only functions of the
     /// standard library or of dependencies import it (`os.popen` imports subprocess, the
     /// codecs their extension modules), or it is a hidden import. The app's own imports,

@@ -256,8 +256,32 @@ fn closure_of_an_app() {
             .iter()
             .all(|m| m.imported_by.windows(2).all(|w| w[0] < w[1])));
 
-        for name in ["encodings", "encodings.utf_8", "encodings.aliases"] {
+        for name in [
+            "encodings",
+            "encodings.utf_8",
+            "encodings.ascii",
+            "encodings.latin_1",
+            "encodings.aliases",
+        ] {
             assert!(modules[name].bootstrap, "{name} should be bootstrap");
+            assert!(!modules[name].locale_codec, "{name} is always in the table");
+        }
+        // The other text codecs go into the table only in a locale of their encoding;
+        // those that import more than bootstrap modules (idna's re and stringprep, the
+        // CJK codecs' extension modules) could not start CPython from it, nor what
+        // only such a codec imports.
+        for name in ["encodings.koi8_r", "encodings.cp1252", "encodings.utf_16"] {
+            assert!(
+                modules[name].locale_codec,
+                "{name} should be a locale codec"
+            );
+            assert!(!modules[name].bootstrap, "{name} is not always needed");
+        }
+        for name in ["encodings.idna", "encodings.big5", "stringprep", "re"] {
+            assert!(
+                !modules[name].bootstrap && !modules[name].locale_codec,
+                "{name} should be an ordinary module"
+            );
         }
         // From 3.11 CPython has these frozen itself, and finds them before any table.
         for name in ["codecs", "io", "abc"] {
@@ -1078,7 +1102,7 @@ fn answers_are_checked() {
     let python = Path::new("python");
     let manifest_of = |kind: &str, code: &str| {
         format!(
-            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
+            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"locale_codec":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
         )
     };
     let manifest = |code: &str| manifest_of("python", code);

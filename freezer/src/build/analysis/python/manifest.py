@@ -32,19 +32,33 @@ def python_info():
     }
 
 
+# The codecs CPython imports while it starts in a UTF-8, ASCII (the C locale) or Latin-1
+# locale, always in the frozen table; the stub (runtime-stub/src/locale.rs) maps the
+# locale's codeset to these names to tell whether it needs the other ones.
+STARTUP_CODECS = ("utf_8", "ascii", "latin_1")
+
+
 def bootstrap_names(analysis, names):
-    seeds = [n for n in analysis.boot_names if n in names]
-    seeds += [n for n in BOOTSTRAP_ROOTS[1:] if n in names]
+    """The modules CPython imports before the stub's finder exists, as (hot, codecs): hot,
+    for every start, the boot modules, the bootstrap roots, `encodings` with its aliases
+    and STARTUP_CODECS, and what these import while being imported; codecs, only in a
+    locale whose encoding is another one, the other text codecs that need nothing but
+    hot or built-in modules (those that import an extension module, as the CJK ones do,
+    cannot start CPython from the table anyway)."""
     root = BOOTSTRAP_ROOTS[0]
-    seeds += [
-        n
-        for n in names
-        if n == root or n.startswith(root + ".") and n[len(root) + 1 :] not in BYTES_CODECS
-    ]
-    boot = closure(names, seeds, analysis.eager_edges)
+    seeds = [*analysis.boot_names, *BOOTSTRAP_ROOTS, root + ".aliases"]
+    seeds += [root + "." + codec for codec in STARTUP_CODECS]
+    boot = closure(names, [n for n in seeds if n in names], analysis.eager_edges)
     # What CPython has frozen itself (codecs, io, abc... from 3.11 on, deep-frozen in
     # 3.11 and 3.12) it finds without unmarshalling anything; a table entry would shadow it.
-    return {n for n in boot if n in analysis.boot_names or not _imp.is_frozen(n)}
+    hot = {n for n in boot if n in analysis.boot_names or not _imp.is_frozen(n)}
+    text_codecs = {
+        n
+        for n in names - boot
+        if n.startswith(root + ".") and n[len(root) + 1 :] not in BYTES_CODECS
+    }
+    codecs = {n for n in text_codecs if closure(names, [n], analysis.eager_edges) - {n} <= boot}
+    return hot, codecs
 
 
 def cold_names(analysis, names, roots):
@@ -263,7 +277,7 @@ def manifest(analysis):
 
     failed = {e["module"] for e in analysis.errors}
     names = {n for n in analysis.reached if n not in failed}
-    boot = bootstrap_names(analysis, names)
+    boot, locale_codecs = bootstrap_names(analysis, names)
     cold = cold_names(
         analysis,
         names,
@@ -289,6 +303,7 @@ def manifest(analysis):
                 "is_package": module.is_package,
                 # Extensions cannot go into the frozen table.
                 "bootstrap": module.kind == "python" and name in boot,
+                "locale_codec": module.kind == "python" and name in locale_codecs,
                 "cold": name in cold,
                 "origin": module.origin,
                 "code": code,

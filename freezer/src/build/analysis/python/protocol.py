@@ -25,7 +25,7 @@ import json
 
 # The version of the request and answer formats, the freezer's PROTOCOL; a request of
 # another version is refused.
-PROTOCOL = 4
+PROTOCOL = 5
 
 
 class Failure(Exception):
