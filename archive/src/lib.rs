@@ -38,7 +38,7 @@ pub use error::Error;
 pub use group::{Group, Link, Member};
 pub use options::{PythonOptions, UnsupportedOption};
 pub use reader::{Bundle, Entry};
-pub use writer::{compress, ArchiveWriter, BundleInfo, NewEntry};
+pub use writer::{compress, ArchiveWriter, BundleInfo, NewEntry, COMPRESSION_POLICY};
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

@@ -48,6 +48,7 @@ pub(crate) fn compress_all(
     let pack_key = cache
         .key(cache::Kind::Compressed)
         .field(b"what the last build of this app compressed")
+        .field(pyfreeze_archive::COMPRESSION_POLICY.as_bytes())
         .field(app_dir.as_os_str().as_bytes())
         .field(interpreter.as_os_str().as_bytes())
         .finish();
@@ -56,7 +57,11 @@ pub(crate) fn compress_all(
         .and_then(|payload| Pack::parse(&payload))
         .unwrap_or_default();
     let compressed = parallel::map(contents, |data| {
-        let key = cache.key(cache::Kind::Compressed).field(data).finish();
+        let key = cache
+            .key(cache::Kind::Compressed)
+            .field(pyfreeze_archive::COMPRESSION_POLICY.as_bytes())
+            .field(data)
+            .finish();
         let stored = match previous.get(&key) {
             Some(stored) => stored.to_vec(),
             None => pyfreeze_archive::compress(data)?,
