@@ -67,17 +67,19 @@ type Written<'a> = (&'a [u8], u64);
 /// hello bundle's 7.4 MB of compressed entries (sources, cold bytecode and codecs, extension
 /// modules), deflate at level 4 made 2.52 MB in 0.2 s of CPU; zstd makes 2.47 MB at 9
 /// (0.2 s), 2.39 MB at 15 (1.1 s), 2.23 MB at 19 (2.9 s), and no less at 22 or with
-/// long-distance matching (entries are small): the build caches what it compressed by
-/// contents, and zstd decompresses them faster than inflate did, at every level.
-const SMALL_ENTRY_LEVEL: i32 = 19;
+/// long-distance matching (entries are small). 19 would be 0.15 MB off a hello bundle but
+/// took the benchmark's click + rich app from a 1.9 s cold build (level 9) to 5.4 s; 15
+/// takes it to 2.8 s, for half of 19's gain. The build caches what it compressed by
+/// contents, and zstd decompresses faster than inflate did, at every level.
+const SMALL_ENTRY_LEVEL: i32 = 15;
 /// Entries from this size on (large libraries, extension modules and data files) use
-/// [`LARGE_ENTRY_LEVEL`]: at 19 zstd compresses 2.3 MB/s, so a pandas app's first build
-/// would spend minutes on them, and at 9, 31 MB/s, for output 8% larger (libcrypto and
-/// babel's locale data, 12.7 MB: 3.83 MB at 19, 4.18 MB at 9).
+/// [`LARGE_ENTRY_LEVEL`]: zstd compresses 2.3 MB/s at 19, 5.5 at 15 and 31 at 9, so a
+/// pandas app's first build would spend minutes on them, for output 2–8% smaller
+/// (libcrypto and babel's locale data, 12.7 MB: 3.83 MB at 19, 4.08 at 15, 4.18 at 9).
 const LARGE_ENTRY: usize = 1 << 20;
 const LARGE_ENTRY_LEVEL: i32 = 9;
 /// What decides the compressed bytes of an entry besides its contents, for caches of them.
-pub const COMPRESSION_POLICY: &str = "zstd 19, 9 from 1 MiB";
+pub const COMPRESSION_POLICY: &str = "zstd 15, 9 from 1 MiB";
 
 /// Compresses `data` as the archive stores a [`Compression::Zstd`] entry.
 pub fn compress(data: &[u8]) -> io::Result<Vec<u8>> {
