@@ -178,8 +178,9 @@ fn an_undeclared_optional_dependency_is_left_out_and_says_how_to_bring_it_back()
             "probe_heavy",
             &[(
                 "main.py",
-                "import importlib.util\n\nimport lib_a\n\n\
-                 print(importlib.util.find_spec('heavy'))\nlib_a.to_frame()\n",
+                // A literal given to find_spec would be the app's own import of it.
+                "import importlib.util\n\nimport lib_a\n\nname = 'heavy'\n\
+                 print(importlib.util.find_spec(name))\nlib_a.to_frame()\n",
             )],
         );
         let frozen_probe =
