@@ -63,32 +63,21 @@ impl Strings {
 /// Stored bytes already written, and where.
 type Written<'a> = (&'a [u8], u64);
 
-/// The zstd level of compressed entries under [`LARGE_ENTRY`] bytes. On a CPython 3.11
-/// hello bundle's 7.4 MB of compressed entries (sources, cold bytecode and codecs, extension
-/// modules), deflate at level 4 made 2.52 MB in 0.2 s of CPU; zstd makes 2.47 MB at 9
-/// (0.2 s), 2.39 MB at 15 (1.1 s), 2.23 MB at 19 (2.9 s), and no less at 22 or with
-/// long-distance matching (entries are small). 19 would be 0.15 MB off a hello bundle but
-/// took the benchmark's click + rich app from a 1.9 s cold build (level 9) to 5.4 s; 15
-/// takes it to 2.8 s, for half of 19's gain. The build caches what it compressed by
-/// contents, and zstd decompresses faster than inflate did, at every level.
-const SMALL_ENTRY_LEVEL: i32 = 15;
-/// Entries from this size on (large libraries, extension modules and data files) use
-/// [`LARGE_ENTRY_LEVEL`]: zstd compresses 2.3 MB/s at 19, 5.5 at 15 and 31 at 9, so a
-/// pandas app's first build would spend minutes on them, for output 2–8% smaller
-/// (libcrypto and babel's locale data, 12.7 MB: 3.83 MB at 19, 4.08 at 15, 4.18 at 9).
-const LARGE_ENTRY: usize = 1 << 20;
-const LARGE_ENTRY_LEVEL: i32 = 9;
+/// The zstd level of compressed entries. On a CPython 3.11 hello bundle's 7.4 MB of
+/// compressed entries (sources, cold bytecode and codecs, extension modules), deflate at
+/// level 4 made 2.52 MB in 0.2 s of CPU; zstd makes 2.47 MB at 9 (0.2 s), 2.39 MB at 15
+/// (1.1 s), 2.23 MB at 19 (2.9 s), and no less at 22 or with long-distance matching
+/// (entries are small). 19 took the benchmark's click + rich app from a 1.9 s cold build
+/// to 5.4 s, and 15 to 2.8 s, for 1.5% and 0.7% of its size; large libraries and data
+/// compress 31 MB/s at 9 and 2.3 at 19, minutes in a pandas app's first build. So 9:
+/// what deflate cost, and it decompresses faster than inflate did.
+const ZSTD_LEVEL: i32 = 9;
 /// What decides the compressed bytes of an entry besides its contents, for caches of them.
-pub const COMPRESSION_POLICY: &str = "zstd 15, 9 from 1 MiB";
+pub const COMPRESSION_POLICY: &str = "zstd 9";
 
 /// Compresses `data` as the archive stores a [`Compression::Zstd`] entry.
 pub fn compress(data: &[u8]) -> io::Result<Vec<u8>> {
-    let level = if data.len() >= LARGE_ENTRY {
-        LARGE_ENTRY_LEVEL
-    } else {
-        SMALL_ENTRY_LEVEL
-    };
-    zstd::bulk::compress(data, level)
+    zstd::bulk::compress(data, ZSTD_LEVEL)
 }
 
 impl ArchiveWriter {
@@ -379,18 +368,13 @@ mod tests {
     }
 
     #[test]
-    fn large_entries_are_compressed_at_the_faster_level() {
-        let small: Vec<u8> = (0..1000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
-        assert_eq!(
-            compress(&small).unwrap(),
-            zstd::bulk::compress(&small, SMALL_ENTRY_LEVEL).unwrap()
-        );
-        let large: Vec<u8> = (0..LARGE_ENTRY as u32 / 4)
-            .flat_map(|i| (i % 4093).to_le_bytes())
+    fn entries_are_compressed_at_the_chosen_level() {
+        let data: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
             .collect();
         assert_eq!(
-            compress(&large).unwrap(),
-            zstd::bulk::compress(&large, LARGE_ENTRY_LEVEL).unwrap()
+            compress(&data).unwrap(),
+            zstd::bulk::compress(&data, ZSTD_LEVEL).unwrap()
         );
     }
 

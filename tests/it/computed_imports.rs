@@ -15,34 +15,11 @@
 //! computed imports are tested live in a virtualenv (made without pip), as dependencies do.
 
 use std::fs;
-use std::path::Path;
 
 use pyfreeze_tests::{
-    check_exact, for_each_interpreter, freeze, listed_entries, reference_problems, run_frozen_in,
-    run_python, test_name, venv, write_app, Exact, Interpreter, Output, PerRun, Venv,
+    done_and_same, for_each_interpreter, freeze, holds_module, run_frozen_in, run_python,
+    test_name, venv, write_app, Interpreter, PerRun, Venv,
 };
-
-/// Every problem of the frozen run of the app `what` against its reference: the reference
-/// must succeed and print `done` (else the test is wrong), and the frozen run must print
-/// exactly what it printed.
-fn against(python: &Interpreter, what: &str, reference: &Output, frozen: &Output) -> Vec<String> {
-    reference_problems(python, what, reference, &["done\n"])
-        .into_iter()
-        .chain(check_exact(
-            &format!("{python}: {what}, frozen vs CPython"),
-            frozen,
-            &Exact::of(reference),
-        ))
-        .collect()
-}
-
-/// Whether the bundle `exe` holds the module `name`.
-fn bundles(exe: &Path, name: &str) -> Result<bool, String> {
-    // A left-out entry is the note an import of a module the build left out reads.
-    Ok(listed_entries(exe)?
-        .iter()
-        .any(|(k, n)| n == name && k != "left-out"))
-}
 
 const STDLIB_MAIN: &str = r#"import dbm
 import importlib.util
@@ -85,7 +62,12 @@ fn the_standard_librarys_computed_imports_work_as_unfrozen() {
         let frozen = freeze(&app.path, python, &[]).map_err(|e| format!("{python}: {e}"))?;
         let reference = run_python(python, &app.path, &["main.py"], None, &[]);
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
-        Ok(against(python, "stdlib computed imports", &reference, &out))
+        Ok(done_and_same(
+            python,
+            "stdlib computed imports",
+            &reference,
+            &out,
+        ))
     });
 }
 
@@ -329,7 +311,7 @@ fn prefixes_entry_points_and_name_tables_bring_their_modules() {
         let frozen = freeze(&app.path, &venv.python, &[]).map_err(|e| format!("{python}: {e}"))?;
         let reference = venv.run_main(&app.path);
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
-        let mut problems = against(python, "plugins", &reference, &out);
+        let mut problems = done_and_same(python, "plugins", &reference, &out);
         // Each rule brings what CPython could compute, and no more.
         for name in [
             "uniprefix._data.other",
@@ -341,7 +323,7 @@ fn prefixes_entry_points_and_name_tables_bring_their_modules() {
             "lazyreg.handlers.unused",
             "localed.locales.en.other",
         ] {
-            if bundles(&frozen.exe, name)? {
+            if holds_module(&frozen.exe, name)? {
                 problems.push(format!(
                     "{python}: {name} is bundled, though nothing names it"
                 ));
@@ -367,7 +349,7 @@ fn include_brings_a_package_with_all_its_submodules() {
             .map_err(|e| format!("{python}: {e}"))?;
         let reference = venv.run_main(&app.path);
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
-        Ok(against(python, "--include incl", &reference, &out))
+        Ok(done_and_same(python, "--include incl", &reference, &out))
     });
 }
 
@@ -385,7 +367,7 @@ fn an_app_that_imports_cpythons_test_package_gets_it() {
         let frozen = freeze(&app.path, python, &[]).map_err(|e| format!("{python}: {e}"))?;
         let reference = run_python(python, &app.path, &["main.py"], None, &[]);
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
-        let mut problems = against(python, "import test.support", &reference, &out);
+        let mut problems = done_and_same(python, "import test.support", &reference, &out);
         // What multiprocessing.util imports of it, the app imports too: no note.
         let notes_test = frozen
             .build

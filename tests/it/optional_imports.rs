@@ -14,8 +14,8 @@
 use std::fs;
 
 use pyfreeze_tests::{
-    bundle, check_exact, for_each_interpreter, freeze, listed_entries, reference_problems,
-    run_frozen_in, test_name, venv, write_app, Exact, Interpreter, Output, PerRun, Venv,
+    bundle, done_and_same, for_each_interpreter, freeze, holds_module, listed_entries,
+    run_frozen_in, test_name, venv, write_app, Interpreter, PerRun, Venv,
 };
 
 /// A distribution: its name, its Requires-Dist lines, and its files `(path in
@@ -104,31 +104,10 @@ except ImportError as e:
 print("done")
 "#;
 
-/// Whether the bundle `exe` holds the module `name` (a left-out entry is only the note an
-/// import of it reads).
-fn bundles(exe: &std::path::Path, name: &str) -> Result<bool, String> {
-    Ok(listed_entries(exe)?
-        .iter()
-        .any(|(k, n)| n == name && k != "left-out"))
-}
-
 fn left_out_note(exe: &std::path::Path, name: &str) -> Result<bool, String> {
     Ok(listed_entries(exe)?
         .iter()
         .any(|(k, n)| n == name && k == "left-out"))
-}
-
-/// The problems of a frozen run against its reference, which must succeed and print
-/// `done`.
-fn against(python: &Interpreter, what: &str, reference: &Output, frozen: &Output) -> Vec<String> {
-    reference_problems(python, what, reference, &["done\n"])
-        .into_iter()
-        .chain(check_exact(
-            &format!("{python}: {what}, frozen vs CPython"),
-            frozen,
-            &Exact::of(reference),
-        ))
-        .collect()
 }
 
 #[test]
@@ -154,7 +133,7 @@ fn an_undeclared_optional_dependency_is_left_out_and_says_how_to_bring_it_back()
             ("lib_a._speedups", true),
             ("lib_a._pure", false),
         ] {
-            if bundles(&frozen.exe, name)? != kept {
+            if holds_module(&frozen.exe, name)? != kept {
                 problems.push(format!(
                     "{python}: {name} should {}be bundled",
                     if kept { "" } else { "not " }
@@ -208,8 +187,8 @@ fn with_brings_an_optional_dependency_back() {
             .map_err(|e| format!("{python}: {e}"))?;
         let reference = venv.run_main(&app.path);
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
-        let mut problems = against(python, "--with heavy", &reference, &out);
-        if !bundles(&frozen.exe, "heavy")? {
+        let mut problems = done_and_same(python, "--with heavy", &reference, &out);
+        if !holds_module(&frozen.exe, "heavy")? {
             problems.push(format!("{python}: --with heavy did not bundle heavy"));
         }
         if frozen
@@ -239,8 +218,8 @@ fn an_app_that_imports_an_optional_dependency_itself_gets_it() {
         let frozen = freeze(&app.path, &venv.python, &[]).map_err(|e| format!("{python}: {e}"))?;
         let reference = venv.run_main(&app.path);
         let out = run_frozen_in(&frozen.exe, &app.path, &[], None, &[]);
-        let mut problems = against(python, "app importing heavy", &reference, &out);
-        if !bundles(&frozen.exe, "heavy")? || left_out_note(&frozen.exe, "heavy")? {
+        let mut problems = done_and_same(python, "app importing heavy", &reference, &out);
+        if !holds_module(&frozen.exe, "heavy")? || left_out_note(&frozen.exe, "heavy")? {
             problems.push(format!(
                 "{python}: heavy should be bundled, with no left-out note"
             ));

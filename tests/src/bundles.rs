@@ -182,6 +182,14 @@ pub fn listed_entries(exe: &Path) -> Result<Vec<(String, String)>, String> {
     Ok(entries_of(&ls_json(exe)?))
 }
 
+/// Whether the bundle `exe` holds the module `name` (a `left-out` entry is only the note an
+/// import of a module the build left out reads).
+pub fn holds_module(exe: &Path, name: &str) -> Result<bool, String> {
+    Ok(listed_entries(exe)?
+        .iter()
+        .any(|(kind, n)| n == name && kind != "left-out"))
+}
+
 /// Every `(kind, name)` of an object in `listing` (what `pyfreeze ls --json` printed) that
 /// has both as strings, wherever the listing puts its entries.
 pub fn entries_of(listing: &Value) -> Vec<(String, String)> {

@@ -197,6 +197,25 @@ pub fn check_exact(what: &str, out: &Output, expected: &Exact<'_>) -> Option<Str
     Some(report)
 }
 
+/// Every problem of the frozen run of the app `what` against its reference: the reference
+/// must succeed and print `done` (else the test is wrong), and the frozen run must print
+/// exactly what it printed.
+pub fn done_and_same(
+    python: &Interpreter,
+    what: &str,
+    reference: &Output,
+    frozen: &Output,
+) -> Vec<String> {
+    reference_problems(python, what, reference, &["done\n"])
+        .into_iter()
+        .chain(check_exact(
+            &format!("{python}: {what}, frozen vs CPython"),
+            frozen,
+            &Exact::of(reference),
+        ))
+        .collect()
+}
+
 /// Why the reference run of `app` is not what a comparison with it can stand on (exit
 /// status 0, stdout containing each of `must_have`), if it is not: for apps whose exact
 /// output depends on the machine (library versions, what pip picked).

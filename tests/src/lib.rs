@@ -47,14 +47,16 @@ pub use tempfile::TempDir;
 
 pub use binaries::{binaries, examples_dir, workspace_root, Binaries};
 pub use bundles::{
-    build_args, bundle, bundle_of, bundle_with, entries_of, freeze, listed_entries, ls_json,
-    pyfreeze, pyfreeze_env, BuildFailure, Frozen, BUILD_TIMEOUT,
+    build_args, bundle, bundle_of, bundle_with, entries_of, freeze, holds_module, listed_entries,
+    ls_json, pyfreeze, pyfreeze_env, BuildFailure, Frozen, BUILD_TIMEOUT,
 };
 pub use checks::{
     assert_no_problems, both, enclosing_function, for_each_interpreter, for_each_of, say, Checked,
     Stop,
 };
-pub use compare::{check_exact, compare, compare_to, differences, reference_problems, Case, Exact};
+pub use compare::{
+    check_exact, compare, compare_to, differences, done_and_same, reference_problems, Case, Exact,
+};
 pub use hiding::{system_libraries, unshare_unavailable, Hidden, HIDDEN_LIBRARIES, LIBRARY_DIRS};
 pub use interpreters::{
     interpreters, newest_and_3_8, newest_interpreter, pyenv_root, Interpreter, MINORS,
