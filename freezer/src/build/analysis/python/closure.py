@@ -638,15 +638,21 @@ class Analysis:
         module = self.reached.get(importer)
         return importer in self.extra_names or (module is not None and module.narrow)
 
+    def unaliased(self, name):
+        """`name`, or the name of its package's module when its top-level name is an
+        alias (see _aliased), which finding the top-level name tells."""
+        top = name.partition(".")[0]
+        if top not in self.found:
+            self.find(top)
+        if top in self.aliases:
+            return self.aliases[top] + name[len(top) :]
+        return name
+
     def need(self, name, importer, eager=False, narrow=False):
         """Adds `name` and its parents; returns its Module, or None. The submodules of
         an alias (see _aliased) are its package's."""
+        name = self.unaliased(name)
         parts = name.split(".")
-        if len(parts) > 1 and parts[0] not in self.found:
-            self.find(parts[0])
-        if parts[0] in self.aliases:
-            name = self.aliases[parts[0]] + name[len(parts[0]) :]
-            parts = name.split(".")
         if not all(parts) or self.excluded(name, importer):
             return None
         prefix = None
@@ -944,9 +950,9 @@ class Analysis:
                 self.note_fallback(name, fromlist, module.name, found_first[-guard])
                 continue
             if optional:
-                key = self.undeclared(module, name)
-                if key is not None:
-                    self.defer(key, name, module.name, level, fromlist, eager)
+                left = self.undeclared(module, name)
+                if left is not None:
+                    self.defer(*left, name, module.name, level, fromlist, eager)
                     continue
             self.follow_one(name, level, fromlist, module.name, eager)
 
@@ -992,10 +998,7 @@ class Analysis:
         its __init__ may lack (`from . import _speedups` of an extension not built)."""
         if not name or is_within(name, self.excludes):
             return False
-        top = name.partition(".")[0]
-        self.find(top)
-        if top in self.aliases:
-            name = self.aliases[top] + name[len(top) :]
+        name = self.unaliased(name)
         prefix = None
         found = None
         for part in name.split("."):
@@ -1018,8 +1021,12 @@ class Analysis:
                 self.fallbacks.setdefault(target, (importer, tuple(instead_of)))
 
     def installed(self):
+        """The distributions, read once an optional import asks (a build with none reads
+        no RECORD), with those of the modules reached so far noted as used."""
         if self.dists is None:
             self.dists = Distributions(self.observations, distribution_infos(self.search_path))
+            for module in list(self.reached.values()):
+                self.use_distribution(module)
         return self.dists
 
     def distribution(self, module):
@@ -1032,8 +1039,8 @@ class Analysis:
         return self.installed().of_file(module.origin)
 
     def undeclared(self, importer, name):
-        """The distribution of `name` if an optional import of it (inside a function, or
-        by a call) by `importer` is not followed, else None. It is followed into the app,
+        """(the distribution, the module found) of `name` if an optional import of it
+        (inside a function, or by a call) by `importer` is not followed, else None. It is followed into the app,
         the standard library and the importer's own distribution; into a distribution
         that the importer's declares (Requires-Dist, with the extras installed), that the
         closure already uses, or that --with names; and whenever the importer is the
@@ -1052,15 +1059,12 @@ class Analysis:
             return None
         if key in self.installed().requires(own):
             return None
-        return key
+        return key, target
 
     def origin_module(self, name):
         """The module, with a file, that an import of `name` finds last: `name`'s own or
         its deepest package's (not a namespace package's), or None."""
-        top = name.partition(".")[0]
-        self.find(top)
-        if top in self.aliases:
-            name = self.aliases[top] + name[len(top) :]
+        name = self.unaliased(name)
         while name:
             found = self.find(name)
             if isinstance(found, Module) and found.origin:
@@ -1068,17 +1072,21 @@ class Analysis:
             name = name.rpartition(".")[0]
         return None
 
-    def defer(self, key, name, importer, level, fromlist, eager):
-        """Puts off an optional import into the distribution `key`: followed once the
-        closure uses that distribution, else reported (see manifest.optional_left_out)."""
+    def defer(self, key, target, name, importer, level, fromlist, eager):
+        """Puts off an optional import of `name` (`target` the module it finds) into the
+        distribution `key`: followed once the closure uses that distribution, else
+        reported (see manifest.left_out)."""
         self.deferred.setdefault(key, []).append((name, level, fromlist, importer, eager))
         tops, importers = self.optional.setdefault(key, (set(), set()))
-        tops.add(self.origin_module(name).name.partition(".")[0])
+        tops.add(target.name.partition(".")[0])
         importers.add(importer)
 
     def use_distribution(self, module):
         """Notes that the closure holds `module`: the optional imports put off into its
-        distribution are followed now."""
+        distribution are followed now. Before any optional import asked (see installed),
+        there is nothing to follow."""
+        if self.dists is None:
+            return
         key = self.distribution(module)
         if key in (None, APP, STDLIB) or key in self.used:
             return
