@@ -6,6 +6,11 @@ pub enum Error {
     #[error("not a pyfreeze bundle: the file does not end with the pyfreeze trailer")]
     NotABundle,
 
+    /// A file that starts with an ELF image and does not end with the trailer, but is not
+    /// that image alone: what a bundle cut short (an interrupted copy or download) is.
+    #[error("damaged bundle: it is truncated, or its last bytes are damaged: the file is {len} bytes and does not end with the pyfreeze trailer, yet it is not the runtime stub alone ({image_len} bytes); copy or build it again")]
+    Truncated { len: u64, image_len: u64 },
+
     #[error("bundle format version {found} is not supported (this build reads version {supported}); rebuild the bundle with this pyfreeze")]
     UnsupportedVersion { found: u32, supported: u32 },
 
@@ -21,6 +26,13 @@ pub enum Error {
         "damaged bundle: index checksum is {computed:#010x}, the trailer says {expected:#010x}"
     )]
     IndexChecksum { expected: u32, computed: u32 },
+
+    #[error("damaged bundle: the runtime stub (its first {len} bytes) has checksum {computed:#010x}, the trailer says {expected:#010x}; copy or build it again")]
+    StubChecksum {
+        len: u64,
+        expected: u32,
+        computed: u32,
+    },
 
     #[error("damaged bundle: {what}")]
     Malformed { what: String },
@@ -54,7 +66,7 @@ pub enum Error {
     #[error("damaged bundle: group entry `{name}`: {what}")]
     BadGroup { name: String, what: String },
 
-    #[error("damaged bundle: {kind} `{name}` has checksum {computed:#010x}, the index says {expected:#010x}")]
+    #[error("damaged bundle: {kind} `{name}` has checksum {computed:#010x}, the index says {expected:#010x}; copy or build it again")]
     ContentChecksum {
         kind: Kind,
         name: String,

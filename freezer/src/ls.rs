@@ -494,8 +494,8 @@ mod tests {
                 .unwrap();
         }
         let path = dir.join("app");
-        let mut file = b"\x7fELF stub".to_vec();
-        writer.write_to(&mut file, 9).unwrap();
+        let mut file = Vec::new();
+        writer.write_to(&mut file, b"\x7fELF stub").unwrap();
         fs_err::write(&path, file).unwrap();
         path
     }

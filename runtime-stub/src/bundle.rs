@@ -1,23 +1,16 @@
-//! Step 1: the trailer and index of the archive appended to this executable.
-
-use std::fs::File;
+//! Step 1: the trailer and index of the archive appended to this executable, and the
+//! checksum of the stub's own bytes, before anything else runs.
 
 use pyfreeze_archive::{Bundle, Error};
 
 use crate::error::StubError;
 use crate::ffi::sys;
 
-/// The bundle, read in place from the mapped executable, and the executable's open file.
-#[derive(Clone, Copy)]
-pub(crate) struct Opened {
-    pub(crate) bundle: Bundle<'static>,
-    pub(crate) file: &'static File,
-}
-
-/// Maps the executable and opens the bundle at its end.
-pub(crate) fn open() -> Result<Opened, StubError> {
+/// Maps the executable and opens the bundle at its end, read in place from the mapping
+/// (which outlives the file's descriptor, closed here).
+pub(crate) fn open() -> Result<Bundle<'static>, StubError> {
     let image = sys::map_executable().map_err(StubError::MapSelf)?;
-    let bundle = Bundle::parse(image.bytes).map_err(|e| match e {
+    let bundle = Bundle::parse(image).map_err(|e| match e {
         Error::NotABundle => StubError::BareStub,
         other => StubError::Bundle(other),
     })?;
@@ -25,8 +18,5 @@ pub(crate) fn open() -> Result<Opened, StubError> {
     if major != 3 || !(8..=13).contains(&minor) {
         return Err(StubError::UnsupportedPython { major, minor });
     }
-    Ok(Opened {
-        bundle,
-        file: Box::leak(Box::new(image.file)),
-    })
+    Ok(bundle)
 }

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{c_long, CStr, CString};
-use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -21,7 +20,6 @@ use crate::{cache_dir, native};
 /// What the module serves, fixed before the interpreter starts.
 pub(crate) struct State {
     pub(crate) bundle: Bundle<'static>,
-    pub(crate) file: &'static File,
     /// The executable's path, as the OS gave it.
     pub(crate) executable: Vec<u8>,
     /// The command-line arguments after the program name.
@@ -170,10 +168,10 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
             }
             Ok(Some(extension)) => extension,
         };
-        if let Err(message) = native::load_needs(&state().bundle, state().file, name) {
+        if let Err(message) = native::load_needs(&state().bundle, name) {
             return callback::import_error(&message);
         }
-        match native::memfd_for(&extension, state().file) {
+        match native::memfd_for(&extension) {
             Ok(path) => {
                 let result = callback::str(&path.to_string_lossy());
                 cache.insert(name.to_owned(), path);
@@ -192,7 +190,7 @@ extern "C" fn load_library(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
         match entry(Kind::Library, soname) {
             Err(err) => err,
             Ok(None) => callback::long(0),
-            Ok(Some(_)) => match native::load_needs(&state.bundle, state.file, soname) {
+            Ok(Some(_)) => match native::load_needs(&state.bundle, soname) {
                 Ok(()) => callback::long(1),
                 Err(message) => callback::import_error(&message),
             },

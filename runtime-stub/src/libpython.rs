@@ -3,20 +3,18 @@
 
 use pyfreeze_archive::{Bundle, Kind};
 
-use std::fs::File;
-
 use crate::error::StubError;
 use crate::ffi::python::{self, Interpreter};
 use crate::ffi::sys::Library;
 use crate::native;
 
 /// Loads libpython and checks it is the version the bytecode was compiled for.
-pub(crate) fn load(bundle: &Bundle<'static>, file: &File) -> Result<Interpreter, StubError> {
+pub(crate) fn load(bundle: &Bundle<'static>) -> Result<Interpreter, StubError> {
     let name = bundle.libpython()?;
     let entry = bundle
         .find(Kind::LibPython, name)?
         .ok_or_else(|| StubError::MissingLibPython(name.to_owned()))?;
-    let path = native::memfd_for(&entry, file).map_err(StubError::Memfd)?;
+    let path = native::memfd_for(&entry).map_err(StubError::Memfd)?;
     let load_error = |message| StubError::Load {
         what: name.to_owned(),
         message,

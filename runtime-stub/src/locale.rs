@@ -137,7 +137,7 @@ mod tests {
                 .unwrap();
         }
         let mut file = Vec::new();
-        writer.write_to(&mut file, 0).unwrap();
+        writer.write_to(&mut file, b"").unwrap();
         let bundle = Bundle::parse(&file).unwrap();
         let needed = |codeset: &str| match needed_for(&bundle, codeset.as_bytes()).unwrap() {
             Needed::Nothing => "nothing".to_owned(),

@@ -3,37 +3,27 @@
 
 use std::collections::BTreeSet;
 use std::ffi::CString;
-use std::fs::File;
 use std::sync::Mutex;
 
-use pyfreeze_archive::{needs_list, Bundle, Compression, Entry, Group, Kind, Link};
+use pyfreeze_archive::{needs_list, Bundle, CopyError, Entry, Group, Kind, Link};
 
-use crate::ffi::sys::{self, Contents, Library, Memfd};
+use crate::ffi::sys::{self, Library, Memfd};
 
-/// A memfd holding `entry`'s bytes. A raw entry is copied by the kernel straight from the
-/// executable's page cache. Its CRC is not computed here: that would cost more than the
-/// copy, and the index that locates it is checked.
-fn memfd(entry: &Entry<'static>, file: &File) -> Result<Memfd, String> {
-    let result = match entry.compression {
-        Compression::None => sys::memfd_with(
-            entry.c_name(),
-            Contents::FileRange {
-                file,
-                offset: entry.file_offset,
-                len: entry.stored.len() as u64,
-            },
-        ),
-        Compression::Zstd => {
-            let bytes = entry.contents().map_err(|e| e.to_string())?;
-            sys::memfd_with(entry.c_name(), Contents::Bytes(&bytes))
-        }
-    };
-    result.map_err(|e| format!("cannot create a memfd for {}: {e}", entry.name))
+/// A memfd holding `entry`'s bytes, checked against the index's CRC-32 as they are
+/// copied: the dynamic loader must never see a damaged byte.
+fn memfd(entry: &Entry<'static>) -> Result<Memfd, String> {
+    let cannot = |e| format!("cannot create a memfd for {}: {e}", entry.name);
+    let memfd = sys::memfd(entry.c_name()).map_err(cannot)?;
+    entry.copy_to(memfd.writer()).map_err(|e| match e {
+        CopyError::Damaged(damage) => damage.to_string(),
+        CopyError::Write(e) => cannot(e),
+    })?;
+    Ok(memfd)
 }
 
 /// A memfd holding `entry`'s bytes; returns the path to `dlopen`.
-pub(crate) fn memfd_for(entry: &Entry<'static>, file: &File) -> Result<CString, String> {
-    Ok(memfd(entry, file)?.into_path())
+pub(crate) fn memfd_for(entry: &Entry<'static>) -> Result<CString, String> {
+    Ok(memfd(entry)?.into_path())
 }
 
 /// Sonames of the bundled libraries loaded so far: each is loaded once, and then found by
@@ -49,12 +39,12 @@ fn library(bundle: &Bundle<'static>, soname: &str) -> Result<Entry<'static>, Str
 
 /// Loads the bundled library `soname`, with the members of its group if it has one;
 /// returns the sonames loaded.
-fn load_one(bundle: &Bundle<'static>, file: &File, soname: &str) -> Result<Vec<String>, String> {
+fn load_one(bundle: &Bundle<'static>, soname: &str) -> Result<Vec<String>, String> {
     if let Some(group) = bundle.group(soname).map_err(|e| e.to_string())? {
-        load_group(bundle, file, &group)?;
+        load_group(bundle, &group)?;
         return Ok(group.members.iter().map(|m| m.soname.to_owned()).collect());
     }
-    let path = memfd_for(&library(bundle, soname)?, file)?;
+    let path = memfd_for(&library(bundle, soname)?)?;
     Library::open_local(&path).map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
     Ok(vec![soname.to_owned()])
 }
@@ -62,7 +52,7 @@ fn load_one(bundle: &Bundle<'static>, file: &File, soname: &str) -> Result<Vec<S
 /// Loads a group of libraries that need each other (see [`pyfreeze_archive::group`]):
 /// every member into a memfd, each link overwritten with the path of the member it
 /// names, then one `dlopen` of the first member, which brings in the others.
-fn load_group(bundle: &Bundle<'static>, file: &File, group: &Group<'static>) -> Result<(), String> {
+fn load_group(bundle: &Bundle<'static>, group: &Group<'static>) -> Result<(), String> {
     let cannot = |why: String| {
         let members: Vec<&str> = group.members.iter().map(|m| m.soname).collect();
         format!(
@@ -72,7 +62,7 @@ fn load_group(bundle: &Bundle<'static>, file: &File, group: &Group<'static>) -> 
     };
     let mut memfds = Vec::with_capacity(group.members.len());
     for member in &group.members {
-        let mut memfd = memfd(&library(bundle, member.soname)?, file).map_err(&cannot)?;
+        let mut memfd = memfd(&library(bundle, member.soname)?).map_err(&cannot)?;
         // The path must fit in every string it replaces, with its NUL.
         let room = group
             .members
@@ -130,7 +120,7 @@ fn load_group(bundle: &Bundle<'static>, file: &File, group: &Group<'static>) -> 
 
 /// Loads, dependencies first, the bundled libraries that `name` (an extension module or
 /// a library) needs, and then `name` itself if it is a library.
-pub(crate) fn load_needs(bundle: &Bundle<'static>, file: &File, name: &str) -> Result<(), String> {
+pub(crate) fn load_needs(bundle: &Bundle<'static>, name: &str) -> Result<(), String> {
     let needs = bundle.find(Kind::Needs, name).map_err(|e| e.to_string())?;
     let contents = match needs {
         Some(entry) => entry.contents().map_err(|e| e.to_string())?,
@@ -145,7 +135,7 @@ pub(crate) fn load_needs(bundle: &Bundle<'static>, file: &File, name: &str) -> R
         if loaded.contains(soname) {
             continue;
         }
-        loaded.extend(load_one(bundle, file, soname)?);
+        loaded.extend(load_one(bundle, soname)?);
     }
     Ok(())
 }

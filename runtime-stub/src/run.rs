@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::os::unix::ffi::OsStringExt;
 
 use pyfreeze_archive::boot::BOOT_MODULE_C;
-use pyfreeze_archive::{Bundle, Compression, EntryPointKind, Kind};
+use pyfreeze_archive::{Bundle, EntryPointKind, Kind};
 
 use crate::error::StubError;
 use crate::ffi::frozen::{self, FrozenModule};
@@ -14,9 +14,9 @@ use crate::importer::{self, State};
 use crate::{bundle, disk, libpython, locale};
 
 pub(crate) fn run() -> Result<Exit, StubError> {
-    let bundle::Opened { bundle, file } = bundle::open()?;
+    let bundle = bundle::open()?;
     let disk_dir = disk::prepare(&bundle)?;
-    let interpreter = libpython::load(&bundle, file)?;
+    let interpreter = libpython::load(&bundle)?;
     let frozen_table = frozen_table(&bundle, &interpreter)?;
 
     let executable = std::env::current_exe()
@@ -28,7 +28,6 @@ pub(crate) fn run() -> Result<Exit, StubError> {
     let python_options = bundle.python_options()?;
     importer::install(State {
         bundle,
-        file,
         executable,
         args: std::env::args_os().skip(1).map(|a| a.into_vec()).collect(),
         entry_kind,
@@ -67,10 +66,11 @@ fn frozen_table(
     for index in bundle.kind_range(Kind::Module) {
         let entry = bundle.entry(index)?;
         let code = if entry.is_bootstrap() {
-            if entry.compression != Compression::None {
-                return Err(StubError::CompressedBootstrap(entry.name.to_owned()));
+            // Checked here: CPython reads the frozen table's code without asking the finder.
+            match entry.contents()? {
+                Cow::Borrowed(code) => code,
+                Cow::Owned(_) => return Err(StubError::CompressedBootstrap(entry.name.to_owned())),
             }
-            entry.stored
         } else if entry.is_locale_codec() && locale_codecs.includes(&entry) {
             // CPython keeps pointing at the code for the life of the interpreter.
             match entry.contents()? {

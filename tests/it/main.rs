@@ -10,6 +10,7 @@ mod cache;
 mod cold;
 mod collect_app_dir;
 mod computed_imports;
+mod damage;
 mod data;
 mod differential;
 mod disk;

@@ -94,9 +94,8 @@ pub(crate) fn write(
         .tempfile_in(&dir)
         .map_err(write_error(&dir))?;
     let mut out = BufWriter::new(temp.as_file());
-    out.write_all(&stub_bytes).map_err(write_error(output))?;
-    let archive_len = archive
-        .write_to_with(&mut out, stub_bytes.len() as u64, compress_all)
+    let len = archive
+        .write_to_with(&mut out, &stub_bytes, compress_all)
         .map_err(write_error(output))?;
     out.flush().map_err(write_error(output))?;
     drop(out);
@@ -105,5 +104,5 @@ pub(crate) fn write(
         .map_err(write_error(output))?;
     temp.persist(output)
         .map_err(|e| write_error(output)(e.error))?;
-    Ok(stub_bytes.len() as u64 + archive_len)
+    Ok(len)
 }

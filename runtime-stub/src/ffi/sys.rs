@@ -8,23 +8,50 @@ use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
 
 /// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
+/// The stub's own bytes are checked before anything else of it runs.
 #[cfg(not(test))]
 #[no_mangle]
-extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    if map_executable().is_ok_and(pyfreeze_archive::stub_is_damaged) {
+        refuse_damaged_stub(argc, argv);
+    }
     crate::main()
 }
 
-/// The running executable: open, and mapped read-only for the life of the process, so
-/// that bytecode and names can be handed to CPython as pointers into it without copying.
-pub(crate) struct Image {
-    pub(crate) bytes: &'static [u8],
-    pub(crate) file: File,
+/// Says the stub is damaged and exits, running as little of it as can be: no formatting,
+/// no exit handlers, no unwinding, each of which runs code that may be the damaged bytes.
+#[cfg(not(test))]
+fn refuse_damaged_stub(argc: libc::c_int, argv: *const *const libc::c_char) -> ! {
+    const MESSAGE: &[u8] = b": error: damaged bundle: the runtime stub (the bytes in front of \
+its archive) does not match its checksum; copy or build it again\n";
+    let program: &[u8] = if argc > 0 {
+        // SAFETY: the C runtime passes `argc` valid NUL-terminated strings in `argv`.
+        unsafe { CStr::from_ptr(*argv) }.to_bytes()
+    } else {
+        b"pyfreeze bundle"
+    };
+    for part in [program, MESSAGE] {
+        // SAFETY: writes `part`'s bytes, which are valid for its length; a short or failed
+        // write to stderr loses part of the message, which nothing can help.
+        unsafe { libc::write(libc::STDERR_FILENO, part.as_ptr().cast(), part.len()) };
+    }
+    // SAFETY: ends the process at once, which is the point.
+    unsafe { libc::_exit(crate::STUB_FAILURE) }
 }
+
+/// The executable's mapping, once made.
+static IMAGE: OnceLock<&'static [u8]> = OnceLock::new();
 
 /// The page-aligned bounds of the executable's mapping, once made.
 static MAPPED: OnceLock<(usize, usize)> = OnceLock::new();
 
-pub(crate) fn map_executable() -> io::Result<Image> {
+/// The running executable, mapped read-only for the life of the process, so that bytecode
+/// and names can be handed to CPython as pointers into it without copying. Its descriptor
+/// is closed: the mapping needs none.
+pub(crate) fn map_executable() -> io::Result<&'static [u8]> {
+    if let Some(&bytes) = IMAGE.get() {
+        return Ok(bytes);
+    }
     let file = above_stdio(File::open("/proc/self/exe")?)?;
     let len = usize::try_from(file.metadata()?.len())
         .map_err(|_| io::Error::other("executable too large to map"))?;
@@ -53,7 +80,7 @@ pub(crate) fn map_executable() -> io::Result<Image> {
     // SAFETY: the mapping is `len` readable bytes and is never unmapped, so a 'static
     // shared slice over it stays valid; nothing writes to it (PROT_READ).
     let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-    Ok(Image { bytes, file })
+    Ok(IMAGE.get_or_init(|| bytes))
 }
 
 /// Lets the kernel drop this process's page-table entries for the whole mapping of the
@@ -103,18 +130,6 @@ fn lowest_free(file: &File) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// Where a memfd's contents come from.
-pub(crate) enum Contents<'a> {
-    Bytes(&'a [u8]),
-    /// `len` bytes at `offset` of an open file, copied by the kernel from the page cache
-    /// (`sendfile`): no page faults on a mapping, measurably faster for libpython.
-    FileRange {
-        file: &'a File,
-        offset: u64,
-        len: u64,
-    },
-}
-
 /// A memfd holding a library's bytes, not yet handed to `dlopen`.
 pub(crate) struct Memfd(File);
 
@@ -144,6 +159,11 @@ impl Memfd {
         self.0.write_all_at(bytes, offset)
     }
 
+    /// Where to write its contents, from the start.
+    pub(crate) fn writer(&self) -> impl Write + '_ {
+        &self.0
+    }
+
     /// Keeps the descriptor open for the life of the process and returns its path. It is
     /// deliberately never closed: glibc recognises an already-loaded library by its path
     /// string, so a reused descriptor number would make a later `dlopen` silently return
@@ -155,8 +175,8 @@ impl Memfd {
     }
 }
 
-/// Creates a memfd holding `contents`.
-pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<Memfd> {
+/// Creates an empty memfd.
+pub(crate) fn memfd(name: &CStr) -> io::Result<Memfd> {
     // SAFETY: `name` is NUL-terminated; MFD_CLOEXEC keeps the descriptor out of children
     // started with exec (os.system, subprocess).
     let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
@@ -164,30 +184,7 @@ pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<Memf
         return Err(io::Error::last_os_error());
     }
     // SAFETY: `fd` was just created and is owned by nobody else.
-    let mut memfd = above_stdio(unsafe { File::from_raw_fd(fd) })?;
-    match contents {
-        Contents::Bytes(bytes) => memfd.write_all(bytes)?,
-        Contents::FileRange { file, offset, len } => {
-            let mut offset = libc::off_t::try_from(offset)
-                .map_err(|_| io::Error::other("offset beyond off_t"))?;
-            let mut left = len;
-            while left > 0 {
-                let chunk = usize::try_from(left).unwrap_or(usize::MAX).min(1 << 30);
-                // SAFETY: both descriptors are open; sendfile advances `offset` itself.
-                let sent = unsafe {
-                    libc::sendfile(memfd.as_raw_fd(), file.as_raw_fd(), &mut offset, chunk)
-                };
-                if sent < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if sent == 0 {
-                    return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
-                }
-                left -= sent as u64;
-            }
-        }
-    }
-    Ok(Memfd(memfd))
+    Ok(Memfd(above_stdio(unsafe { File::from_raw_fd(fd) })?))
 }
 
 /// A library loaded with `dlopen`, kept for the life of the process.
