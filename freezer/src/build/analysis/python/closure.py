@@ -8,6 +8,7 @@ import io
 import marshal
 import os
 import pkgutil
+import subprocess
 import sys
 import sysconfig
 
@@ -154,6 +155,21 @@ def find_on_path(name, path):
     return spec
 
 
+def startup_modules():
+    """The top-level modules `python -S` has imported before it runs a script (encodings,
+    codecs, io, abc, ... as the version has it), asked of this interpreter started so:
+    `python main.py` imports them before the script's directory is on sys.path."""
+    if not sys.executable:
+        raise Failure("no_executable")
+    listed = subprocess.run(
+        [sys.executable, "-I", "-S", "-"],
+        input=b"import sys; print(*sys.modules)",
+        stdout=subprocess.PIPE,
+        check=True,
+    ).stdout.decode()
+    return frozenset(name for name in listed.split() if "." not in name) - {"__main__"}
+
+
 def is_within(name, packages):
     """Whether `name` is one of `packages` or one of their submodules."""
     for x in packages:
@@ -291,6 +307,7 @@ class Analysis:
         ]
         self.extra_names = []  # the runtime's own modules (request["extra_modules"])
         self.found = {}  # name -> Module | Found, every search done once
+        self.startup_names = None  # startup_modules(), once an app module shadows one
         self.reached = {}  # name -> Module in the closure
         self.queue = []
         # The modules whose `if __name__ == "__main__":` block runs: the entry's. The
@@ -337,6 +354,13 @@ class Analysis:
             if name in PROVIDED_NAMES:
                 return PROVIDED
             spec = find_on_path(name, self.search_path)
+            if spec is not None and find_on_path(name, [self.app_dir]) is not None:
+                beyond = find_on_path(name, self.search_path[1:])
+                if self._served_before_path(name, beyond):
+                    if beyond is None:
+                        # Frozen into the interpreter only (__hello__ before 3.11).
+                        return PROVIDED
+                    spec = beyond
             if spec is None:
                 spec = self._find_elsewhere(name)
                 if spec is not None:
@@ -353,6 +377,21 @@ class Analysis:
         if spec is None:
             return MISSING
         return self._module(name, spec, parent)
+
+    def _served_before_path(self, name, beyond):
+        """Whether `import name` in `python main.py` gives the interpreter's module even
+        though the app directory, first on sys.path, has one of that name (`beyond`, the
+        spec of the one on the rest of the path, or None): FrozenImporter, which comes
+        before PathFinder on sys.meta_path, has it (os, stat, runpy... from 3.11 unless
+        `-X frozen_modules=off`; zipimport and __hello__ always), or the standard library's
+        was imported while the interpreter started."""
+        if importlib.machinery.FrozenImporter.find_spec(name) is not None:
+            return True
+        if beyond is None or not in_stdlib(beyond.origin):
+            return False
+        if self.startup_names is None:
+            self.startup_names = startup_modules()
+        return name in self.startup_names
 
     def _find_elsewhere(self, name):
         # Finders that site-packages installed through .pth files (setuptools' editable
