@@ -28,6 +28,7 @@ mod packages;
 mod popular_packages;
 mod reproducible;
 mod runtime;
+mod shadowing;
 mod stdlib_imports;
 mod stub_errors;
 mod thirdparty;

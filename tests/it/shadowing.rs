@@ -1,0 +1,105 @@
+//! An app's modules named like the standard library's, vs `python -E -s -S main.py`: which
+//! of the two an import gives depends on the version. The modules imported while the
+//! interpreter starts (`codecs`) and those FrozenImporter serves (`__hello__` always; `os`,
+//! `stat`, `posixpath`, `genericpath`, `runpy` from 3.11) come before the app directory on
+//! `sys.path`; a C built-in (`time`) comes before everything; the app's own wins over the
+//! rest (`shutil`, `warnings`, the extension module `cmath`), also inside the standard
+//! library (`tempfile` imports `shutil` and `warnings`, and on 3.8–3.10 the app's `os`).
+
+use pyfreeze_tests::{
+    bundle_of, check_exact, compare, for_each_interpreter, run_frozen, test_name, write_app,
+    AppDir, Case, Exact, Status,
+};
+
+const MAIN: &str = r#"import sys
+
+
+def imported(name):
+    # Each module of the app's sets ORIGIN; the standard library's has none.
+    print(name, getattr(sys.modules[name], "ORIGIN", "stdlib"))
+
+
+import codecs; imported("codecs")
+import os; imported("os")
+import stat; imported("stat")
+import posixpath; imported("posixpath")
+import genericpath; imported("genericpath")
+import runpy; imported("runpy")
+import __hello__; imported("__hello__")
+import shutil; imported("shutil")
+import cmath; imported("cmath")
+import time; imported("time")
+import warnings; imported("warnings")
+try:
+    import tempfile
+except Exception as e:
+    print("tempfile", type(e).__name__)
+else:
+    print("tempfile", tempfile.gettempprefix(), getattr(tempfile._shutil, "ORIGIN", "stdlib"))
+"#;
+
+const ORIGIN: &str = "ORIGIN = \"app\"\n";
+
+/// random, which tempfile imports, imports `warn` from warnings.
+const WARNINGS: &str = "ORIGIN = \"app\"\n\n\ndef warn(*args, **kwargs):\n    pass\n";
+
+fn app() -> AppDir {
+    write_app(
+        "shadowing",
+        &[
+            ("main.py", MAIN),
+            ("codecs.py", ORIGIN),
+            ("os.py", ORIGIN),
+            ("stat.py", ORIGIN),
+            ("posixpath.py", ORIGIN),
+            ("genericpath.py", ORIGIN),
+            ("runpy.py", ORIGIN),
+            ("__hello__.py", ORIGIN),
+            ("shutil.py", ORIGIN),
+            ("cmath.py", ORIGIN),
+            ("time.py", ORIGIN),
+            ("warnings.py", WARNINGS),
+        ],
+    )
+}
+
+/// What [`MAIN`] prints on CPython 3.`minor`.
+fn expected(minor: u32) -> String {
+    let (frozen, hello, tempfile) = if minor <= 10 {
+        // The app's os lacks what tempfile imports from it.
+        ("app", "Hello world!\n", "tempfile ImportError")
+    } else {
+        // Lib/__hello__.py prints only when run as a script.
+        ("stdlib", "", "tempfile tmp app")
+    };
+    format!(
+        "codecs stdlib\n\
+         os {frozen}\n\
+         stat {frozen}\n\
+         posixpath {frozen}\n\
+         genericpath {frozen}\n\
+         runpy {frozen}\n\
+         {hello}__hello__ stdlib\n\
+         shutil app\n\
+         cmath app\n\
+         time stdlib\n\
+         warnings app\n\
+         {tempfile}\n"
+    )
+}
+
+#[test]
+fn app_modules_shadow_the_standard_library_as_under_cpython() {
+    for_each_interpreter(test_name!(), |python| {
+        let frozen = bundle_of("shadowing", python, app)?;
+        let app = app();
+        let mut problems = compare(python, &frozen.exe, &app, &Case::new(&[], Status::Code(0)));
+        let out = run_frozen(&frozen.exe, &[], None, &[]);
+        problems.extend(check_exact(
+            &format!("{python}: frozen app"),
+            &out,
+            &Exact::clean(&expected(python.version_info.1)),
+        ));
+        Ok(problems)
+    });
+}
