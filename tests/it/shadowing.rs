@@ -1,10 +1,11 @@
 //! An app's modules named like the standard library's, vs `python -E -s -S main.py`: which
 //! of the two an import gives depends on the version. The modules imported while the
-//! interpreter starts (`codecs`) and those FrozenImporter serves (`__hello__` always; `os`,
-//! `stat`, `posixpath`, `genericpath`, `runpy` from 3.11) come before the app directory on
-//! `sys.path`; a C built-in (`time`) comes before everything; the app's own wins over the
-//! rest (`shutil`, `warnings`, the extension module `cmath`), also inside the standard
-//! library (`tempfile` imports `shutil` and `warnings`, and on 3.8–3.10 the app's `os`).
+//! interpreter starts (`abc`, `codecs`, `io`) and those FrozenImporter serves (`zipimport`
+//! and `__hello__` always; `os`, `stat`, `posixpath`, `genericpath`, `runpy` from 3.11)
+//! come before the app directory on `sys.path`; a C built-in (`time`) comes before
+//! everything; the app's own wins over the rest (`shutil`, `warnings`, the extension module
+//! `cmath`), also inside the standard library (`tempfile` imports `shutil` and `warnings`,
+//! and on 3.8–3.10 the app's `os`).
 
 use pyfreeze_tests::{
     bundle_of, check_exact, compare, for_each_interpreter, run_frozen, test_name, write_app,
@@ -19,7 +20,10 @@ def imported(name):
     print(name, getattr(sys.modules[name], "ORIGIN", "stdlib"))
 
 
+import abc; imported("abc")
 import codecs; imported("codecs")
+import io; imported("io")
+import zipimport; imported("zipimport")
 import os; imported("os")
 import stat; imported("stat")
 import posixpath; imported("posixpath")
@@ -48,7 +52,10 @@ fn app() -> AppDir {
         "shadowing",
         &[
             ("main.py", MAIN),
+            ("abc.py", ORIGIN),
             ("codecs.py", ORIGIN),
+            ("io.py", ORIGIN),
+            ("zipimport.py", ORIGIN),
             ("os.py", ORIGIN),
             ("stat.py", ORIGIN),
             ("posixpath.py", ORIGIN),
@@ -73,7 +80,10 @@ fn expected(minor: u32) -> String {
         ("stdlib", "", "tempfile tmp app")
     };
     format!(
-        "codecs stdlib\n\
+        "abc stdlib\n\
+         codecs stdlib\n\
+         io stdlib\n\
+         zipimport stdlib\n\
          os {frozen}\n\
          stat {frozen}\n\
          posixpath {frozen}\n\
