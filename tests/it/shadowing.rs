@@ -8,8 +8,8 @@
 //! and on 3.8–3.10 the app's `os`).
 
 use pyfreeze_tests::{
-    bundle_of, check_exact, compare, for_each_interpreter, run_frozen, test_name, write_app,
-    AppDir, Case, Exact, Status,
+    bundle_of, bundle_with, check_exact, compare, compare_to, for_each_interpreter, run_frozen,
+    test_name, write_app, AppDir, Case, Exact, Status,
 };
 
 const MAIN: &str = r#"import sys
@@ -70,15 +70,24 @@ fn app() -> AppDir {
     )
 }
 
-/// What [`MAIN`] prints on CPython 3.`minor`.
-fn expected(minor: u32) -> String {
-    let (frozen, hello, tempfile) = if minor <= 10 {
-        // The app's os lacks what tempfile imports from it.
-        ("app", "Hello world!\n", "tempfile ImportError")
+/// What [`MAIN`] prints on CPython 3.`minor`, with FrozenImporter serving the standard
+/// library's modules from 3.11 (`-X frozen_modules=on`, an installed interpreter's default)
+/// or not, and with the warnings module imported while python starts (`-W`) or not.
+fn expected(minor: u32, frozen_modules: bool, warnings_at_start: bool) -> String {
+    let frozen_stdlib = minor >= 11 && frozen_modules;
+    let (frozen, tempfile) = if frozen_stdlib {
+        ("stdlib", "tempfile tmp app")
     } else {
-        // Lib/__hello__.py prints only when run as a script.
-        ("stdlib", "", "tempfile tmp app")
+        // The app's os lacks what tempfile imports from it.
+        ("app", "tempfile ImportError")
     };
+    let hello = match (minor >= 11, frozen_modules) {
+        (false, _) => "Hello world!\n__hello__ stdlib",
+        // Lib/__hello__.py prints only when run as a script.
+        (true, true) => "__hello__ stdlib",
+        (true, false) => "__hello__ app",
+    };
+    let warnings = if warnings_at_start { "stdlib" } else { "app" };
     format!(
         "abc stdlib\n\
          codecs stdlib\n\
@@ -89,11 +98,11 @@ fn expected(minor: u32) -> String {
          posixpath {frozen}\n\
          genericpath {frozen}\n\
          runpy {frozen}\n\
-         {hello}__hello__ stdlib\n\
+         {hello}\n\
          shutil app\n\
          cmath app\n\
          time stdlib\n\
-         warnings app\n\
+         warnings {warnings}\n\
          {tempfile}\n"
     )
 }
@@ -108,7 +117,34 @@ fn app_modules_shadow_the_standard_library_as_under_cpython() {
         problems.extend(check_exact(
             &format!("{python}: frozen app"),
             &out,
-            &Exact::clean(&expected(python.version_info.1)),
+            &Exact::clean(&expected(python.version_info.1, true, false)),
+        ));
+        Ok(problems)
+    });
+}
+
+/// The interpreter options the bundle is built with decide too: `-W` has python import the
+/// warnings module while it starts, `-X frozen_modules=off` leaves the standard library to
+/// PathFinder (3.11+; an unknown `-X` option before).
+#[test]
+fn interpreter_options_decide_as_under_cpython() {
+    const OPTIONS: [&str; 4] = ["-X", "frozen_modules=off", "-W", "default"];
+    for_each_interpreter(test_name!(), |python| {
+        let build_args = [
+            "--python-option=-X frozen_modules=off",
+            "--python-option=-W default",
+        ];
+        let frozen = bundle_with("shadowing", python, &build_args, app)?;
+        let app = app();
+        let mut reference = OPTIONS.to_vec();
+        reference.push("main.py");
+        let case = Case::new(&[], Status::Code(0));
+        let mut problems = compare_to(python, &reference, &frozen.exe, &app, &case);
+        let out = run_frozen(&frozen.exe, &[], None, &[]);
+        problems.extend(check_exact(
+            &format!("{python}: frozen app with {OPTIONS:?}"),
+            &out,
+            &Exact::clean(&expected(python.version_info.1, false, true)),
         ));
         Ok(problems)
     });

@@ -39,6 +39,7 @@ fn request(app_dir: &Path, entry: EntrySpec) -> Request {
         sources: true,
         extra_modules: Vec::new(),
         skip_dirs: Vec::new(),
+        python_args: Vec::new(),
     }
 }
 

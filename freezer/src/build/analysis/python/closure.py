@@ -1,6 +1,7 @@
 # The import closure: the modules the app imports, found as the import system would find
 # them, and everything they import in turn, read from their code as it is compiled.
 
+import _imp
 import fnmatch
 import importlib.machinery
 import importlib.util
@@ -155,19 +156,38 @@ def find_on_path(name, path):
     return spec
 
 
-def startup_modules():
+# Run by the interpreter started as the bundle starts it: what it has imported before a
+# script runs, and, from 3.11, what FrozenImporter serves (`-X frozen_modules` decides).
+SERVED_BEFORE_PATH = """
+import _imp, sys
+print(*sys.modules)
+names = getattr(_imp, "_frozen_module_names", None)
+if names is None:
+    print("-")
+else:
+    print(*(name for name in names() if _imp.find_frozen(name) is not None))
+"""
+
+
+def served_before_path(python_args):
     """The top-level modules `python -S` has imported before it runs a script (encodings,
-    codecs, io, abc, ... as the version has it), asked of this interpreter started so:
-    `python main.py` imports them before the script's directory is on sys.path."""
+    codecs, io, abc, ... as the version and the options have it), and the modules its
+    FrozenImporter serves (None before 3.11, which cannot turn them off: this process
+    knows), asked of this interpreter started with the bundle's options: `python main.py`
+    finds both before the script's directory on sys.path."""
     if not sys.executable:
         raise Failure("no_executable")
-    listed = subprocess.run(
-        [sys.executable, "-I", "-S", "-"],
-        input=b"import sys; print(*sys.modules)",
-        stdout=subprocess.PIPE,
-        check=True,
-    ).stdout.decode()
-    return frozenset(name for name in listed.split() if "." not in name) - {"__main__"}
+    child = subprocess.run(
+        [sys.executable, "-I", "-S", *python_args, "-"],
+        input=SERVED_BEFORE_PATH.encode(),
+        capture_output=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"{sys.executable} {python_args} failed: {child.stderr.decode()}")
+    imported, frozen = child.stdout.decode().splitlines()
+    startup = frozenset(name for name in imported.split() if "." not in name) - {"__main__"}
+    return startup, None if frozen == "-" else frozenset(frozen.split())
 
 
 def is_within(name, packages):
@@ -307,7 +327,8 @@ class Analysis:
         ]
         self.extra_names = []  # the runtime's own modules (request["extra_modules"])
         self.found = {}  # name -> Module | Found, every search done once
-        self.startup_names = None  # startup_modules(), once an app module shadows one
+        self.python_args = list(request.get("python_args", ()))
+        self.before_path = None  # served_before_path(), once asked
         self.reached = {}  # name -> Module in the closure
         self.queue = []
         # The modules whose `if __name__ == "__main__":` block runs: the entry's. The
@@ -385,13 +406,27 @@ class Analysis:
         before PathFinder on sys.meta_path, has it (os, stat, runpy... from 3.11 unless
         `-X frozen_modules=off`; zipimport and __hello__ always), or the standard library's
         was imported while the interpreter started."""
-        if importlib.machinery.FrozenImporter.find_spec(name) is not None:
-            return True
-        if beyond is None or not in_stdlib(beyond.origin):
+        stdlib = beyond is not None and in_stdlib(beyond.origin)
+        if not (stdlib or _imp.is_frozen(name)):
+            # The options can only turn frozen modules off; start-up ones are stdlib's.
             return False
-        if self.startup_names is None:
-            self.startup_names = startup_modules()
-        return name in self.startup_names
+        if self.is_frozen(name):
+            return True
+        return stdlib and name in self._before_path()[0]
+
+    def is_frozen(self, name):
+        """Whether CPython's own frozen modules have `name` in the bundle's interpreter,
+        started with the bundle's options."""
+        if self.python_args:
+            frozen = self._before_path()[1]
+            if frozen is not None:
+                return name in frozen
+        return _imp.is_frozen(name)
+
+    def _before_path(self):
+        if self.before_path is None:
+            self.before_path = served_before_path(self.python_args)
+        return self.before_path
 
     def _find_elsewhere(self, name):
         # Finders that site-packages installed through .pth files (setuptools' editable
