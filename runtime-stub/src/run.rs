@@ -87,8 +87,12 @@ fn frozen_table(
         });
     }
     let (_, minor) = bundle.python_major_minor();
+    // 3.8–3.10 search our table instead of their default one, which holds what
+    // initialisation needs (importlib, zipimport) and what FrozenImporter serves before
+    // the path is searched (__hello__): every row of it comes along.
     let carried = if minor <= 10 {
-        interpreter.default_frozen_entries_before_311(&frozen::CARRIED_OVER_BEFORE_311)
+        let replaced: Vec<_> = modules.iter().map(|m| m.name).collect();
+        interpreter.default_frozen_entries_before_311(&replaced)
     } else {
         Vec::new()
     };

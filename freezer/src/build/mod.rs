@@ -206,6 +206,18 @@ fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), Unsuppo
     Ok((parsed, optimize))
 }
 
+/// The options as python's arguments: `-W ARG` and `-X OPT` are two each.
+fn python_args(python_options: &PythonOptions) -> Vec<String> {
+    let mut args = Vec::new();
+    for option in python_options.command_line() {
+        match option.split_once(' ') {
+            Some((flag, value)) => args.extend([flag.to_owned(), value.to_owned()]),
+            None => args.push(option),
+        }
+    }
+    args
+}
+
 pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
@@ -247,6 +259,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
             .into_iter()
             .chain(cache.as_ref().map(|cache| cache.root().to_owned()))
             .collect(),
+        python_args: python_args(&python_options),
     };
     let analysis = analysis::analyse(&python, &request, cache.as_ref())?;
     let app_modules: HashSet<&str> = analysis
@@ -360,6 +373,20 @@ mod tests {
         assert_eq!(optimize, 2);
         assert_eq!(with(2, &["-O"]).unwrap().1, 2);
         assert!(with(0, &["-S"]).is_err());
+    }
+
+    #[test]
+    fn python_args_are_the_options_as_python_takes_them() {
+        let given = ["-u", "-W error", "-Xdev", "-bb"];
+        let (parsed, _) = python_options(&BuildOptions {
+            python_options: given.iter().map(|s| s.to_string()).collect(),
+            ..BuildOptions::default()
+        })
+        .unwrap();
+        assert_eq!(
+            python_args(&parsed),
+            ["-u", "-bb", "-W", "error", "-X", "dev"]
+        );
     }
 
     #[test]

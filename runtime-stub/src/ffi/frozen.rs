@@ -39,14 +39,6 @@ pub(crate) struct FrozenModule {
     pub(crate) is_package: bool,
 }
 
-/// The modules 3.8–3.10 must find in any table, or initialisation dies: their default
-/// table is replaced, not searched after ours.
-pub(crate) const CARRIED_OVER_BEFORE_311: [&CStr; 3] = [
-    c"_frozen_importlib",
-    c"_frozen_importlib_external",
-    c"zipimport",
-];
-
 fn size(code: &[u8]) -> Result<c_int, String> {
     c_int::try_from(code.len()).map_err(|_| "bootstrap module larger than 2 GiB".to_owned())
 }

@@ -700,10 +700,11 @@ pub(crate) mod callback {
 }
 
 impl Interpreter {
-    /// The entries of the default frozen table (3.8–3.10 layout) whose names are in `keep`.
+    /// The entries of the default frozen table (3.8–3.10 layout) whose names are not in
+    /// `replaced`.
     pub(crate) fn default_frozen_entries_before_311(
         &self,
-        keep: &[&CStr],
+        replaced: &[&CStr],
     ) -> Vec<crate::ffi::frozen::Frozen38> {
         let mut kept = Vec::new();
         let mut row = self
@@ -717,7 +718,7 @@ impl Interpreter {
         unsafe {
             while !(*row).name.is_null() {
                 let name = CStr::from_ptr((*row).name);
-                if keep.contains(&name) {
+                if !replaced.contains(&name) {
                     kept.push(*row);
                 }
                 row = row.add(1);

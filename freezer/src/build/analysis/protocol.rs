@@ -66,6 +66,9 @@ pub(crate) struct Request {
     pub(crate) extra_modules: Vec<ExtraModule>,
     /// Directories inside `app_dir` whose files are not the app's (the build's output).
     pub(crate) skip_dirs: Vec<PathBuf>,
+    /// The interpreter options the bundle starts with, one argument each as python takes
+    /// them (`-W`, `error`): they change what python imports while it starts.
+    pub(crate) python_args: Vec<String>,
 }
 
 /// What the script is told of the build cache.

@@ -39,6 +39,7 @@ fn request(app_dir: &Path, entry: EntrySpec) -> Request {
         sources: true,
         extra_modules: Vec::new(),
         skip_dirs: Vec::new(),
+        python_args: Vec::new(),
     }
 }
 
@@ -303,6 +304,45 @@ fn closure_of_an_app() {
             assert!(!modules[name].bootstrap, "{name} should not be bootstrap");
         }
         assert!(analysis.skipped.is_empty(), "{:?}", analysis.skipped);
+    });
+}
+
+#[test]
+fn app_modules_named_like_what_python_serves_before_the_path_are_not_those() {
+    let app = tempfile::tempdir().unwrap();
+    write(
+        app.path(),
+        &[
+            ("main.py", "import codecs, os, runpy, shutil, __hello__\n"),
+            ("codecs.py", ""),
+            ("os.py", ""),
+            ("runpy.py", ""),
+            ("shutil.py", ""),
+            ("__hello__.py", ""),
+        ],
+    );
+    with_each_python(|version, python| {
+        let analysis = analyse(python, &script(app.path(), "main.py"), None).unwrap();
+        let modules = by_name(&analysis);
+        let from_app = |name: &str| {
+            let file = app.path().join(format!("{name}.py"));
+            modules[name].origin.as_deref() == Some(file.as_path())
+        };
+        // Imported while python starts, before the script's directory is on sys.path.
+        assert!(!from_app("codecs"), "{version}");
+        // FrozenImporter, before PathFinder, has them from 3.11 on.
+        let frozen_stdlib = analysis.python.minor >= 11;
+        assert_eq!(from_app("os"), !frozen_stdlib, "{version}");
+        assert_eq!(from_app("runpy"), !frozen_stdlib, "{version}");
+        assert!(from_app("shutil"), "{version}");
+        // Frozen into every version; before 3.11 the standard library has no file of it,
+        // and the interpreter serves it itself.
+        if frozen_stdlib {
+            assert!(!from_app("__hello__"), "{version}");
+        } else {
+            assert!(!modules.contains_key("__hello__"), "{version}");
+            assert!(!missing(&analysis).contains_key("__hello__"), "{version}");
+        }
     });
 }
 

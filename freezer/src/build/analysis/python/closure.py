@@ -1,6 +1,7 @@
 # The import closure: the modules the app imports, found as the import system would find
 # them, and everything they import in turn, read from their code as it is compiled.
 
+import _imp
 import fnmatch
 import importlib.machinery
 import importlib.util
@@ -8,6 +9,7 @@ import io
 import marshal
 import os
 import pkgutil
+import subprocess
 import sys
 import sysconfig
 
@@ -154,6 +156,40 @@ def find_on_path(name, path):
     return spec
 
 
+# Run by the interpreter started as the bundle starts it: what it has imported before a
+# script runs, and, from 3.11, what FrozenImporter serves (`-X frozen_modules` decides).
+SERVED_BEFORE_PATH = """
+import _imp, sys
+print(*sys.modules)
+names = getattr(_imp, "_frozen_module_names", None)
+if names is None:
+    print("-")
+else:
+    print(*(name for name in names() if _imp.find_frozen(name) is not None))
+"""
+
+
+def served_before_path(python_args):
+    """The top-level modules `python -S` has imported before it runs a script (encodings,
+    codecs, io, abc, ... as the version and the options have it), and the modules its
+    FrozenImporter serves (None before 3.11, which cannot turn them off: this process
+    knows), asked of this interpreter started with the bundle's options: `python main.py`
+    finds both before the script's directory on sys.path."""
+    if not sys.executable:
+        raise Failure("no_executable")
+    child = subprocess.run(
+        [sys.executable, "-I", "-S", *python_args, "-"],
+        input=SERVED_BEFORE_PATH.encode(),
+        capture_output=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"{sys.executable} {python_args} failed: {child.stderr.decode()}")
+    imported, frozen = child.stdout.decode().splitlines()
+    startup = frozenset(name for name in imported.split() if "." not in name) - {"__main__"}
+    return startup, None if frozen == "-" else frozenset(frozen.split())
+
+
 def is_within(name, packages):
     """Whether `name` is one of `packages` or one of their submodules."""
     for x in packages:
@@ -291,6 +327,8 @@ class Analysis:
         ]
         self.extra_names = []  # the runtime's own modules (request["extra_modules"])
         self.found = {}  # name -> Module | Found, every search done once
+        self.python_args = list(request.get("python_args", ()))
+        self.before_path = None  # served_before_path(), once asked
         self.reached = {}  # name -> Module in the closure
         self.queue = []
         # The modules whose `if __name__ == "__main__":` block runs: the entry's. The
@@ -337,6 +375,13 @@ class Analysis:
             if name in PROVIDED_NAMES:
                 return PROVIDED
             spec = find_on_path(name, self.search_path)
+            if spec is not None and find_on_path(name, [self.app_dir]) is not None:
+                beyond = find_on_path(name, self.search_path[1:])
+                if self._served_before_path(name, beyond):
+                    if beyond is None:
+                        # Frozen into the interpreter only (__hello__ before 3.11).
+                        return PROVIDED
+                    spec = beyond
             if spec is None:
                 spec = self._find_elsewhere(name)
                 if spec is not None:
@@ -353,6 +398,35 @@ class Analysis:
         if spec is None:
             return MISSING
         return self._module(name, spec, parent)
+
+    def _served_before_path(self, name, beyond):
+        """Whether `import name` in `python main.py` gives the interpreter's module even
+        though the app directory, first on sys.path, has one of that name (`beyond`, the
+        spec of the one on the rest of the path, or None): FrozenImporter, which comes
+        before PathFinder on sys.meta_path, has it (os, stat, runpy... from 3.11 unless
+        `-X frozen_modules=off`; zipimport and __hello__ always), or the standard library's
+        was imported while the interpreter started."""
+        stdlib = beyond is not None and in_stdlib(beyond.origin)
+        if not (stdlib or _imp.is_frozen(name)):
+            # The options can only turn frozen modules off; start-up ones are stdlib's.
+            return False
+        if self.is_frozen(name):
+            return True
+        return stdlib and name in self._before_path()[0]
+
+    def is_frozen(self, name):
+        """Whether CPython's own frozen modules have `name` in the bundle's interpreter,
+        started with the bundle's options."""
+        if self.python_args:
+            frozen = self._before_path()[1]
+            if frozen is not None:
+                return name in frozen
+        return _imp.is_frozen(name)
+
+    def _before_path(self):
+        if self.before_path is None:
+            self.before_path = served_before_path(self.python_args)
+        return self.before_path
 
     def _find_elsewhere(self, name):
         # Finders that site-packages installed through .pth files (setuptools' editable

@@ -2,7 +2,6 @@
 # which modules CPython needs while it starts, which the app may never import, and the
 # files that are not code.
 
-import _imp
 import importlib.util
 import os
 import platform
@@ -51,7 +50,8 @@ def bootstrap_names(analysis, names):
     boot = closure(names, [n for n in seeds if n in names], analysis.eager_edges)
     # What CPython has frozen itself (codecs, io, abc... from 3.11 on, deep-frozen in
     # 3.11 and 3.12) it finds without unmarshalling anything; a table entry would shadow it.
-    hot = {n for n in boot if n in analysis.boot_names or not _imp.is_frozen(n)}
+    # Not under `-X frozen_modules=off`, which leaves only the import system's.
+    hot = {n for n in boot if n in analysis.boot_names or not analysis.is_frozen(n)}
     text_codecs = {
         n
         for n in names - boot
