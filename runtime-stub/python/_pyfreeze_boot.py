@@ -203,7 +203,11 @@ class BundleImporter:
             return None
         # dlopen needs a path: the memfd holding the extension's bytes.
         in_memory = _bootstrap.ModuleSpec(spec.name, self, origin=_pyfreeze.extension_path(name))
-        return _bootstrap._call_with_frames_removed(_imp.create_dynamic, in_memory)
+        try:
+            return _bootstrap._call_with_frames_removed(_imp.create_dynamic, in_memory)
+        finally:
+            # Mapped by now (or not at all): the memfd's descriptor is closed.
+            _pyfreeze.extension_loaded(name)
 
     def exec_module(self, module):
         spec = module.__spec__

@@ -16,7 +16,7 @@ pub(crate) struct Opened {
 
 /// Maps the executable and opens the bundle at its end.
 pub(crate) fn open() -> Result<Opened, StubError> {
-    let image = sys::map_executable().map_err(StubError::MapSelf)?;
+    let image = sys::map_executable().map_err(StubError::reading_self)?;
     let bundle = Bundle::parse(image.bytes).map_err(|e| match e {
         Error::NotABundle => StubError::BareStub,
         other => StubError::Bundle(other),

@@ -2,7 +2,6 @@
 //! need) in memfds, which `dlopen` can open by path: nothing is written to disk.
 
 use std::collections::BTreeSet;
-use std::ffi::CString;
 use std::fs::File;
 use std::sync::Mutex;
 
@@ -13,7 +12,7 @@ use crate::ffi::sys::{self, Contents, Library, Memfd};
 /// A memfd holding `entry`'s bytes. A raw entry is copied by the kernel straight from the
 /// executable's page cache. Its CRC is not computed here: that would cost more than the
 /// copy, and the index that locates it is checked.
-fn memfd(entry: &Entry<'static>, file: &File) -> Result<Memfd, String> {
+pub(crate) fn memfd(entry: &Entry<'static>, file: &File) -> Result<Memfd, String> {
     let result = match entry.compression {
         Compression::None => sys::memfd_with(
             entry.c_name(),
@@ -29,11 +28,6 @@ fn memfd(entry: &Entry<'static>, file: &File) -> Result<Memfd, String> {
         }
     };
     result.map_err(|e| format!("cannot create a memfd for {}: {e}", entry.name))
-}
-
-/// A memfd holding `entry`'s bytes; returns the path to `dlopen`.
-pub(crate) fn memfd_for(entry: &Entry<'static>, file: &File) -> Result<CString, String> {
-    Ok(memfd(entry, file)?.into_path())
 }
 
 /// Sonames of the bundled libraries loaded so far: each is loaded once, and then found by
@@ -54,8 +48,9 @@ fn load_one(bundle: &Bundle<'static>, file: &File, soname: &str) -> Result<Vec<S
         load_group(bundle, file, &group)?;
         return Ok(group.members.iter().map(|m| m.soname.to_owned()).collect());
     }
-    let path = memfd_for(&library(bundle, soname)?, file)?;
-    Library::open_local(&path).map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
+    let memfd = memfd(&library(bundle, soname)?, file)?;
+    Library::open_local(memfd.path())
+        .map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
     Ok(vec![soname.to_owned()])
 }
 
@@ -118,13 +113,13 @@ fn load_group(bundle: &Bundle<'static>, file: &File, group: &Group<'static>) -> 
             }
             let path = memfds[target].path();
             memfd
-                .write_at(link.offset, path.as_bytes_with_nul())
+                .write_at(link.offset, path.to_bytes_with_nul())
                 .map_err(|e| cannot(format!("cannot rewrite {}: {e}", member.soname)))?;
         }
     }
-    // All stay open: the loader opens the others by the paths written into the first.
-    let paths: Vec<CString> = memfds.into_iter().map(Memfd::into_path).collect();
-    Library::open_local(&paths[0]).map_err(cannot)?;
+    // All stay open until then: the loader opens the others by the paths written into the
+    // first.
+    Library::open_local(memfds[0].path()).map_err(cannot)?;
     Ok(())
 }
 

@@ -1,11 +1,12 @@
 //! Operating-system calls: mapping the executable, memfds, dlopen, signals, the locale.
 
+use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::FileExt;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
 #[cfg(not(test))]
@@ -25,7 +26,7 @@ pub(crate) struct Image {
 static MAPPED: OnceLock<(usize, usize)> = OnceLock::new();
 
 pub(crate) fn map_executable() -> io::Result<Image> {
-    let file = above_stdio(File::open("/proc/self/exe")?)?;
+    let file = above_stdio(File::open("/proc/self/exe").map_err(explained)?).map_err(explained)?;
     let len = usize::try_from(file.metadata()?.len())
         .map_err(|_| io::Error::other("executable too large to map"))?;
     if len == 0 {
@@ -103,6 +104,55 @@ fn lowest_free(file: &File) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
+/// The soft limit on `resource` (`RLIMIT_NOFILE`, `RLIMIT_AS`), or `None` if there is none.
+pub(crate) fn limit(resource: libc::__rlimit_resource_t) -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given, which lives across the call.
+    if unsafe { libc::getrlimit(resource, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    Some(limit.rlim_cur)
+}
+
+/// What the limit behind `errno`, if a limit is, is set to: "ulimit -n 16" for too many
+/// open files, "ulimit -v 65536" (kB) for memory, as the shell sets them.
+pub(crate) fn ulimit_behind(errno: i32) -> Option<String> {
+    match errno {
+        libc::EMFILE => limit(libc::RLIMIT_NOFILE).map(|n| format!("ulimit -n {n}")),
+        libc::ENOMEM => limit(libc::RLIMIT_AS).map(|bytes| format!("ulimit -v {}", bytes / 1024)),
+        _ => None,
+    }
+}
+
+/// `error`, saying which limit it hit when it is too many open files: the descriptors a
+/// bundle needs are a limit's business, and the message should say which.
+fn explained(error: io::Error) -> io::Error {
+    match error.raw_os_error() {
+        Some(libc::EMFILE) => io::Error::new(
+            error.kind(),
+            match ulimit_behind(libc::EMFILE) {
+                Some(ulimit) => format!("too many open files ({ulimit})"),
+                None => "too many open files".to_owned(),
+            },
+        ),
+        _ => error,
+    }
+}
+
+/// The C library's text for `errno`, as it ends the messages of `dlerror`.
+fn strerror(errno: i32) -> String {
+    // SAFETY: strerror returns a NUL-terminated string valid until the next call; it is
+    // copied out at once. The stub runs one thread while it loads libraries.
+    unsafe { CStr::from_ptr(libc::strerror(errno)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Where a memfd's contents come from.
 pub(crate) enum Contents<'a> {
     Bytes(&'a [u8]),
@@ -115,43 +165,60 @@ pub(crate) enum Contents<'a> {
     },
 }
 
-/// A memfd holding a library's bytes, not yet handed to `dlopen`.
-pub(crate) struct Memfd(File);
+/// A memfd holding a library's bytes, until `dlopen` has mapped them: then it is dropped,
+/// which closes its descriptor (the mapping keeps the memory).
+pub(crate) struct Memfd {
+    file: File,
+    path: CString,
+}
+
+/// How many times the path of each descriptor number has been handed out. glibc takes a
+/// library whose path string it has loaded before for that library, without opening the
+/// path: once a memfd is closed its number comes back, so a later memfd on it gets a path
+/// no library has had (`/proc/self/fd//N`, `/proc/self/fd///N`, ... name the same file).
+static PATHS_GIVEN: Mutex<BTreeMap<i32, usize>> = Mutex::new(BTreeMap::new());
+
+fn unused_path(fd: i32) -> CString {
+    let mut given = PATHS_GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let times = given.entry(fd).or_insert(0);
+    let path = format!("/proc/self/fd/{}{fd}", "/".repeat(*times));
+    *times += 1;
+    CString::new(path).expect("no NUL in a formatted path")
+}
 
 impl Memfd {
-    /// The path that opens it, `/proc/self/fd/N`.
-    pub(crate) fn path(&self) -> CString {
-        CString::new(format!("/proc/self/fd/{}", self.0.as_raw_fd()))
-            .expect("no NUL in a formatted path")
+    fn new(file: File) -> Memfd {
+        let path = unused_path(file.as_raw_fd());
+        Memfd { file, path }
     }
 
-    /// The memfd on the lowest free descriptor from 3 up, for a shorter path; the old
-    /// descriptor is closed, which is harmless before anything has opened its path.
+    /// The path that opens it, `/proc/self/fd/N` (see [`PATHS_GIVEN`]), which no library
+    /// loaded so far has had.
+    pub(crate) fn path(&self) -> &CStr {
+        &self.path
+    }
+
+    /// The memfd on the lowest free descriptor from 3 up if its path is shorter there; the
+    /// old descriptor is closed, which is harmless before anything has opened its path.
     pub(crate) fn renumbered(self) -> io::Result<Memfd> {
-        let file = lowest_free(&self.0)?;
-        if file.as_raw_fd() < self.0.as_raw_fd() {
-            Ok(Memfd(file))
+        let file = lowest_free(&self.file)?;
+        if file.as_raw_fd() > self.file.as_raw_fd() {
+            return Ok(self);
+        }
+        let lower = Memfd::new(file);
+        if lower.path.count_bytes() < self.path.count_bytes() {
+            Ok(lower)
         } else {
             Ok(self)
         }
     }
 
     pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.0.read_exact_at(buf, offset)
+        self.file.read_exact_at(buf, offset)
     }
 
     pub(crate) fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        self.0.write_all_at(bytes, offset)
-    }
-
-    /// Keeps the descriptor open for the life of the process and returns its path. It is
-    /// deliberately never closed: glibc recognises an already-loaded library by its path
-    /// string, so a reused descriptor number would make a later `dlopen` silently return
-    /// the old library.
-    pub(crate) fn into_path(self) -> CString {
-        let path = self.path();
-        let _ = self.0.into_raw_fd();
-        path
+        self.file.write_all_at(bytes, offset)
     }
 }
 
@@ -161,7 +228,7 @@ pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<Memf
     // started with exec (os.system, subprocess).
     let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
-        return Err(io::Error::last_os_error());
+        return Err(explained(io::Error::last_os_error()));
     }
     // SAFETY: `fd` was just created and is owned by nobody else.
     let mut memfd = above_stdio(unsafe { File::from_raw_fd(fd) })?;
@@ -187,7 +254,7 @@ pub(crate) fn memfd_with(name: &CStr, contents: Contents<'_>) -> io::Result<Memf
             }
         }
     }
-    Ok(Memfd(memfd))
+    Ok(Memfd::new(memfd))
 }
 
 /// A library loaded with `dlopen`, kept for the life of the process.
@@ -213,9 +280,25 @@ impl Library {
         // for libpython and its dependencies have no preconditions.
         let handle = unsafe { libc::dlopen(path.as_ptr(), flags) };
         if handle.is_null() {
-            return Err(dlerror());
+            return Err(with_limit(dlerror()));
         }
         Ok(Library(handle))
+    }
+
+    /// Whether the library at `path` is loaded: `dlopen` found it, so that the path now
+    /// names it for glibc (see [`PATHS_GIVEN`]).
+    pub(crate) fn is_loaded(path: &CStr) -> bool {
+        // SAFETY: `path` is NUL-terminated; with RTLD_NOLOAD, dlopen loads nothing and runs
+        // no code: it only finds a loaded library, whose extra reference dlclose drops.
+        unsafe {
+            let handle = libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD);
+            if handle.is_null() {
+                libc::dlerror();
+                return false;
+            }
+            libc::dlclose(handle);
+        }
+        true
     }
 
     /// The address of `symbol`, or an error naming it.
@@ -231,6 +314,17 @@ impl Library {
         }
         Ok(address)
     }
+}
+
+/// A `dlerror` message, with the limit it hit when it ends with too many open files or no
+/// memory (the loader opens and maps the library's file).
+fn with_limit(message: String) -> String {
+    for errno in [libc::EMFILE, libc::ENOMEM] {
+        if let Some(ulimit) = ulimit_behind(errno).filter(|_| message.ends_with(&strerror(errno))) {
+            return format!("{message} ({ulimit})");
+        }
+    }
+    message
 }
 
 fn dlerror() -> String {
