@@ -9,7 +9,7 @@ pub(crate) enum StubError {
 
     #[error(
         "not enough memory to map the bundle ({source}{})",
-        .ulimit.as_ref().map_or_else(String::new, |u| format!(", under {u}"))
+        .ulimit.as_ref().map_or_else(String::new, |u| format!("; {u}"))
     )]
     NoMemoryToMap {
         ulimit: Option<String>,

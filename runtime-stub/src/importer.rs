@@ -192,6 +192,28 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
     })
 }
 
+/// `map_extension(name)`: maps the extension module `name`'s memfd (`extension_path`) with
+/// `dlopen(RTLD_NOW | RTLD_LOCAL)`, python's default flags, and closes it, before
+/// `_imp.create_dynamic` runs the module's init: an init importing another extension
+/// module (`_elementtree` imports `pyexpat`) holds no descriptor meanwhile. CPython's own
+/// `dlopen` of the path then finds the library loaded. If it fails, the memfd stays for
+/// `create_dynamic`, which reports the error as python does.
+extern "C" fn map_extension(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| {
+        let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(extension) = cache.get_mut(name) {
+            let mapped = extension
+                .memfd
+                .as_ref()
+                .is_some_and(|memfd| sys::Library::open_local(memfd.path()).is_ok());
+            if mapped {
+                extension.memfd = None;
+            }
+        }
+        callback::none()
+    })
+}
+
 /// `extension_loaded(name)`: closes the memfd of the extension module `name` once
 /// `_imp.create_dynamic` has returned or failed. A module whose library `dlopen` mapped
 /// keeps its path; one that was never mapped gets a fresh memfd if asked for again, its
@@ -373,6 +395,11 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"extension_path",
                 extension_path,
                 c"extension_path(name) -> path to dlopen",
+            ),
+            (
+                c"map_extension",
+                map_extension,
+                c"map_extension(name): maps the memfd extension_path made and closes it",
             ),
             (
                 c"extension_loaded",

@@ -28,6 +28,7 @@ mod packages;
 mod popular_packages;
 mod reproducible;
 mod runtime;
+mod runtime_faults;
 mod stdlib_imports;
 mod stub_errors;
 mod thirdparty;

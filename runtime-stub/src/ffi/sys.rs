@@ -5,6 +5,7 @@ use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::sync::{Mutex, OnceLock};
 
@@ -144,15 +145,6 @@ fn explained(error: io::Error) -> io::Error {
     }
 }
 
-/// The C library's text for `errno`, as it ends the messages of `dlerror`.
-fn strerror(errno: i32) -> String {
-    // SAFETY: strerror returns a NUL-terminated string valid until the next call; it is
-    // copied out at once. The stub runs one thread while it loads libraries.
-    unsafe { CStr::from_ptr(libc::strerror(errno)) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Where a memfd's contents come from.
 pub(crate) enum Contents<'a> {
     Bytes(&'a [u8]),
@@ -280,7 +272,7 @@ impl Library {
         // for libpython and its dependencies have no preconditions.
         let handle = unsafe { libc::dlopen(path.as_ptr(), flags) };
         if handle.is_null() {
-            return Err(with_limit(dlerror()));
+            return Err(with_limit(dlerror(), path));
         }
         Ok(Library(handle))
     }
@@ -316,15 +308,54 @@ impl Library {
     }
 }
 
-/// A `dlerror` message, with the limit it hit when it ends with too many open files or no
-/// memory (the loader opens and maps the library's file).
-fn with_limit(message: String) -> String {
-    for errno in [libc::EMFILE, libc::ENOMEM] {
-        if let Some(ulimit) = ulimit_behind(errno).filter(|_| message.ends_with(&strerror(errno))) {
-            return format!("{message} ({ulimit})");
-        }
+/// A `dlerror` message, with the limit the loader hit if it hit one. glibc keeps errno
+/// from before the call, and its message does not always carry the error ("failed to map
+/// segment from shared object"): too many open files is told by its text; no memory, by
+/// trying to reserve as much address space as the file's size again.
+fn with_limit(message: String, path: &CStr) -> String {
+    let cause = if message.ends_with(&strerror(libc::EMFILE)) {
+        Some(libc::EMFILE)
+    } else {
+        let size = std::fs::metadata(std::ffi::OsStr::from_bytes(path.to_bytes()))
+            .map_or(0, |meta| meta.len());
+        (size > 0 && reserve(size).err().and_then(|e| e.raw_os_error()) == Some(libc::ENOMEM))
+            .then_some(libc::ENOMEM)
+    };
+    match cause.and_then(ulimit_behind) {
+        Some(ulimit) => format!("{message} ({ulimit})"),
+        None => message,
     }
-    message
+}
+
+/// Reserves `len` bytes of address space, and gives them back.
+fn reserve(len: u64) -> io::Result<()> {
+    let len = usize::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::ENOMEM))?;
+    // SAFETY: a fresh anonymous mapping with no access, unmapped at once; nothing uses it.
+    unsafe {
+        let ptr = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        libc::munmap(ptr, len);
+    }
+    Ok(())
+}
+
+/// The C library's text for `errno`, as `dlerror` ends its messages with it.
+fn strerror(errno: i32) -> String {
+    // SAFETY: strerror returns a NUL-terminated string, copied out at once; the stub calls
+    // it with the import lock or before the interpreter starts, so no other thread of its
+    // own calls it meanwhile.
+    unsafe { CStr::from_ptr(libc::strerror(errno)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn dlerror() -> String {
