@@ -40,8 +40,8 @@ static STATE: OnceLock<State> = OnceLock::new();
 
 /// Extension modules already copied into memfds, by module name: a module imported again
 /// (after removal from sys.modules) must get the same path, or glibc would load a second
-/// copy of it. The memfd is held only until the module is created
-/// ([`extension_loaded`]): glibc finds a loaded library by its path without opening it.
+/// copy of it. The memfd is held only until its library is mapped ([`map_extension`], else
+/// [`extension_loaded`]): glibc finds a loaded library by its path without opening it.
 static EXTENSIONS: Mutex<BTreeMap<String, Extension>> = Mutex::new(BTreeMap::new());
 
 struct Extension {

@@ -350,9 +350,8 @@ fn reserve(len: u64) -> io::Result<()> {
 
 /// The C library's text for `errno`, as `dlerror` ends its messages with it.
 fn strerror(errno: i32) -> String {
-    // SAFETY: strerror returns a NUL-terminated string, copied out at once; the stub calls
-    // it with the import lock or before the interpreter starts, so no other thread of its
-    // own calls it meanwhile.
+    // SAFETY: strerror returns a NUL-terminated string, copied out at once; for a known
+    // errno, as these are, glibc's is a constant that no other call overwrites.
     unsafe { CStr::from_ptr(libc::strerror(errno)) }
         .to_string_lossy()
         .into_owned()
