@@ -409,3 +409,25 @@ pub(crate) fn environment_codeset() -> Vec<u8> {
         codeset
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_descriptor_number_used_again_gets_a_path_no_library_had() {
+        let paths: Vec<CString> = (0..3)
+            .map(|i| {
+                let memfd = memfd_with(c"test", Contents::Bytes(&[i])).unwrap();
+                let path = memfd.path().to_owned();
+                let read = std::fs::read(std::ffi::OsStr::from_bytes(path.to_bytes())).unwrap();
+                assert_eq!(read, [i], "{path:?} opens another file");
+                path
+            })
+            .collect();
+        assert!(
+            paths[0] != paths[1] && paths[1] != paths[2] && paths[0] != paths[2],
+            "{paths:?}"
+        );
+    }
+}
