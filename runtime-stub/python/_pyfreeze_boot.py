@@ -27,6 +27,9 @@ from _pyfreeze import EXTENSION, HAS_SOURCE, NAMESPACE, PACKAGE
 
 EXTENSION_SUFFIX = _imp.extension_suffixes()[0]
 
+# What _pyfreeze.map_extension maps with, RTLD_NOW, python's default.
+_DEFAULT_DLOPEN_FLAGS = sys.getdlopenflags()
+
 # The directory holding the files the build put on disk (--collect-to-disk), or None.
 _DISK = _pyfreeze.disk_dir
 
@@ -203,7 +206,15 @@ class BundleImporter:
             return None
         # dlopen needs a path: the memfd holding the extension's bytes.
         in_memory = _bootstrap.ModuleSpec(spec.name, self, origin=_pyfreeze.extension_path(name))
-        return _bootstrap._call_with_frames_removed(_imp.create_dynamic, in_memory)
+        if sys.getdlopenflags() == _DEFAULT_DLOPEN_FLAGS:
+            # Mapped (and its descriptor closed) before its init runs; with other flags,
+            # create_dynamic maps it as the app asked.
+            _pyfreeze.map_extension(name)
+        try:
+            return _bootstrap._call_with_frames_removed(_imp.create_dynamic, in_memory)
+        finally:
+            # Mapped by now (or not at all): the memfd's descriptor is closed.
+            _pyfreeze.extension_loaded(name)
 
     def exec_module(self, module):
         spec = module.__spec__

@@ -9,7 +9,7 @@ use crate::ffi::sys;
 /// Maps the executable and opens the bundle at its end, read in place from the mapping
 /// (which outlives the file's descriptor, closed here).
 pub(crate) fn open() -> Result<Bundle<'static>, StubError> {
-    let image = sys::map_executable().map_err(StubError::MapSelf)?;
+    let image = sys::map_executable().map_err(StubError::reading_self)?;
     let bundle = Bundle::parse(image).map_err(|e| match e {
         Error::NotABundle => StubError::BareStub,
         other => StubError::Bundle(other),

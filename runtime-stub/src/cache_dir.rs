@@ -143,17 +143,7 @@ where
     F: Fn(usize) -> io::Result<Cow<'a, [u8]>>,
 {
     let lock_path = root.join(format!("{digest}.lock"));
-    // Neither followed if a link nor waited on if a FIFO: whatever is there is not ours
-    // until the lock is taken.
-    let lock = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&lock_path)
-        .map_err(at(&lock_path))?;
-    lock.lock().map_err(at(&lock_path))?;
+    let _lock = lock(root, &lock_path).map_err(at(&lock_path))?;
 
     let dir = root.join(digest);
     let stamp_path = root.join(format!("{digest}.stamp"));
@@ -163,6 +153,80 @@ where
         write_stamp(root, &stamp_path, || stamp(digest, &dir, tree)).map_err(at(&stamp_path))?;
     }
     Ok(dir)
+}
+
+/// The lock file `path`, locked. Anything but a regular file there (a FIFO, a socket, a
+/// device, a link, a directory) is damage, never opened as it is (a FIFO would block, and
+/// so would every later start on it): it is removed and a file made in its place.
+fn lock(root: &Path, path: &Path) -> io::Result<File> {
+    for _ in 0..REPAIR_TRIES {
+        match open_lock(path)? {
+            Some(file) => {
+                file.lock()?;
+                return Ok(file);
+            }
+            None => remove_damage(root, path)?,
+        }
+    }
+    Err(io::Error::other(
+        "something other than a file keeps coming back in its place",
+    ))
+}
+
+const REPAIR_TRIES: usize = 4;
+
+/// The lock file `path`, opened or created; `None` if something else is there.
+fn open_lock(path: &Path) -> io::Result<Option<File>> {
+    let not_a_file = || fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_file());
+    if not_a_file() {
+        return Ok(None);
+    }
+    // Checked again once open: something else may have been put there meanwhile.
+    let opened = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    match opened {
+        Ok(file) if file.metadata()?.is_file() => Ok(Some(file)),
+        Ok(_) => Ok(None),
+        Err(_) if not_a_file() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes what is at `path` if it is not a regular file, under a lock of the whole cache
+/// root: starts that found the same damage take turns, so that none removes the file
+/// another has just put in its place.
+fn remove_damage(root: &Path, path: &Path) -> io::Result<()> {
+    let whole = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(root)?;
+    whole.lock()?;
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => remove(root, path),
+        _ => Ok(()),
+    }
+}
+
+/// Removes whatever is at `path`, a directory tree too (moved out of the way first, so
+/// that nothing sees half of it).
+fn remove(root: &Path, path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            let stale = tempfile::Builder::new()
+                .prefix(".stale-")
+                .tempdir_in(root)?;
+            // Renamed into the empty temporary directory's place, and removed with it.
+            fs::rename(path, stale.path())
+        }
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// `<root>/<digest>/` holding `items`, a file for each `(path, Some(bytes))` and a
@@ -259,12 +323,19 @@ fn ctime(meta: &fs::Metadata) -> Ctime {
 /// anything, huge, a link or a FIFO too); `None` if it cannot be read or is longer.
 fn read_capped(path: &Path, like: Option<&[u8]>) -> Option<Vec<u8>> {
     let cap = like?.len() as u64;
+    // Only a regular file is opened, and only if what opens is the file checked.
+    let checked = fs::symlink_metadata(path)
+        .ok()
+        .filter(|meta| meta.is_file())?;
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .ok()
-        .filter(|file| file.metadata().is_ok_and(|meta| meta.is_file()))?;
+        .filter(|file| {
+            file.metadata()
+                .is_ok_and(|meta| (meta.dev(), meta.ino()) == (checked.dev(), checked.ino()))
+        })?;
     let mut found = Vec::new();
     file.take(cap + 1).read_to_end(&mut found).ok()?;
     Some(found)
@@ -298,6 +369,10 @@ fn write_stamp(
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     file.as_file().sync_all()?;
+    // A rename replaces any file, but not a directory.
+    if fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir()) {
+        remove(root, path)?;
+    }
     file.persist(path).map_err(|e| e.error)?;
     File::open(root)?.sync_all()
 }
@@ -343,17 +418,7 @@ where
             File::open(fresh.path().join(name))?.sync_all()?;
         }
     }
-    match fs::symlink_metadata(dir) {
-        Ok(meta) if meta.is_dir() => {
-            let stale = tempfile::Builder::new()
-                .prefix(".stale-")
-                .tempdir_in(root)?;
-            // Renamed into the empty temporary directory's place, and removed with it.
-            fs::rename(dir, stale.path())?;
-        }
-        Ok(_) => fs::remove_file(dir)?,
-        Err(_) => {}
-    }
+    remove(root, dir)?;
     fs::rename(fresh.keep(), dir)
 }
 
@@ -502,26 +567,66 @@ mod tests {
         assert!(fs::symlink_metadata(&stamp).unwrap().is_file());
     }
 
+    /// Puts `kind` at `path`, in place of what was there: "fifo", "socket", "link" (to a
+    /// regular file elsewhere), "dir" (with a file in it).
+    fn put_special(root: &Path, path: &Path, kind: &str) {
+        remove(root, path).unwrap();
+        match kind {
+            "fifo" => {
+                let made = std::process::Command::new("mkfifo")
+                    .arg(path)
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            }
+            "socket" => {
+                std::os::unix::net::UnixListener::bind(path).unwrap();
+            }
+            "link" => {
+                let elsewhere = root.join("elsewhere");
+                fs::write(&elsewhere, b"").unwrap();
+                std::os::unix::fs::symlink(&elsewhere, path).unwrap();
+            }
+            "dir" => {
+                fs::create_dir(path).unwrap();
+                fs::write(path.join("inside"), b"").unwrap();
+            }
+            _ => unreachable!("{kind}"),
+        }
+    }
+
     #[test]
-    fn a_fifo_in_place_of_the_stamp_or_lock_is_not_waited_on() {
+    fn special_files_in_place_of_the_lock_stamp_or_directory_are_replaced() {
         let base = tempfile::tempdir().unwrap();
         let root = base.path();
         ensured(root);
-        for name in ["stamp", "lock"] {
-            let path = root.join(format!("{DIGEST}.{name}"));
-            fs::remove_file(&path).unwrap();
-            let made = std::process::Command::new("mkfifo")
-                .arg(&path)
-                .status()
-                .unwrap();
-            assert!(made.success());
-            // The stamp is replaced; a lock that is not a file fails, and says where.
-            match ensure(root, DIGEST, &tree(FILES)) {
-                Ok(_) => assert_eq!(name, "stamp"),
-                Err(e) => {
-                    assert_eq!(name, "lock");
-                    assert_eq!(e.path(), Some(&*path));
-                }
+        for name in ["lock", "stamp", "dir", "file"] {
+            let path = match name {
+                "dir" => root.join(DIGEST),
+                "file" => root.join(DIGEST).join("a/d.txt"),
+                _ => root.join(format!("{DIGEST}.{name}")),
+            };
+            for kind in ["fifo", "socket", "link", "dir"] {
+                put_special(root, &path, kind);
+                // A FIFO with a reader opens without blocking: only its type tells.
+                let reader = (kind == "fifo").then(|| {
+                    OpenOptions::new()
+                        .read(true)
+                        .custom_flags(libc::O_NONBLOCK)
+                        .open(&path)
+                        .unwrap()
+                });
+                let (_, wrote) = ensured(root);
+                drop(reader);
+                let meta = fs::symlink_metadata(&path).unwrap();
+                let right_type = if name == "dir" {
+                    meta.is_dir()
+                } else {
+                    meta.is_file()
+                };
+                assert!(right_type, "a {kind} in place of the {name} was left");
+                assert_eq!(wrote, name != "lock", "a {kind} in place of the {name}");
+                assert!(!ensured(root).1, "a {kind} in place of the {name}");
             }
         }
     }

@@ -38,8 +38,14 @@ static STATE: OnceLock<State> = OnceLock::new();
 
 /// Extension modules already copied into memfds, by module name: a module imported again
 /// (after removal from sys.modules) must get the same path, or glibc would load a second
-/// copy of it.
-static EXTENSIONS: Mutex<BTreeMap<String, CString>> = Mutex::new(BTreeMap::new());
+/// copy of it. The memfd is held only until its library is mapped ([`map_extension`], else
+/// [`extension_loaded`]): glibc finds a loaded library by its path without opening it.
+static EXTENSIONS: Mutex<BTreeMap<String, Extension>> = Mutex::new(BTreeMap::new());
+
+struct Extension {
+    path: CString,
+    memfd: Option<sys::Memfd>,
+}
 
 /// The bits of the answer of `find`, which the module exports for the Python half.
 const FIND_BITS: [(&CStr, u8); 5] = [
@@ -156,8 +162,8 @@ extern "C" fn get_source(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyO
 extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
     with_name(arg, |name| {
         let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(path) = cache.get(name) {
-            return callback::str(&path.to_string_lossy());
+        if let Some(extension) = cache.get(name) {
+            return callback::str(&extension.path.to_string_lossy());
         }
         let extension = match entry(Kind::Extension, name) {
             Err(err) => return err,
@@ -171,14 +177,58 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
         if let Err(message) = native::load_needs(&state().bundle, name) {
             return callback::import_error(&message);
         }
-        match native::memfd_for(&extension) {
-            Ok(path) => {
+        match native::memfd(&extension) {
+            Ok(memfd) => {
+                let path = memfd.path().to_owned();
                 let result = callback::str(&path.to_string_lossy());
-                cache.insert(name.to_owned(), path);
+                let memfd = Some(memfd);
+                cache.insert(name.to_owned(), Extension { path, memfd });
                 result
             }
             Err(message) => callback::import_error(&message),
         }
+    })
+}
+
+/// `map_extension(name)`: maps the extension module `name`'s memfd (`extension_path`) with
+/// `dlopen(RTLD_NOW | RTLD_LOCAL)`, python's default flags, and closes it, before
+/// `_imp.create_dynamic` runs the module's init: an init importing another extension
+/// module (`_elementtree` imports `pyexpat`) holds no descriptor meanwhile. CPython's own
+/// `dlopen` of the path then finds the library loaded. If it fails, the memfd stays for
+/// `create_dynamic`, which reports the error as python does.
+extern "C" fn map_extension(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| {
+        let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(extension) = cache.get_mut(name) {
+            let mapped = extension
+                .memfd
+                .as_ref()
+                .is_some_and(|memfd| sys::Library::open_local(memfd.path()).is_ok());
+            if mapped {
+                extension.memfd = None;
+            }
+        }
+        callback::none()
+    })
+}
+
+/// `extension_loaded(name)`: closes the memfd of the extension module `name` once
+/// `_imp.create_dynamic` has returned or failed. A module whose library `dlopen` mapped
+/// keeps its path; one that was never mapped gets a fresh memfd if asked for again, its
+/// descriptor number being free for other files now.
+extern "C" fn extension_loaded(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    with_name(arg, |name| {
+        let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(extension) = cache.get_mut(name) {
+            if let Some(memfd) = extension.memfd.take() {
+                let mapped = sys::Library::is_loaded(memfd.path());
+                drop(memfd);
+                if !mapped {
+                    cache.remove(name);
+                }
+            }
+        }
+        callback::none()
     })
 }
 
@@ -343,6 +393,16 @@ pub(crate) extern "C" fn init_module() -> *mut PyObject {
                 c"extension_path",
                 extension_path,
                 c"extension_path(name) -> path to dlopen",
+            ),
+            (
+                c"map_extension",
+                map_extension,
+                c"map_extension(name): maps the memfd extension_path made and closes it",
+            ),
+            (
+                c"extension_loaded",
+                extension_loaded,
+                c"extension_loaded(name): closes the memfd extension_path made for it",
             ),
             (
                 c"load_library",

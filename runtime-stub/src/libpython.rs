@@ -14,12 +14,14 @@ pub(crate) fn load(bundle: &Bundle<'static>) -> Result<Interpreter, StubError> {
     let entry = bundle
         .find(Kind::LibPython, name)?
         .ok_or_else(|| StubError::MissingLibPython(name.to_owned()))?;
-    let path = native::memfd_for(&entry).map_err(StubError::Memfd)?;
+    let memfd = native::memfd(&entry).map_err(StubError::Memfd)?;
     let load_error = |message| StubError::Load {
         what: name.to_owned(),
         message,
     };
-    let library = Library::open_global(&path).map_err(load_error)?;
+    let library = Library::open_global(memfd.path()).map_err(load_error)?;
+    // Mapped: its descriptor would only count against the app's limit.
+    drop(memfd);
     let interpreter = Interpreter::new(python::load(library).map_err(load_error)?);
 
     let (major, minor) = bundle.python_major_minor();

@@ -2,7 +2,6 @@
 //! need) in memfds, which `dlopen` can open by path: nothing is written to disk.
 
 use std::collections::BTreeSet;
-use std::ffi::CString;
 use std::sync::Mutex;
 
 use pyfreeze_archive::{needs_list, Bundle, CopyError, Entry, Group, Kind, Link};
@@ -11,7 +10,7 @@ use crate::ffi::sys::{self, Library, Memfd};
 
 /// A memfd holding `entry`'s bytes, checked against the index's CRC-32 as they are
 /// copied: the dynamic loader must never see a damaged byte.
-fn memfd(entry: &Entry<'static>) -> Result<Memfd, String> {
+pub(crate) fn memfd(entry: &Entry<'static>) -> Result<Memfd, String> {
     let cannot = |e| format!("cannot create a memfd for {}: {e}", entry.name);
     let memfd = sys::memfd(entry.c_name()).map_err(cannot)?;
     entry.copy_to(memfd.writer()).map_err(|e| match e {
@@ -21,10 +20,6 @@ fn memfd(entry: &Entry<'static>) -> Result<Memfd, String> {
     Ok(memfd)
 }
 
-/// A memfd holding `entry`'s bytes; returns the path to `dlopen`.
-pub(crate) fn memfd_for(entry: &Entry<'static>) -> Result<CString, String> {
-    Ok(memfd(entry)?.into_path())
-}
 
 /// Sonames of the bundled libraries loaded so far: each is loaded once, and then found by
 /// the dynamic loader through its soname whoever asks for it.
@@ -44,8 +39,9 @@ fn load_one(bundle: &Bundle<'static>, soname: &str) -> Result<Vec<String>, Strin
         load_group(bundle, &group)?;
         return Ok(group.members.iter().map(|m| m.soname.to_owned()).collect());
     }
-    let path = memfd_for(&library(bundle, soname)?)?;
-    Library::open_local(&path).map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
+    let memfd = memfd(&library(bundle, soname)?)?;
+    Library::open_local(memfd.path())
+        .map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
     Ok(vec![soname.to_owned()])
 }
 
@@ -108,13 +104,13 @@ fn load_group(bundle: &Bundle<'static>, group: &Group<'static>) -> Result<(), St
             }
             let path = memfds[target].path();
             memfd
-                .write_at(link.offset, path.as_bytes_with_nul())
+                .write_at(link.offset, path.to_bytes_with_nul())
                 .map_err(|e| cannot(format!("cannot rewrite {}: {e}", member.soname)))?;
         }
     }
-    // All stay open: the loader opens the others by the paths written into the first.
-    let paths: Vec<CString> = memfds.into_iter().map(Memfd::into_path).collect();
-    Library::open_local(&paths[0]).map_err(cannot)?;
+    // All stay open until then: the loader opens the others by the paths written into the
+    // first.
+    Library::open_local(memfds[0].path()).map_err(cannot)?;
     Ok(())
 }
 

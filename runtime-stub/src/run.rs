@@ -20,7 +20,7 @@ pub(crate) fn run() -> Result<Exit, StubError> {
     let frozen_table = frozen_table(&bundle, &interpreter)?;
 
     let executable = std::env::current_exe()
-        .map_err(StubError::MapSelf)?
+        .map_err(StubError::reading_self)?
         .into_os_string()
         .into_vec();
     let program = String::from_utf8_lossy(&executable).into_owned();

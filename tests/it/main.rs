@@ -29,6 +29,7 @@ mod packages;
 mod popular_packages;
 mod reproducible;
 mod runtime;
+mod runtime_faults;
 mod shadowing;
 mod stdlib_imports;
 mod stub_errors;

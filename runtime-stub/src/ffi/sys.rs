@@ -1,11 +1,13 @@
 //! Operating-system calls: mapping the executable, memfds, dlopen, signals, the locale.
 
+use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
 /// The stub's own bytes are checked before anything else of it runs.
@@ -52,7 +54,7 @@ pub(crate) fn map_executable() -> io::Result<&'static [u8]> {
     if let Some(&bytes) = IMAGE.get() {
         return Ok(bytes);
     }
-    let file = above_stdio(File::open("/proc/self/exe")?)?;
+    let file = above_stdio(File::open("/proc/self/exe").map_err(explained)?).map_err(explained)?;
     let len = usize::try_from(file.metadata()?.len())
         .map_err(|_| io::Error::other("executable too large to map"))?;
     if len == 0 {
@@ -130,48 +132,105 @@ fn lowest_free(file: &File) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// A memfd holding a library's bytes, not yet handed to `dlopen`.
-pub(crate) struct Memfd(File);
+/// The soft limit on `resource` (`RLIMIT_NOFILE`, `RLIMIT_AS`), or `None` if there is none.
+pub(crate) fn limit(resource: libc::__rlimit_resource_t) -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given, which lives across the call.
+    if unsafe { libc::getrlimit(resource, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    Some(limit.rlim_cur)
+}
+
+/// What the limit behind `errno`, if a limit is, is set to: "ulimit -n 16" for too many
+/// open files, "ulimit -v 65536" (kB) for memory, as the shell sets them.
+pub(crate) fn ulimit_behind(errno: i32) -> Option<String> {
+    match errno {
+        libc::EMFILE => limit(libc::RLIMIT_NOFILE).map(|n| format!("ulimit -n {n}")),
+        libc::ENOMEM => limit(libc::RLIMIT_AS).map(|bytes| format!("ulimit -v {}", bytes / 1024)),
+        _ => None,
+    }
+}
+
+/// `error`, saying which limit it hit when it is too many open files: the descriptors a
+/// bundle needs are a limit's business, and the message should say which.
+fn explained(error: io::Error) -> io::Error {
+    match error.raw_os_error() {
+        Some(libc::EMFILE) => io::Error::new(
+            error.kind(),
+            match ulimit_behind(libc::EMFILE) {
+                Some(ulimit) => format!("too many open files ({ulimit})"),
+                None => "too many open files".to_owned(),
+            },
+        ),
+        _ => error,
+    }
+}
+
+/// A memfd holding a library's bytes, until `dlopen` has mapped them: then it is dropped,
+/// which closes its descriptor (the mapping keeps the memory).
+pub(crate) struct Memfd {
+    file: File,
+    path: CString,
+}
+
+/// How many times the path of each descriptor number has been handed out. glibc takes a
+/// library whose path string it has loaded before for that library, without opening the
+/// path: once a memfd is closed its number comes back, so a later memfd on it gets a path
+/// no library has had (`/proc/self/fd//N`, `/proc/self/fd///N`, ... name the same file).
+static PATHS_GIVEN: Mutex<BTreeMap<i32, usize>> = Mutex::new(BTreeMap::new());
+
+fn unused_path(fd: i32) -> CString {
+    let mut given = PATHS_GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let times = given.entry(fd).or_insert(0);
+    let path = format!("/proc/self/fd/{}{fd}", "/".repeat(*times));
+    *times += 1;
+    CString::new(path).expect("no NUL in a formatted path")
+}
 
 impl Memfd {
-    /// The path that opens it, `/proc/self/fd/N`.
-    pub(crate) fn path(&self) -> CString {
-        CString::new(format!("/proc/self/fd/{}", self.0.as_raw_fd()))
-            .expect("no NUL in a formatted path")
+    fn new(file: File) -> Memfd {
+        let path = unused_path(file.as_raw_fd());
+        Memfd { file, path }
     }
 
-    /// The memfd on the lowest free descriptor from 3 up, for a shorter path; the old
-    /// descriptor is closed, which is harmless before anything has opened its path.
+    /// The path that opens it, `/proc/self/fd/N` (see [`PATHS_GIVEN`]), which no library
+    /// loaded so far has had.
+    pub(crate) fn path(&self) -> &CStr {
+        &self.path
+    }
+
+    /// The memfd on the lowest free descriptor from 3 up if its path is shorter there; the
+    /// old descriptor is closed, which is harmless before anything has opened its path.
     pub(crate) fn renumbered(self) -> io::Result<Memfd> {
-        let file = lowest_free(&self.0)?;
-        if file.as_raw_fd() < self.0.as_raw_fd() {
-            Ok(Memfd(file))
+        let file = lowest_free(&self.file)?;
+        if file.as_raw_fd() > self.file.as_raw_fd() {
+            return Ok(self);
+        }
+        let lower = Memfd::new(file);
+        if lower.path.count_bytes() < self.path.count_bytes() {
+            Ok(lower)
         } else {
             Ok(self)
         }
     }
 
     pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.0.read_exact_at(buf, offset)
+        self.file.read_exact_at(buf, offset)
     }
 
     pub(crate) fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        self.0.write_all_at(bytes, offset)
+        self.file.write_all_at(bytes, offset)
     }
 
     /// Where to write its contents, from the start.
     pub(crate) fn writer(&self) -> impl Write + '_ {
-        &self.0
-    }
-
-    /// Keeps the descriptor open for the life of the process and returns its path. It is
-    /// deliberately never closed: glibc recognises an already-loaded library by its path
-    /// string, so a reused descriptor number would make a later `dlopen` silently return
-    /// the old library.
-    pub(crate) fn into_path(self) -> CString {
-        let path = self.path();
-        let _ = self.0.into_raw_fd();
-        path
+        &self.file
     }
 }
 
@@ -181,10 +240,10 @@ pub(crate) fn memfd(name: &CStr) -> io::Result<Memfd> {
     // started with exec (os.system, subprocess).
     let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
-        return Err(io::Error::last_os_error());
+        return Err(explained(io::Error::last_os_error()));
     }
     // SAFETY: `fd` was just created and is owned by nobody else.
-    Ok(Memfd(above_stdio(unsafe { File::from_raw_fd(fd) })?))
+    Ok(Memfd::new(above_stdio(unsafe { File::from_raw_fd(fd) })?))
 }
 
 /// A library loaded with `dlopen`, kept for the life of the process.
@@ -210,9 +269,25 @@ impl Library {
         // for libpython and its dependencies have no preconditions.
         let handle = unsafe { libc::dlopen(path.as_ptr(), flags) };
         if handle.is_null() {
-            return Err(dlerror());
+            return Err(with_limit(dlerror(), path));
         }
         Ok(Library(handle))
+    }
+
+    /// Whether the library at `path` is loaded: `dlopen` found it, so that the path now
+    /// names it for glibc (see [`PATHS_GIVEN`]).
+    pub(crate) fn is_loaded(path: &CStr) -> bool {
+        // SAFETY: `path` is NUL-terminated; with RTLD_NOLOAD, dlopen loads nothing and runs
+        // no code: it only finds a loaded library, whose extra reference dlclose drops.
+        unsafe {
+            let handle = libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD);
+            if handle.is_null() {
+                libc::dlerror();
+                return false;
+            }
+            libc::dlclose(handle);
+        }
+        true
     }
 
     /// The address of `symbol`, or an error naming it.
@@ -228,6 +303,55 @@ impl Library {
         }
         Ok(address)
     }
+}
+
+/// A `dlerror` message, with the limit the loader hit if it hit one. glibc keeps errno
+/// from before the call, and its message does not always carry the error ("failed to map
+/// segment from shared object"): too many open files is told by its text; no memory, by
+/// trying to reserve as much address space as the file's size again.
+fn with_limit(message: String, path: &CStr) -> String {
+    let cause = if message.ends_with(&strerror(libc::EMFILE)) {
+        Some(libc::EMFILE)
+    } else {
+        let size = std::fs::metadata(std::ffi::OsStr::from_bytes(path.to_bytes()))
+            .map_or(0, |meta| meta.len());
+        (size > 0 && reserve(size).err().and_then(|e| e.raw_os_error()) == Some(libc::ENOMEM))
+            .then_some(libc::ENOMEM)
+    };
+    match cause.and_then(ulimit_behind) {
+        Some(ulimit) => format!("{message} ({ulimit})"),
+        None => message,
+    }
+}
+
+/// Reserves `len` bytes of address space, and gives them back.
+fn reserve(len: u64) -> io::Result<()> {
+    let len = usize::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::ENOMEM))?;
+    // SAFETY: a fresh anonymous mapping with no access, unmapped at once; nothing uses it.
+    unsafe {
+        let ptr = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        libc::munmap(ptr, len);
+    }
+    Ok(())
+}
+
+/// The C library's text for `errno`, as `dlerror` ends its messages with it.
+fn strerror(errno: i32) -> String {
+    // SAFETY: strerror returns a NUL-terminated string, copied out at once; for a known
+    // errno, as these are, glibc's is a constant that no other call overwrites.
+    unsafe { CStr::from_ptr(libc::strerror(errno)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn dlerror() -> String {
@@ -280,5 +404,27 @@ pub(crate) fn environment_codeset() -> Vec<u8> {
             libc::setlocale(libc::LC_CTYPE, saved.as_ptr());
         }
         codeset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_descriptor_number_used_again_gets_a_path_no_library_had() {
+        let paths: Vec<CString> = (0..3)
+            .map(|i| {
+                let memfd = memfd_with(c"test", Contents::Bytes(&[i])).unwrap();
+                let path = memfd.path().to_owned();
+                let read = std::fs::read(std::ffi::OsStr::from_bytes(path.to_bytes())).unwrap();
+                assert_eq!(read, [i], "{path:?} opens another file");
+                path
+            })
+            .collect();
+        assert!(
+            paths[0] != paths[1] && paths[1] != paths[2] && paths[0] != paths[2],
+            "{paths:?}"
+        );
     }
 }
