@@ -55,6 +55,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Not damage: the machine could not give the memory an entry needs.
+    #[error("not enough memory to decompress {kind} `{name}` ({len} bytes)")]
+    OutOfMemory { kind: Kind, name: String, len: u64 },
+
     #[error("damaged bundle: {kind} `{name}` has {found} bytes after decompression, the index says {expected}")]
     LengthMismatch {
         kind: Kind,
@@ -76,6 +80,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the error means the bundle's bytes are not what the build wrote (rather
+    /// than not a bundle, another format version or too little memory).
+    pub fn is_damage(&self) -> bool {
+        !matches!(
+            self,
+            Error::NotABundle | Error::UnsupportedVersion { .. } | Error::OutOfMemory { .. }
+        )
+    }
+
     pub(crate) fn malformed(what: impl Into<String>) -> Self {
         Error::Malformed { what: what.into() }
     }

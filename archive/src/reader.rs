@@ -1,6 +1,5 @@
 use std::borrow::Cow;
 use std::ffi::CStr;
-use std::io::Read;
 
 use zerocopy::FromBytes;
 
@@ -503,20 +502,26 @@ impl<'a> Entry<'a> {
         let data: Cow<'a, [u8]> = match self.compression {
             Compression::None => Cow::Borrowed(self.stored),
             Compression::Zstd => {
-                // Cap the allocation by what the index promises, and read one byte more
-                // to notice a stream that decompresses to more than that.
-                let cap = usize::try_from(self.original_len).unwrap_or(usize::MAX);
-                let mut out = Vec::with_capacity(cap.min(self.stored.len().saturating_mul(16)));
-                let decompress_error = |source| Error::Decompress {
+                // Exactly what the index promises, asked for without aborting when it
+                // cannot be had (`ulimit -v`): a frame that holds more fails to fit.
+                let out_of_memory = || Error::OutOfMemory {
                     kind: self.kind,
                     name: self.name.to_owned(),
-                    source,
+                    len: self.original_len,
                 };
-                zstd::stream::read::Decoder::with_buffer(self.stored)
-                    .map_err(decompress_error)?
-                    .take(self.original_len.saturating_add(1))
-                    .read_to_end(&mut out)
-                    .map_err(decompress_error)?;
+                let mut out = Vec::new();
+                usize::try_from(self.original_len)
+                    .ok()
+                    .and_then(|len| out.try_reserve_exact(len).ok())
+                    .ok_or_else(out_of_memory)?;
+                let mut context = zstd::zstd_safe::DCtx::try_create().ok_or_else(out_of_memory)?;
+                context
+                    .decompress(&mut out, self.stored)
+                    .map_err(|code| Error::Decompress {
+                        kind: self.kind,
+                        name: self.name.to_owned(),
+                        source: std::io::Error::other(zstd::zstd_safe::get_error_name(code)),
+                    })?;
                 if out.len() as u64 != self.original_len {
                     return Err(Error::LengthMismatch {
                         kind: self.kind,

@@ -15,7 +15,7 @@ use pyfreeze_archive::{Bundle, Entry, EntryPointKind, Kind};
 
 use crate::ffi::python::{callback, PyObject};
 use crate::ffi::sys;
-use crate::{cache_dir, native};
+use crate::{cache_dir, damage, native};
 
 /// What the module serves, fixed before the interpreter starts.
 pub(crate) struct State {
@@ -67,9 +67,7 @@ fn state() -> &'static State {
 }
 
 fn entry(kind: Kind, name: &str) -> Result<Option<Entry<'static>>, *mut PyObject> {
-    state()
-        .bundle
-        .find(kind, name)
+    damage::checked(state().bundle.find(kind, name))
         .map_err(|e| callback::import_error(&e.to_string()))
 }
 
@@ -120,7 +118,7 @@ extern "C" fn get_code(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObj
     with_name(arg, |name| match entry(Kind::Module, name) {
         Err(err) => err,
         Ok(None) => callback::import_error(&format!("no module named {name:?} in this bundle")),
-        Ok(Some(module)) => match module.contents() {
+        Ok(Some(module)) => match damage::checked(module.contents()) {
             Ok(code) => {
                 let object = callback::unmarshal(&code);
                 released_now_and_then();
@@ -150,7 +148,7 @@ extern "C" fn get_source(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyO
     with_name(arg, |name| match entry(Kind::Source, name) {
         Err(err) => err,
         Ok(None) => callback::none(),
-        Ok(Some(source)) => match source.contents() {
+        Ok(Some(source)) => match damage::checked(source.contents()) {
             Ok(text) => callback::bytes(&text),
             Err(e) => callback::import_error(&e.to_string()),
         },
@@ -255,7 +253,7 @@ extern "C" fn find_library(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
         let bundle = &state().bundle;
         let prefix = format!("lib{name}.so");
         for index in bundle.kind_range(Kind::Library) {
-            match bundle.entry(index) {
+            match damage::checked(bundle.entry(index)) {
                 Err(e) => return callback::import_error(&e.to_string()),
                 Ok(library)
                     if library.name == prefix
@@ -275,7 +273,7 @@ extern "C" fn get_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObj
     with_name(arg, |path| match entry(Kind::Data, path) {
         Err(err) => err,
         Ok(None) => callback::none(),
-        Ok(Some(file)) => match file.contents() {
+        Ok(Some(file)) => match damage::checked(file.contents()) {
             Ok(bytes) => callback::bytes(&bytes),
             Err(e) => callback::import_error(&e.to_string()),
         },
@@ -297,7 +295,7 @@ extern "C" fn left_out(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObj
     with_name(arg, |name| match entry(Kind::LeftOut, name) {
         Err(err) => err,
         Ok(None) => callback::none(),
-        Ok(Some(entry)) => match entry.contents() {
+        Ok(Some(entry)) => match damage::checked(entry.contents()) {
             Ok(why) => callback::str(&String::from_utf8_lossy(&why)),
             Err(e) => callback::import_error(&e.to_string()),
         },
@@ -310,7 +308,7 @@ extern "C" fn list_data(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyOb
     with_name(arg, |directory| {
         let mut children: Vec<&str> = Vec::new();
         for file in state().bundle.with_prefix(Kind::Data, directory) {
-            let file = match file {
+            let file = match damage::checked(file) {
                 Ok(file) => file,
                 Err(e) => return callback::import_error(&e.to_string()),
             };
@@ -336,7 +334,7 @@ extern "C" fn list_modules(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
         let mut children: Vec<Vec<u8>> = Vec::new();
         for kind in [Kind::Module, Kind::Extension] {
             for module in bundle.with_prefix(kind, prefix) {
-                match module {
+                match damage::checked(module) {
                     Err(e) => return callback::import_error(&e.to_string()),
                     Ok(module) if !module.name[prefix.len()..].contains('.') => {
                         children.push(module.name.as_bytes().to_vec());

@@ -3,7 +3,8 @@
 //! trailer and index ([`bundle`]) -> files asked for on disk ([`disk`]) -> libpython from a memfd ([`libpython`]) -> frozen
 //! table ([`frozen`]) -> interpreter start, finder and `__main__` ([`run`]) -> exit status.
 //!
-//! The process starts at `ffi::sys::main`, a C `main` like `python`'s, not at Rust's.
+//! The process starts at `ffi::entry::main`, a C `main` like `python`'s, not at Rust's, which checks
+//! the stub's own bytes against the trailer before anything else of it runs.
 
 // Rust's start-up code would reopen a closed stdin, stdout or stderr on /dev/null and
 // install SIGSEGV and SIGBUS handlers before `main`: CPython must see the process as it
@@ -12,6 +13,7 @@
 
 mod bundle;
 mod cache_dir;
+mod damage;
 mod disk;
 mod error;
 mod ffi;
@@ -32,11 +34,7 @@ fn main() -> ! {
         Ok(Exit::Status(status)) => std::process::exit(status),
         Ok(Exit::Interrupted) => ffi::sys::die_by_sigint(),
         Err(error) => {
-            let program = std::env::args_os()
-                .next()
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "pyfreeze bundle".to_owned());
-            eprintln!("{program}: error: {error}");
+            eprintln!("{}: error: {error}", damage::program());
             std::process::exit(STUB_FAILURE)
         }
     }

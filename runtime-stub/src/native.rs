@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use pyfreeze_archive::{needs_list, Bundle, CopyError, Entry, Group, Kind, Link};
 
+use crate::damage::checked;
 use crate::ffi::sys::{self, Library, Memfd};
 
 /// A memfd holding `entry`'s bytes, checked against the index's CRC-32 as they are
@@ -14,20 +15,18 @@ pub(crate) fn memfd(entry: &Entry<'static>) -> Result<Memfd, String> {
     let cannot = |e| format!("cannot create a memfd for {}: {e}", entry.name);
     let memfd = sys::memfd(entry.c_name()).map_err(cannot)?;
     entry.copy_to(memfd.writer()).map_err(|e| match e {
-        CopyError::Damaged(damage) => damage.to_string(),
+        CopyError::Damaged(damage) => crate::damage::refuse(&damage),
         CopyError::Write(e) => cannot(e),
     })?;
     Ok(memfd)
 }
-
 
 /// Sonames of the bundled libraries loaded so far: each is loaded once, and then found by
 /// the dynamic loader through its soname whoever asks for it.
 static LOADED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 fn library(bundle: &Bundle<'static>, soname: &str) -> Result<Entry<'static>, String> {
-    bundle
-        .find(Kind::Library, soname)
+    checked(bundle.find(Kind::Library, soname))
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("the bundle lists {soname} as needed but does not hold it"))
 }
@@ -35,7 +34,7 @@ fn library(bundle: &Bundle<'static>, soname: &str) -> Result<Entry<'static>, Str
 /// Loads the bundled library `soname`, with the members of its group if it has one;
 /// returns the sonames loaded.
 fn load_one(bundle: &Bundle<'static>, soname: &str) -> Result<Vec<String>, String> {
-    if let Some(group) = bundle.group(soname).map_err(|e| e.to_string())? {
+    if let Some(group) = checked(bundle.group(soname)).map_err(|e| e.to_string())? {
         load_group(bundle, &group)?;
         return Ok(group.members.iter().map(|m| m.soname.to_owned()).collect());
     }
@@ -117,13 +116,12 @@ fn load_group(bundle: &Bundle<'static>, group: &Group<'static>) -> Result<(), St
 /// Loads, dependencies first, the bundled libraries that `name` (an extension module or
 /// a library) needs, and then `name` itself if it is a library.
 pub(crate) fn load_needs(bundle: &Bundle<'static>, name: &str) -> Result<(), String> {
-    let needs = bundle.find(Kind::Needs, name).map_err(|e| e.to_string())?;
+    let needs = checked(bundle.find(Kind::Needs, name)).map_err(|e| e.to_string())?;
     let contents = match needs {
-        Some(entry) => entry.contents().map_err(|e| e.to_string())?,
+        Some(entry) => checked(entry.contents()).map_err(|e| e.to_string())?,
         None => Default::default(),
     };
-    let is_library = bundle
-        .find(Kind::Library, name)
+    let is_library = checked(bundle.find(Kind::Library, name))
         .map_err(|e| e.to_string())?
         .is_some();
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,5 +1,5 @@
 //! A damaged bundle is refused, never run: one bit flipped at 1,000 random offsets of a
-//! real bundle (the `hello` example; the stub's bytes included), one copy at a time, on
+//! real bundle (the `hello` example, on the release stub users get; its bytes included), one copy at a time, on
 //! every interpreter. Each run either ends as the undamaged bundle does (the flipped byte is
 //! never used: a module, codec or source the app does not import) or exits with the stub's
 //! failure status and one line saying the bundle is damaged; none dies by a signal, hangs
@@ -7,9 +7,11 @@
 //! libpython, the bootstrap modules and `__main__`) must always be refused.
 //!
 //! The one exception is the few kilobytes of the stub's ELF image that the kernel and the
-//! dynamic loader read before any code of the stub runs (headers, dynamic symbols and
-//! their relocations): there the loader's own refusal (status 127 or 1 and its message) or
-//! the kernel's (the executable does not start) is what a damaged byte gives.
+//! dynamic loader read before any code of the stub runs (program headers, dynamic symbols
+//! and their relocations): no check of the bundle's can run before them. There a damaged
+//! byte gets the loader's own refusal (status 127 or 1 and its message), the kernel's (the
+//! executable does not start) or, where the loader follows a damaged pointer, a crash;
+//! those are counted and shown, and must stay the only crashes.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -19,11 +21,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use object::read::elf::ElfFile64;
 use object::{Object, ObjectSection};
 use pyfreeze_archive::{Bundle, Kind, Trailer};
 use pyfreeze_tests::{
-    bundle, copy_executable, for_each_interpreter, run_command, say, test_name, Interpreter,
-    Output, Status,
+    bundle_with, copy_example, copy_executable, for_each_interpreter, release_stub, run_command,
+    say, test_name, Interpreter, Output, Status,
 };
 use zerocopy::FromBytes;
 
@@ -78,19 +81,21 @@ impl Layout {
     fn of(bytes: &[u8]) -> Result<Layout, String> {
         let bundle = Bundle::parse(bytes).map_err(|e| format!("the bundle does not parse: {e}"))?;
         let stub_len = bundle.archive_start();
-        let elf = object::File::parse(&bytes[..stub_len as usize])
+        let elf = ElfFile64::<object::Endianness>::parse(&bytes[..stub_len as usize])
             .map_err(|e| format!("the stub is not an ELF image: {e}"))?;
-        let mut loader = vec![0..64 + 56 * 16];
-        for section in elf.sections() {
+        let headers_end = 64 + 56 * elf.elf_program_headers().len() as u64;
+        let sections = elf.sections().filter_map(|section| {
             let name = section.name().unwrap_or_default();
-            if let (true, Some((start, len))) =
-                (LOADER_SECTIONS.contains(&name), section.file_range())
-            {
-                loader.push(start..start + len);
-            }
-        }
-        let always = |kind: Kind, name: &str, bootstrap: bool| {
-            matches!(kind, Kind::LibPython) || bootstrap || name == "__main__"
+            let (start, len) = section.file_range()?;
+            LOADER_SECTIONS
+                .contains(&name)
+                .then_some(start..start + len)
+        });
+        let loader = std::iter::once(0..headers_end).chain(sections).collect();
+        let always = |kind: Kind, name: &str, bootstrap: bool| match kind {
+            Kind::LibPython => true,
+            Kind::Module => bootstrap || name == "__main__",
+            _ => false,
         };
         let mut entries = Vec::new();
         for entry in bundle.entries() {
@@ -149,16 +154,22 @@ enum Outcome {
     Refused,
     /// Refused by the dynamic loader or the kernel before the stub ran.
     LoaderRefused,
-    /// Anything else: a signal, a hang, other output.
+    /// Killed by a signal.
+    Crashed,
+    /// Anything else: a hang, other output, another status.
     Wrong,
 }
 
 fn outcome(run: &std::io::Result<Output>, exe: &Path, reference: &Output) -> Outcome {
     let out = match run {
         Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Outcome::Wrong,
         // The kernel would not start it (a damaged ELF header).
         Err(_) => return Outcome::LoaderRefused,
     };
+    if matches!(out.status, Status::Signal(_)) {
+        return Outcome::Crashed;
+    }
     if out.status == reference.status
         && out.stdout == reference.stdout
         && out.stderr == reference.stderr
@@ -194,7 +205,7 @@ fn allowed(region: Region, outcome: Outcome) -> bool {
     match (region, outcome) {
         (_, Outcome::Wrong) => false,
         (Region::Loader, _) => true,
-        (_, Outcome::LoaderRefused) => false,
+        (_, Outcome::LoaderRefused | Outcome::Crashed) => false,
         (Region::Stub | Region::Index | Region::AlwaysUsed(_), Outcome::Same) => false,
         _ => true,
     }
@@ -217,7 +228,10 @@ fn flip(exe: &Path, offset: u64, bit: u8) -> std::io::Result<()> {
 #[test]
 fn flipped_bytes_are_refused_or_unused() {
     for_each_interpreter(test_name!(), |python: &Interpreter| {
-        let frozen = bundle("hello", python)?;
+        let stub = release_stub().to_string_lossy().into_owned();
+        let frozen = bundle_with("hello", python, &["--stub", &stub], || {
+            copy_example("hello")
+        })?;
         let bytes = fs::read(&frozen.exe).map_err(|e| format!("read the bundle: {e}"))?;
         let layout = Layout::of(&bytes).map_err(|e| format!("{python}: {e}"))?;
         let (_dir, exe) = copy_executable(&frozen.exe);

@@ -91,10 +91,60 @@ pub fn binaries() -> &'static Binaries {
     })
 }
 
+/// The stub as it is released (`cargo build --release`), for tests of its own bytes: the
+/// code a damaged byte would run is the optimised one users get. Built once per process,
+/// unless the tests are a release build (then it is [`binaries`]' stub) or
+/// `PYFREEZE_TESTS_NO_BUILD` is set.
+pub fn release_stub() -> &'static Path {
+    static STUB: OnceLock<PathBuf> = OnceLock::new();
+    STUB.get_or_init(|| {
+        let (target_dir, profile_dir, triple) = target_layout();
+        if profile_dir.file_name() == Some(OsStr::new("release")) {
+            return binaries().stub.clone();
+        }
+        let release_dir = profile_dir.with_file_name("release");
+        if std::env::var_os("PYFREEZE_TESTS_NO_BUILD").is_none() {
+            if let Some(cargo) = std::env::var_os("CARGO") {
+                cargo_build_packages(
+                    Path::new(&cargo),
+                    &["pyfreeze-stub"],
+                    &target_dir,
+                    &release_dir,
+                    triple.as_deref(),
+                );
+            }
+        }
+        let stub = release_dir.join("pyfreeze-stub");
+        assert!(
+            stub.is_file(),
+            "{} is missing: `cargo build --release -p pyfreeze-stub` makes it",
+            stub.display()
+        );
+        stub
+    })
+}
+
 fn cargo_build(cargo: &Path, target_dir: &Path, profile_dir: &Path, triple: Option<&str>) {
+    cargo_build_packages(
+        cargo,
+        &["pyfreeze", "pyfreeze-stub"],
+        target_dir,
+        profile_dir,
+        triple,
+    );
+}
+
+fn cargo_build_packages(
+    cargo: &Path,
+    packages: &[&str],
+    target_dir: &Path,
+    profile_dir: &Path,
+    triple: Option<&str>,
+) {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root())
-        .args(["build", "--quiet", "-p", "pyfreeze", "-p", "pyfreeze-stub"])
+        .args(["build", "--quiet"])
+        .args(packages.iter().flat_map(|p| ["-p", p]))
         .arg("--target-dir")
         .arg(target_dir);
     match profile_dir.file_name().and_then(OsStr::to_str) {
@@ -111,10 +161,11 @@ fn cargo_build(cargo: &Path, target_dir: &Path, profile_dir: &Path, triple: Opti
         cmd.args(["--target", triple]);
     }
     let out = run_command(cmd, None, Duration::from_secs(900))
-        .unwrap_or_else(|e| panic!("could not run cargo to build pyfreeze: {e}"));
+        .unwrap_or_else(|e| panic!("could not run cargo to build {packages:?}: {e}"));
     assert!(
         out.status == Status::Code(0),
-        "`cargo build -p pyfreeze -p pyfreeze-stub` failed ({}):\n{}",
+        "`cargo build` of {packages:?} for {} failed ({}):\n{}",
+        profile_dir.display(),
         out.status,
         out.stderr
     );

@@ -45,7 +45,7 @@ pub mod venv;
 
 pub use tempfile::TempDir;
 
-pub use binaries::{binaries, examples_dir, workspace_root, Binaries};
+pub use binaries::{binaries, examples_dir, release_stub, workspace_root, Binaries};
 pub use bundles::{
     build_args, bundle, bundle_of, bundle_with, entries_of, freeze, holds_module, listed_entries,
     ls_json, pyfreeze, pyfreeze_env, BuildFailure, Frozen, BUILD_TIMEOUT,

@@ -2,6 +2,8 @@
 //! functions that take and return plain Rust values.
 #![allow(unsafe_code)]
 
+#[cfg(not(test))]
+mod entry;
 pub(crate) mod frozen;
 pub(crate) mod python;
 pub(crate) mod sys;

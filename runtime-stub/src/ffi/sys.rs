@@ -9,38 +9,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::sync::{Mutex, OnceLock};
 
-/// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
-/// The stub's own bytes are checked before anything else of it runs.
-#[cfg(not(test))]
-#[no_mangle]
-extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
-    if map_executable().is_ok_and(pyfreeze_archive::stub_is_damaged) {
-        refuse_damaged_stub(argc, argv);
-    }
-    crate::main()
-}
-
-/// Says the stub is damaged and exits, running as little of it as can be: no formatting,
-/// no exit handlers, no unwinding, each of which runs code that may be the damaged bytes.
-#[cfg(not(test))]
-fn refuse_damaged_stub(argc: libc::c_int, argv: *const *const libc::c_char) -> ! {
-    const MESSAGE: &[u8] = b": error: damaged bundle: the runtime stub (the bytes in front of \
-its archive) does not match its checksum; copy or build it again\n";
-    let program: &[u8] = if argc > 0 {
-        // SAFETY: the C runtime passes `argc` valid NUL-terminated strings in `argv`.
-        unsafe { CStr::from_ptr(*argv) }.to_bytes()
-    } else {
-        b"pyfreeze bundle"
-    };
-    for part in [program, MESSAGE] {
-        // SAFETY: writes `part`'s bytes, which are valid for its length; a short or failed
-        // write to stderr loses part of the message, which nothing can help.
-        unsafe { libc::write(libc::STDERR_FILENO, part.as_ptr().cast(), part.len()) };
-    }
-    // SAFETY: ends the process at once, which is the point.
-    unsafe { libc::_exit(crate::STUB_FAILURE) }
-}
-
 /// The executable's mapping, once made.
 static IMAGE: OnceLock<&'static [u8]> = OnceLock::new();
 
@@ -415,7 +383,8 @@ mod tests {
     fn a_descriptor_number_used_again_gets_a_path_no_library_had() {
         let paths: Vec<CString> = (0..3)
             .map(|i| {
-                let memfd = memfd_with(c"test", Contents::Bytes(&[i])).unwrap();
+                let memfd = memfd(c"test").unwrap();
+                memfd.writer().write_all(&[i]).unwrap();
                 let path = memfd.path().to_owned();
                 let read = std::fs::read(std::ffi::OsStr::from_bytes(path.to_bytes())).unwrap();
                 assert_eq!(read, [i], "{path:?} opens another file");

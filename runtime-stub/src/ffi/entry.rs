@@ -1,0 +1,97 @@
+//! The process's entry point, and the check of the stub's own bytes that comes before
+//! anything else of it runs.
+
+use std::ffi::CStr;
+use std::sync::OnceLock;
+
+use super::sys::map_executable;
+
+/// The process's entry point, called by the C runtime (see `#![no_main]` in `main.rs`).
+/// The stub's own bytes are checked before anything else of it runs.
+#[no_mangle]
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    let program: &'static [u8] = if argc > 0 {
+        // SAFETY: the C runtime passes `argc` valid NUL-terminated strings in `argv`, which
+        // live as long as the process.
+        unsafe { CStr::from_ptr(*argv) }.to_bytes()
+    } else {
+        b"pyfreeze bundle"
+    };
+    let _ = PROGRAM.set(program);
+    let crashes = CrashesRefused::install();
+    if map_executable().is_ok_and(pyfreeze_archive::stub_is_damaged) {
+        refuse_damaged_stub(DAMAGED_STUB);
+    }
+    drop(crashes);
+    crate::main()
+}
+
+/// The program name, as `main` was given it, for messages written without formatting.
+static PROGRAM: OnceLock<&'static [u8]> = OnceLock::new();
+
+const DAMAGED_STUB: &[u8] = b": error: damaged bundle: the runtime stub (the bytes in front of \
+its archive) does not match its checksum; copy or build it again\n";
+const CRASHED_STUB: &[u8] = b": error: damaged bundle: the runtime stub crashed while it checked \
+its own bytes; copy or build it again\n";
+
+/// The signals a damaged instruction or pointer gives.
+const CRASH_SIGNALS: [libc::c_int; 5] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGABRT,
+];
+
+/// While the stub checks its own bytes, the code that checks them (a few KB: the mapping,
+/// the checksum and the CPU feature detection it needs) may itself be the damaged bytes: a
+/// crash then is damage, said as such, not a signal. The dispositions the process was
+/// started with come back when this is dropped, before CPython could look at them.
+struct CrashesRefused {
+    inherited: [libc::sigaction; CRASH_SIGNALS.len()],
+}
+
+impl CrashesRefused {
+    fn install() -> CrashesRefused {
+        // SAFETY: an all-zero sigaction is a valid value (no handler, empty mask).
+        let mut inherited: [libc::sigaction; CRASH_SIGNALS.len()] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; the handler and flags are set next.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = on_crash as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // A crash in the handler itself is not caught again.
+        action.sa_flags = libc::SA_RESETHAND;
+        for (signal, old) in CRASH_SIGNALS.iter().zip(&mut inherited) {
+            // SAFETY: both structs live across the call; a failure leaves the signal's
+            // disposition as it was, and `old` zeroed, which restores the default.
+            unsafe { libc::sigaction(*signal, &action, old) };
+        }
+        CrashesRefused { inherited }
+    }
+}
+
+impl Drop for CrashesRefused {
+    fn drop(&mut self) {
+        for (signal, old) in CRASH_SIGNALS.iter().zip(&self.inherited) {
+            // SAFETY: `old` is what sigaction gave back for this signal.
+            unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
+        }
+    }
+}
+
+extern "C" fn on_crash(_signal: libc::c_int) {
+    refuse_damaged_stub(CRASHED_STUB)
+}
+
+/// Says the stub is damaged and exits, running as little of it as can be: no formatting,
+/// no exit handlers, no unwinding, each of which runs code that may be the damaged bytes.
+/// Async-signal-safe: only `write` and `_exit`.
+fn refuse_damaged_stub(message: &[u8]) -> ! {
+    let program = PROGRAM.get().copied().unwrap_or(b"pyfreeze bundle");
+    for part in [program, message] {
+        // SAFETY: writes `part`'s bytes, which are valid for its length; a short or failed
+        // write to stderr loses part of the message, which nothing can help.
+        unsafe { libc::write(libc::STDERR_FILENO, part.as_ptr().cast(), part.len()) };
+    }
+    // SAFETY: ends the process at once, which is the point.
+    unsafe { libc::_exit(crate::STUB_FAILURE) }
+}
