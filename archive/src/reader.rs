@@ -129,11 +129,13 @@ impl<'a> Bundle<'a> {
     /// to against their checksums.
     pub fn parse(file: &'a [u8]) -> Result<Self, Error> {
         let trailer_len = size_of::<Trailer>();
+        // Where every format version keeps it, whatever the size of its trailer.
+        let Some(version_at) = file.len().checked_sub(MAGIC.len() + 4) else {
+            return Err(without_trailer(file));
+        };
         if !file.ends_with(&MAGIC) {
             return Err(without_trailer(file));
         }
-        // Where every format version keeps it, whatever the size of its trailer.
-        let version_at = file.len() - MAGIC.len() - 4;
         let version = u32::from_le_bytes(
             file[version_at..version_at + 4]
                 .try_into()

@@ -611,6 +611,8 @@ mod tests {
     #[test]
     fn foreign_and_damaged_files_give_typed_errors() {
         assert!(matches!(Bundle::parse(b"short"), Err(Error::NotABundle)));
+        // Found by the fuzzer: the magic alone, too short to hold a version.
+        assert!(matches!(Bundle::parse(&MAGIC), Err(Error::NotABundle)));
         assert!(matches!(
             Bundle::parse(&[0u8; 4096]),
             Err(Error::NotABundle)

@@ -15,6 +15,7 @@ mod data;
 mod differential;
 mod disk;
 mod files_by_path;
+mod fuzz;
 mod import_system;
 mod introspection;
 mod isolation;
