@@ -65,7 +65,10 @@ impl Scene {
         let out = self.build(output, extra);
         assert_eq!(out.status, Status::Code(USER_ERROR), "{out}");
         let name = output.file_name().expect("a file name").to_string_lossy();
-        assert!(out.stderr.contains(&*name), "stderr does not name {name}\n{out}");
+        assert!(
+            out.stderr.contains(&*name),
+            "stderr does not name {name}\n{out}"
+        );
         assert_no_temporary_files(&self.path("out"));
         out.stderr
     }
@@ -109,7 +112,11 @@ fn temporary_files(dir: &Path) -> Vec<String> {
 
 fn assert_no_temporary_files(dir: &Path) {
     let left = temporary_files(dir);
-    assert!(left.is_empty(), "temporary files left in {}: {left:?}", dir.display());
+    assert!(
+        left.is_empty(),
+        "temporary files left in {}: {left:?}",
+        dir.display()
+    );
 }
 
 fn is_bundle(path: &Path) -> bool {
@@ -172,7 +179,10 @@ fn a_directory_is_refused() {
 fn dev_null_is_refused() {
     let scene = Scene::new("out-dev-null");
     let null = Path::new("/dev/null");
-    assert!(fs::metadata(null).expect("stat").file_type().is_char_device());
+    assert!(fs::metadata(null)
+        .expect("stat")
+        .file_type()
+        .is_char_device());
     let stderr = scene.refused(null, &["--force"]);
     assert!(
         fs::symlink_metadata(null)
@@ -220,7 +230,10 @@ fn a_regular_file_is_replaced_only_with_force() {
 
     let out = scene.build(&notes, &["--force"]);
     assert_eq!(out.status, Status::Code(0), "{out}");
-    assert!(is_bundle(&notes), "--force did not replace the file with a bundle");
+    assert!(
+        is_bundle(&notes),
+        "--force did not replace the file with a bundle"
+    );
     assert_runs(&notes);
     assert_no_temporary_files(&scene.path("out"));
 }
@@ -242,7 +255,11 @@ fn an_earlier_bundle_is_replaced_and_a_link_to_one_replaces_its_target() {
     assert_eq!(out.status, Status::Code(0), "{out}");
     assert!(fs::symlink_metadata(&link).expect("stat").is_symlink());
     assert_eq!(fs::read_link(&link).expect("readlink"), exe);
-    assert_ne!(fs::read(&exe).expect("read"), before, "the link's target was not rebuilt");
+    assert_ne!(
+        fs::read(&exe).expect("read"),
+        before,
+        "the link's target was not rebuilt"
+    );
     assert_runs(&link);
     assert_no_temporary_files(&scene.path("out"));
     assert_no_temporary_files(scene.tmp.path());
@@ -282,7 +299,9 @@ fn a_signal_while_the_output_is_written_leaves_no_temporary_file() {
             if !temporary_files(&out_dir).is_empty() {
                 break true;
             }
-            if child.try_wait().expect("wait").is_some() || started.elapsed() > Duration::from_secs(120) {
+            if child.try_wait().expect("wait").is_some()
+                || started.elapsed() > Duration::from_secs(120)
+            {
                 break false;
             }
             std::thread::sleep(Duration::from_millis(1));
@@ -331,7 +350,10 @@ fn a_killed_build_s_temporary_file_is_removed_unless_a_build_holds_it() {
     let out = scene.build(&exe, &[]);
     assert_eq!(out.status, Status::Code(0), "{out}");
     assert_runs(&exe);
-    assert!(!stale.exists(), "the killed build's temporary file is still there");
+    assert!(
+        !stale.exists(),
+        "the killed build's temporary file is still there"
+    );
     assert!(writing.exists(), "the locked temporary file was removed");
     assert!(other.exists(), "a file that is no build's was removed");
     assert_eq!(
