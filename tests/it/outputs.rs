@@ -265,6 +265,44 @@ fn an_earlier_bundle_is_replaced_and_a_link_to_one_replaces_its_target() {
     assert_no_temporary_files(scene.tmp.path());
 }
 
+#[test]
+fn refusals_come_before_the_analysis() {
+    let scene = Scene::new("out-early");
+    // An interpreter that fails if the build ever runs it: the refusals must come first.
+    let python = scene.path("crash/python3");
+    fs::create_dir_all(python.parent().expect("a directory")).expect("mkdir");
+    fs::write(&python, "#!/bin/sh\necho 'the analysis ran' >&2\nexit 3\n").expect("write");
+    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs::write(scene.path("out/notes.txt"), "my notes\n").expect("write");
+    fs::create_dir(scene.path("out/dir")).expect("mkdir");
+    for output in [
+        scene.path("out/notes.txt"),
+        scene.path("out/dir"),
+        scene.path("app/main.py"),
+        PathBuf::from("/dev/null"),
+    ] {
+        let app = scene.path("app");
+        let args = build_args(&app, &output, &python);
+        let out = pyfreeze(&args, scene.tmp.path());
+        assert_eq!(
+            out.status,
+            Status::Code(USER_ERROR),
+            "{}\n{out}",
+            output.display()
+        );
+        assert!(!out.stderr.contains("the analysis ran"), "{out}");
+        assert!(
+            out.stderr.contains(&*output.to_string_lossy()),
+            "{}\n{out}",
+            output.display()
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(scene.path("out/notes.txt")).expect("read"),
+        "my notes\n"
+    );
+}
+
 /// Whether this process ignores `signal` (then so does the build it starts: a shell's
 /// background job ignores SIGINT).
 fn ignored(signal: i32) -> bool {
