@@ -195,7 +195,7 @@ fn dev_null_is_refused() {
 }
 
 #[test]
-fn a_fifo_a_socket_and_a_link_to_a_fifo_are_refused() {
+fn a_fifo_a_socket_and_links_to_a_fifo_or_to_nothing_are_refused() {
     let scene = Scene::new("out-special");
     let fifo = scene.path("out/fifo");
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
@@ -211,6 +211,12 @@ fn a_fifo_a_socket_and_a_link_to_a_fifo_are_refused() {
     scene.snapshot(&format!("{}-socket", test_name!()), &stderr);
     let stderr = scene.refused(&link, &["--force"]);
     scene.snapshot(&format!("{}-link", test_name!()), &stderr);
+
+    let dangling = scene.path("out/dangling");
+    std::os::unix::fs::symlink("nowhere", &dangling).expect("symlink");
+    let stderr = scene.refused(&dangling, &["--force"]);
+    scene.snapshot(&format!("{}-dangling", test_name!()), &stderr);
+    assert!(!scene.path("out/nowhere").exists(), "the link's target was created");
 
     let kind = |path: &Path| fs::symlink_metadata(path).expect("stat").file_type();
     assert!(kind(&fifo).is_fifo());

@@ -30,11 +30,11 @@ pub(crate) struct OutputGuard {
 
 /// An output the build will not write, and why.
 #[derive(Debug, thiserror::Error)]
-#[error("{}{}: {why}", output.display(), link_note(output, target))]
+#[error("{}{}: {why}", output.display(), link.as_ref().map(|to| format!(" (a link to {})", to.display())).unwrap_or_default())]
 pub(crate) struct Refusal {
     output: PathBuf,
-    /// Where `output`'s links lead (itself if it is none).
-    target: PathBuf,
+    /// Where `output` leads, if it is a link.
+    link: Option<PathBuf>,
     why: Why,
 }
 
@@ -56,14 +56,6 @@ pub(crate) enum Why {
     Installation(PathBuf),
     #[error("exists and is not a pyfreeze bundle{}; pass --force to replace it, or give another output path", in_app.as_ref().map(|d| format!(" (it is in the app directory {})", d.display())).unwrap_or_default())]
     NotABundle { in_app: Option<PathBuf> },
-}
-
-fn link_note(output: &Path, target: &Path) -> String {
-    if output == target {
-        String::new()
-    } else {
-        format!(" (a link to {})", target.display())
-    }
 }
 
 /// The kind of a file that is neither a directory nor a regular file, for messages.
@@ -102,19 +94,22 @@ impl OutputGuard {
     /// Where the executable may be renamed to for `output`: `output` itself, or, when it
     /// is a link, the file it leads to.
     pub(crate) fn check(&self, output: &Path) -> Result<PathBuf, Refusal> {
-        let refuse = |target: PathBuf, why| Refusal {
-            output: output.to_owned(),
-            target,
-            why,
-        };
         let is_link = match std::fs::symlink_metadata(output) {
             Ok(meta) => meta.file_type().is_symlink(),
             // Nothing there (or nothing we may look at: writing will say why).
             Err(_) => return Ok(output.to_owned()),
         };
+        let refuse = |target: PathBuf, why| Refusal {
+            output: output.to_owned(),
+            link: is_link.then_some(target),
+            why,
+        };
         let target = match std::fs::canonicalize(output) {
             Ok(target) => target,
-            Err(_) if is_link => return Err(refuse(output.to_owned(), Why::DanglingLink)),
+            Err(_) if is_link => {
+                let to = std::fs::read_link(output).unwrap_or_else(|_| output.to_owned());
+                return Err(refuse(to, Why::DanglingLink));
+            }
             Err(_) => return Ok(output.to_owned()),
         };
         let Ok(meta) = std::fs::metadata(&target) else {
