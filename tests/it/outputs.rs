@@ -216,7 +216,10 @@ fn a_fifo_a_socket_and_links_to_a_fifo_or_to_nothing_are_refused() {
     std::os::unix::fs::symlink("nowhere", &dangling).expect("symlink");
     let stderr = scene.refused(&dangling, &["--force"]);
     scene.snapshot(&format!("{}-dangling", test_name!()), &stderr);
-    assert!(!scene.path("out/nowhere").exists(), "the link's target was created");
+    assert!(
+        !scene.path("out/nowhere").exists(),
+        "the link's target was created"
+    );
 
     let kind = |path: &Path| fs::symlink_metadata(path).expect("stat").file_type();
     assert!(kind(&fifo).is_fifo());

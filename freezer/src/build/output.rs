@@ -109,7 +109,8 @@ pub(crate) fn write(
         || -> Result<PathBuf, OutputError> {
             let last = guard.check(output)?;
             if last.parent() != target.parent() {
-                // Links changed while the build wrote: the file is not where it would go.
+                // A link changed while the build wrote: the temporary file is no longer beside
+                // the output, and a rename to another directory may cross file systems.
                 return Err(write_error(output)(std::io::Error::other(format!(
                     "it now leads to {}, not {}",
                     last.display(),
