@@ -104,6 +104,10 @@ struct BuildArgs {
     /// Neither reuse nor store anything in the build cache.
     #[arg(long)]
     no_cache: bool,
+    /// Replace OUT even if it is a regular file that is not a pyfreeze bundle (never the
+    /// app's files or the interpreter's, a directory, device, FIFO or socket).
+    #[arg(long)]
+    force: bool,
 }
 
 impl From<BuildArgs> for BuildOptions {
@@ -123,6 +127,7 @@ impl From<BuildArgs> for BuildOptions {
             no_collect_to_disk: args.no_collect_to_disk,
             python_options: args.python_options,
             no_cache: args.no_cache,
+            force: args.force,
         }
     }
 }

@@ -26,6 +26,7 @@ mod native;
 mod native_imports;
 mod optional_imports;
 mod options;
+mod outputs;
 mod packages;
 mod popular_packages;
 mod reproducible;

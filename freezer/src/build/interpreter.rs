@@ -53,6 +53,49 @@ pub(crate) fn choose(
     which::which_in("python3", path, cwd).map_err(|_| InterpreterError::NoPython3)
 }
 
+/// The prefixes of the Python installations `python` belongs to, canonical, found as
+/// CPython finds its own on Unix without running it: the directory above the `bin/` it is
+/// in, for the path as given (a virtualenv, whose `bin/python` links to its base) and with
+/// links resolved (the base installation), and the base named by a virtualenv's
+/// `pyvenv.cfg` (`home`, the base's `bin/`), which one made with `--copies` has instead of
+/// a link. None outside a `bin/`: the parent of a wrapper script is no installation.
+pub(crate) fn installations(python: &Path) -> Vec<PathBuf> {
+    let prefix_of_bin = |bin: &Path| -> Option<PathBuf> {
+        let bin = fs_err::canonicalize(bin).ok()?;
+        if bin.file_name()? != "bin" {
+            return None;
+        }
+        // `/bin/python3` on a merged /usr is in /usr/bin once resolved; the root is never
+        // a prefix, or every file would be the interpreter's.
+        bin.parent()
+            .filter(|p| p.parent().is_some())
+            .map(Path::to_owned)
+    };
+    let mut prefixes = Vec::new();
+    let given = python.parent().and_then(prefix_of_bin);
+    if let Some(venv) = &given {
+        let home = fs_err::read_to_string(venv.join("pyvenv.cfg"))
+            .ok()
+            .and_then(|cfg| {
+                cfg.lines().find_map(|line| {
+                    let (key, value) = line.split_once('=')?;
+                    (key.trim() == "home").then(|| PathBuf::from(value.trim()))
+                })
+            });
+        prefixes.extend(home.as_deref().and_then(prefix_of_bin));
+    }
+    prefixes.extend(given);
+    let real = fs_err::canonicalize(python).ok();
+    prefixes.extend(
+        real.as_deref()
+            .and_then(Path::parent)
+            .and_then(prefix_of_bin),
+    );
+    prefixes.sort();
+    prefixes.dedup();
+    prefixes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +143,35 @@ mod tests {
             choose(None, None, empty),
             Err(InterpreterError::NoPython3)
         ));
+    }
+
+    #[test]
+    fn installations_are_the_prefixes_of_the_interpreter_and_its_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = fs_err::canonicalize(dir.path()).unwrap();
+        let base = dir.join("base");
+        fs_err::create_dir_all(base.join("bin")).unwrap();
+        let real = executable(&base.join("bin"), "python3.12");
+        let venv = dir.join("venv");
+        fs_err::create_dir_all(venv.join("bin")).unwrap();
+        std::os::unix::fs::symlink(&real, venv.join("bin/python")).unwrap();
+        assert_eq!(
+            installations(&venv.join("bin/python")),
+            [base.clone(), venv.clone()]
+        );
+        let copies = dir.join("copies");
+        fs_err::create_dir_all(copies.join("bin")).unwrap();
+        let copy = executable(&copies.join("bin"), "python");
+        fs_err::write(
+            copies.join("pyvenv.cfg"),
+            format!(
+                "home = {}\ninclude-system-site-packages = false\n",
+                base.join("bin").display()
+            ),
+        )
+        .unwrap();
+        assert_eq!(installations(&copy), [base, copies]);
+        let wrapper = executable(&dir, "python3");
+        assert!(installations(&wrapper).is_empty());
     }
 }

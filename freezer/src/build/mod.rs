@@ -8,7 +8,8 @@
 //!    the packages whose code shows it opens their files by path;
 //! 5. [`native`]: libpython, the extension modules and the libraries they need, stripped;
 //! 6. [`pack`]: the archive's entries;
-//! 7. [`output`]: the archive appended to the stub and renamed into place.
+//! 7. [`output`]: the archive appended to the stub and renamed into place, over nothing
+//!    [`output_guard`] forbids, from a [`partial`] file no signal leaves behind.
 //!
 //! [`build`] runs them in that order; the steps that compute (analysis, stripping,
 //! compression) reuse what earlier builds computed through the [`crate::cache`].
@@ -18,7 +19,9 @@ pub(crate) mod disk;
 pub(crate) mod interpreter;
 pub(crate) mod native;
 pub(crate) mod output;
+pub(crate) mod output_guard;
 pub(crate) mod pack;
+pub(crate) mod partial;
 pub(crate) mod project;
 
 use std::collections::HashSet;
@@ -93,6 +96,8 @@ pub struct BuildOptions {
     pub python_options: Vec<String>,
     /// Build without the build cache, neither reading nor writing it.
     pub no_cache: bool,
+    /// Replace an output that is a regular file but not a bundle.
+    pub force: bool,
 }
 
 /// What a build made, for the summary.
@@ -218,6 +223,18 @@ fn python_args(python_options: &PythonOptions) -> Vec<String> {
     args
 }
 
+/// The files of the app directory the bundle is made of, canonical: what an output must
+/// never replace.
+fn app_files(analysis: &analysis::Analysis, app_dir: &Path) -> Vec<PathBuf> {
+    let modules = analysis.modules.iter().filter_map(|m| m.origin.as_deref());
+    let data = analysis.data.iter().map(|d| d.origin.as_path());
+    modules
+        .chain(data)
+        .filter(|file| file.starts_with(app_dir))
+        .filter_map(|file| std::fs::canonicalize(file).ok())
+        .collect()
+}
+
 pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
@@ -226,10 +243,6 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("dist").join(&project.name));
-    // Checked again when writing; checked here too so the mistake costs no analysis.
-    if output.is_dir() {
-        return Err(output::OutputError::OutputIsDirectory(output).into());
-    }
     let stub = output::locate_stub(options.stub.as_deref())?;
     let (cache, unavailable) = match open_cache(options) {
         Ok(cache) => (cache, None),
@@ -240,6 +253,18 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         std::env::var_os("VIRTUAL_ENV"),
         std::env::var_os("PATH"),
     )?;
+    let mut guard = output_guard::OutputGuard {
+        app_dir: project.app_dir.clone(),
+        app_files: match &project.entry {
+            analysis::EntrySpec::Script { path } => vec![path.clone()],
+            _ => Vec::new(),
+        },
+        installations: interpreter::installations(&python),
+        stub: std::fs::canonicalize(&stub).unwrap_or_else(|_| stub.clone()),
+        force: options.force,
+    };
+    // Checked again when writing; checked here too so the mistake costs no analysis.
+    let target = guard.check(&output).map_err(output::OutputError::from)?;
 
     let request = Request {
         app_dir: project.app_dir.clone(),
@@ -253,7 +278,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         extra_modules: runtime_modules(&python_options),
         // A bundle built into the app directory (`dist/`) is not one of the app's files,
         // nor is a build cache there.
-        skip_dirs: std::path::absolute(&output)
+        skip_dirs: std::path::absolute(&target)
             .ok()
             .and_then(|o| o.parent().map(Path::to_owned))
             .into_iter()
@@ -309,6 +334,9 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         .filter(|m| !m.native_importers.is_empty())
         .map(|m| (m.name.clone(), m.native_importers.clone()))
         .collect();
+    guard
+        .app_files
+        .extend(app_files(&analysis, &project.app_dir));
     let native = native::collect(&analysis, &python, cache.as_ref())?;
     let not_bundled = native.not_bundled.clone();
     let (archive, contents) = pack::pack(
@@ -321,7 +349,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         &pack::left_out(&analysis, &options.excludes),
     )
     .context("cannot lay out the bundle")?;
-    let size = output::write(&stub, archive, &output, |contents| {
+    let size = output::write(&stub, archive, &output, &guard, |contents| {
         pack::compress_all(contents, cache.as_ref(), &project.app_dir, &python)
     })?;
     let cache = match (cache, unavailable) {

@@ -1,12 +1,16 @@
 //! The executable: a copy of the stub with the archive appended, written to a
-//! temporary file beside the output and renamed into place, so a failed build leaves
-//! nothing half-written and a running bundle is replaced, never overwritten.
+//! temporary file beside the output ([`partial`]) and renamed into place, so a failed or
+//! interrupted build leaves nothing half-written and a running bundle is replaced, never
+//! overwritten; only over what [`OutputGuard`] allows.
 
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use pyfreeze_archive::{ArchiveWriter, Bundle};
+
+use crate::build::output_guard::{OutputGuard, Refusal};
+use crate::build::partial::{self, Partial};
 
 /// The stub's file name, next to the `pyfreeze` executable.
 pub(crate) const STUB_NAME: &str = "pyfreeze-stub";
@@ -17,8 +21,8 @@ pub(crate) enum OutputError {
     NoStub(PathBuf),
     #[error("{}: not a pyfreeze runtime stub ({why}); pass the `{STUB_NAME}` executable built with this pyfreeze", path.display())]
     BadStub { path: PathBuf, why: &'static str },
-    #[error("{}: is a directory; give the path of the executable to write, e.g. {}", .0.display(), .0.join("app").display())]
-    OutputIsDirectory(PathBuf),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -58,13 +62,15 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     }
 }
 
-/// Writes `stub` + `archive` to `output` atomically, with the run bit; `compress_all`
-/// compresses what the archive stores compressed (see [`ArchiveWriter::write_to_with`]).
-/// Returns its size.
+/// Writes `stub` + `archive` to `output` (or the bundle it links to) atomically, with the
+/// run bit, if `guard` allows it, when it starts and again just before the rename;
+/// `compress_all` compresses what the archive stores compressed (see
+/// [`ArchiveWriter::write_to_with`]). Returns its size.
 pub(crate) fn write(
     stub: &Path,
     archive: ArchiveWriter,
     output: &Path,
+    guard: &OutputGuard,
     compress_all: impl FnOnce(&[&[u8]]) -> std::io::Result<Vec<Vec<u8>>>,
 ) -> Result<u64, OutputError> {
     let stub_bytes = fs_err::read(stub).map_err(|_| OutputError::NoStub(stub.to_owned()))?;
@@ -80,29 +86,39 @@ pub(crate) fn write(
             why: "it is already a bundle",
         });
     }
-    if output.is_dir() {
-        return Err(OutputError::OutputIsDirectory(output.to_owned()));
-    }
-    let dir = match output.parent() {
+    let target = guard.check(output)?;
+    let dir = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
     fs_err::create_dir_all(&dir).map_err(write_error(&dir))?;
+    partial::remove_stale(&dir);
 
-    let temp = tempfile::Builder::new()
-        .prefix(".pyfreeze-")
-        .tempfile_in(&dir)
-        .map_err(write_error(&dir))?;
-    let mut out = BufWriter::new(temp.as_file());
+    let temp = Partial::create(&dir).map_err(write_error(&dir))?;
+    let mut out = BufWriter::new(temp.file());
     let len = archive
         .write_to_with(&mut out, &stub_bytes, compress_all)
         .map_err(write_error(output))?;
     out.flush().map_err(write_error(output))?;
     drop(out);
-    temp.as_file()
+    temp.file()
         .set_permissions(std::fs::Permissions::from_mode(0o755))
         .map_err(write_error(output))?;
-    temp.persist(output)
-        .map_err(|e| write_error(output)(e.error))?;
+    temp.persist(
+        || -> Result<PathBuf, OutputError> {
+            let last = guard.check(output)?;
+            if last.parent() != target.parent() {
+                // A link changed while the build wrote: the temporary file is no longer beside
+                // the output, and a rename to another directory may cross file systems.
+                return Err(write_error(output)(std::io::Error::other(format!(
+                    "it now leads to {}, not {}",
+                    last.display(),
+                    target.display()
+                ))));
+            }
+            Ok(last)
+        },
+        write_error(output),
+    )?;
     Ok(len)
 }
