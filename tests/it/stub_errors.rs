@@ -145,3 +145,53 @@ fn bundle_for_an_unsupported_python_is_refused() {
         ))
     });
 }
+
+/// A bundle cut short (an interrupted copy) says it is truncated, wherever it is cut: in
+/// the trailer, the index, the archive's blobs, or just after the stub.
+#[test]
+fn truncated_bundle_says_so() {
+    for_each_interpreter(test_name!(), |python| {
+        let (bytes, index) = hello_bytes(python)?;
+        let stub_len = Bundle::parse(&bytes)
+            .map_err(|e| format!("{python}: {e}"))?
+            .archive_start() as usize;
+        let mut problems = Vec::new();
+        for keep in [
+            bytes.len() - 1,
+            bytes.len() - size_of::<Trailer>(),
+            index.start + index.len() / 2,
+            (stub_len + index.start) / 2,
+            stub_len + 1,
+        ] {
+            let (_dir, exe) = write_executable("truncated", &bytes[..keep]);
+            problems.extend(run_bad_bundle(
+                python,
+                &exe,
+                "damaged bundle: it is truncated",
+                &format!("cut to {keep} of its {} bytes", bytes.len()),
+            ));
+        }
+        Ok(problems)
+    });
+}
+
+/// A flipped bit in the stub's own code is found by the check it makes first thing.
+#[test]
+fn damaged_stub_is_refused() {
+    for_each_interpreter(test_name!(), |python| {
+        let (mut bytes, _) = hello_bytes(python)?;
+        let stub_len = Bundle::parse(&bytes)
+            .map_err(|e| format!("{python}: {e}"))?
+            .archive_start() as usize;
+        // Well inside the code, past the headers the dynamic loader reads.
+        let at = stub_len * 3 / 4;
+        bytes[at] ^= 0x10;
+        let (_dir, exe) = write_executable("damaged-stub", &bytes);
+        Ok(run_bad_bundle(
+            python,
+            &exe,
+            "damaged bundle: the runtime stub",
+            &format!("with byte {at} of its stub flipped"),
+        ))
+    });
+}
