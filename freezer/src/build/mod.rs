@@ -118,6 +118,9 @@ pub struct BuildReport {
     pub native_import_failures: Vec<NativeImportFailure>,
     /// Packages put on disk because their code opens their files by path.
     pub put_on_disk: Vec<AutoCollected>,
+    /// Paths left out because their names are not UTF-8 (escaped), where they would have
+    /// been bundled.
+    pub not_utf8: Vec<String>,
     /// Advice on options the build saw reason for.
     pub hints: Vec<String>,
     pub cache: CacheUse,
@@ -296,6 +299,13 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         .filter(|m| !m.native_importers.is_empty())
         .map(|m| (m.name.clone(), m.native_importers.clone()))
         .collect();
+    let whole_app_dir = options.collect_to_disk.iter().any(|target| target == ".");
+    let not_utf8 = analysis
+        .not_utf8
+        .iter()
+        .filter(|n| whole_app_dir || !n.app_dir_only)
+        .map(|n| n.path.clone())
+        .collect();
     let native = native::collect(&analysis, &python, cache.as_ref())?;
     let not_bundled = native.not_bundled.clone();
     let (archive, contents) = pack::pack(
@@ -337,6 +347,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         native_imports,
         native_import_failures: analysis.native_import_failures,
         put_on_disk,
+        not_utf8,
         hints,
         cache,
     })

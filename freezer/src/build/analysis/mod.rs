@@ -32,7 +32,8 @@ pub use protocol::Via;
 use protocol::{Answer, Blob, CacheRequest, Manifest, Sent, PROTOCOL};
 pub use protocol::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure};
 pub(crate) use protocol::{
-    DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, PythonInfo, Request, ScriptError,
+    DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, NotUtf8, PythonInfo, Request,
+    ScriptError,
 };
 
 /// The files of the analysis script, in the order they are joined into one program:
@@ -143,6 +144,8 @@ pub(crate) struct Analysis {
     pub(crate) skipped: Vec<CompileError>,
     /// Warnings: extension modules whose native imports may not all be bundled.
     pub(crate) native_import_failures: Vec<NativeImportFailure>,
+    /// Warnings: what was left out because its name is not UTF-8.
+    pub(crate) not_utf8: Vec<NotUtf8>,
     pub(crate) reuse: Reuse,
 }
 
@@ -451,6 +454,7 @@ fn into_analysis(
         left_out: manifest.left_out,
         skipped: manifest.errors,
         native_import_failures: manifest.native_import_failures,
+        not_utf8: manifest.not_utf8,
         reuse,
     })
 }

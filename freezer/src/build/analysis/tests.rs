@@ -1102,7 +1102,7 @@ fn answers_are_checked() {
     let python = Path::new("python");
     let manifest_of = |kind: &str, code: &str| {
         format!(
-            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"locale_codec":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
+            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"locale_codec":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"not_utf8":[],"code_cache":null,"deps":null}}}}"#
         )
     };
     let manifest = |code: &str| manifest_of("python", code);
