@@ -14,6 +14,7 @@
 //! compression) reuse what earlier builds computed through the [`crate::cache`].
 
 pub(crate) mod analysis;
+pub(crate) mod child;
 pub(crate) mod disk;
 pub(crate) mod interpreter;
 pub(crate) mod native;
@@ -231,6 +232,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         std::env::var_os("VIRTUAL_ENV"),
         std::env::var_os("PATH"),
     )?;
+    interpreter::probe(&python)?;
 
     let request = Request {
         app_dir: project.app_dir.clone(),
