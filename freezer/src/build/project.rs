@@ -30,6 +30,13 @@ pub(crate) enum ProjectError {
         "--entry {0:?}: not a module name or MODULE:FUNCTION (e.g. `app.cli` or `app.cli:main`)"
     )]
     BadEntry(String),
+    #[error("--entry {entry}: {} is outside the app directory {}; --entry takes a file inside it (build the directory that holds the script instead)", path.display(), app_dir.display())]
+    EntryOutsideApp {
+        entry: String,
+        /// Where it leads, links followed.
+        path: PathBuf,
+        app_dir: PathBuf,
+    },
 }
 
 impl crate::fault::Blame for ProjectError {
@@ -114,9 +121,17 @@ fn entry_in(app_dir: &Path, entry: &str) -> Result<EntrySpec, ProjectError> {
         if !path.is_file() {
             return Err(ProjectError::MissingEntryFile(path));
         }
-        return Ok(EntrySpec::Script {
-            path: absolute(&path)?,
-        });
+        // What is outside is not the app's: its directory would become the one searched
+        // for the app's modules and collected by --collect-to-disk.
+        let path = absolute(&path)?;
+        if !path.starts_with(app_dir) {
+            return Err(ProjectError::EntryOutsideApp {
+                entry: entry.to_owned(),
+                path,
+                app_dir: app_dir.to_owned(),
+            });
+        }
+        return Ok(EntrySpec::Script { path });
     }
     match entry.split_once(':') {
         Some((module, function)) if is_module_name(module) && is_identifier(function) => {
@@ -185,6 +200,27 @@ mod tests {
             resolve(dir.path(), Some("nope.py")),
             Err(ProjectError::MissingEntryFile(_))
         ));
+    }
+
+    #[test]
+    fn an_entry_script_outside_the_app_directory_is_refused() {
+        let dir = app(&["outside.py"]);
+        fs_err::create_dir(dir.path().join("app")).unwrap();
+        fs_err::write(dir.path().join("app/main.py"), "").unwrap();
+        std::os::unix::fs::symlink("../outside.py", dir.path().join("app/link.py")).unwrap();
+        let app_dir = dir.path().join("app");
+        let outside = dir.path().join("outside.py");
+        for entry in ["../outside.py", outside.to_str().unwrap(), "link.py"] {
+            assert!(
+                matches!(
+                    resolve(&app_dir, Some(entry)),
+                    Err(ProjectError::EntryOutsideApp { .. })
+                ),
+                "{entry}"
+            );
+        }
+        let inside = app_dir.join("main.py");
+        assert!(resolve(&app_dir, Some(inside.to_str().unwrap())).is_ok());
     }
 
     #[test]

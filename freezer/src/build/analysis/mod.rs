@@ -40,7 +40,7 @@ pub(crate) use protocol::{
 
 /// The files of the analysis script, in the order they are joined into one program:
 /// each uses only what the files before it define.
-const PARTS: [(&str, &str); 11] = [
+const PARTS: [(&str, &str); 12] = [
     ("protocol.py", include_str!("python/protocol.py")),
     ("observe.py", include_str!("python/observe.py")),
     ("scan.py", include_str!("python/scan.py")),
@@ -54,6 +54,7 @@ const PARTS: [(&str, &str); 11] = [
     ("distributions.py", include_str!("python/distributions.py")),
     ("closure.py", include_str!("python/closure.py")),
     ("manifest.py", include_str!("python/manifest.py")),
+    ("entry.py", include_str!("python/entry.py")),
     ("main.py", include_str!("python/main.py")),
 ];
 
@@ -200,6 +201,7 @@ impl crate::fault::Blame for AnalysisError {
             | AnalysisError::Protocol { .. } => Fault::Internal,
             AnalysisError::Script(error) => match error {
                 ScriptError::EntryNotFound { .. }
+                | ScriptError::EntryFunctionMissing { .. }
                 | ScriptError::PackageWithoutMain { .. }
                 | ScriptError::UnreadableEntry { .. }
                 | ScriptError::UnknownWith { .. }

@@ -322,6 +322,17 @@ pub(crate) enum ScriptError {
         executable: PathBuf,
     },
     #[error(
+        "--entry {module}:{function}: {} defines no `{function}` at module level (no def, \
+         class, assignment or import binds it), so the app would fail when it starts; check \
+         the name",
+        file.display()
+    )]
+    EntryFunctionMissing {
+        module: String,
+        function: String,
+        file: PathBuf,
+    },
+    #[error(
         "`{package}` is a package without a __main__ module ({}); name the module to run \
          instead",
         origin.as_deref().map_or_else(|| "a namespace package".into(), |o| o.display().to_string())
