@@ -52,7 +52,7 @@ def module_level_names(tree):
             elif type(child).__name__ == "MatchMapping" and child.rest:
                 names.add(child.rest)
             stack.append(child)
-    return names
+    return None if "__getattr__" in names else names
 
 
 def check_entry_function(analysis, entry):
