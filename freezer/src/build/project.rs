@@ -30,6 +30,8 @@ pub(crate) enum ProjectError {
         "--entry {0:?}: not a module name or MODULE:FUNCTION (e.g. `app.cli` or `app.cli:main`)"
     )]
     BadEntry(String),
+    #[error("{}: the app's path is not UTF-8, and pyfreeze passes paths to the interpreter as UTF-8; rename the directory, or move the app", .0.display())]
+    NotUtf8(PathBuf),
     #[error("--entry {entry}: {} is outside the app directory {}; --entry takes a file inside it (build the directory that holds the script instead)", path.display(), app_dir.display())]
     EntryOutsideApp {
         entry: String,
@@ -72,6 +74,9 @@ pub(crate) fn resolve(app: &Path, entry: Option<&str>) -> Result<Project, Projec
         return Err(ProjectError::Missing(app.to_owned()));
     }
     let app_path = absolute(app)?;
+    if app_path.to_str().is_none() {
+        return Err(ProjectError::NotUtf8(app_path));
+    }
     if app_path.is_file() {
         if app_path.extension().is_none_or(|e| e != "py") {
             return Err(ProjectError::NotPython(app.to_owned()));
@@ -199,6 +204,19 @@ mod tests {
         assert!(matches!(
             resolve(dir.path(), Some("nope.py")),
             Err(ProjectError::MissingEntryFile(_))
+        ));
+    }
+
+    #[test]
+    fn an_app_whose_path_is_not_utf8_is_refused() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = app(&[]);
+        let app_dir = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+        fs_err::create_dir(&app_dir).unwrap();
+        fs_err::write(app_dir.join("main.py"), "").unwrap();
+        assert!(matches!(
+            resolve(&app_dir, None),
+            Err(ProjectError::NotUtf8(_))
         ));
     }
 
