@@ -73,6 +73,4 @@ def check_entry_function(analysis, entry):
         return
     names = module_level_names(tree)
     if names is not None and function not in names:
-        raise Failure(
-            "entry_function_missing", module=name, function=function, file=module.origin
-        )
+        raise Failure("entry_function_missing", module=name, function=function, file=module.origin)
