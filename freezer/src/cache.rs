@@ -223,14 +223,17 @@ pub struct Cache {
 }
 
 /// The cache directory the environment names: `$PYFREEZE_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/pyfreeze/build`, else `$HOME/.cache/pyfreeze/build`. Relative values
+/// `$XDG_CACHE_HOME/pyfreeze/build`, else `$HOME/.cache/pyfreeze/build`. A relative
+/// `$PYFREEZE_CACHE_DIR` is taken from the working directory, as a path given to a
+/// command is (uv does the same with its cache directory); relative values of the others
 /// are ignored, as the XDG specification asks.
 pub fn default_dir(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, CacheError> {
     if let Some(dir) = var(DIR_VARIABLE)
+        .filter(|value| !value.is_empty())
         .map(PathBuf::from)
-        .filter(|path| path.is_absolute())
     {
-        return Ok(dir);
+        return std::path::absolute(&dir)
+            .map_err(|source| CacheError::Create { path: dir, source });
     }
     user_cache::root(var)
         .map(|root| root.join("build"))
@@ -724,11 +727,11 @@ sys.stdout.buffer.write(layout.wrap(key, payload))
             Some(PathBuf::from("/x/pyfreeze/build"))
         );
         assert_eq!(
-            dir(&[
-                ("PYFREEZE_CACHE_DIR", "rel"),
-                ("XDG_CACHE_HOME", "rel"),
-                ("HOME", "/h")
-            ]),
+            dir(&[("PYFREEZE_CACHE_DIR", "rel"), ("HOME", "/h")]),
+            Some(std::env::current_dir().unwrap().join("rel"))
+        );
+        assert_eq!(
+            dir(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")]),
             Some(PathBuf::from("/h/.cache/pyfreeze/build"))
         );
         assert_eq!(dir(&[("HOME", "relative")]), None);

@@ -7,8 +7,9 @@
 use pyfreeze_archive::UnsupportedOption;
 
 use crate::build::analysis::AnalysisError;
+use crate::build::child::LimitError;
 use crate::build::disk::DiskError;
-use crate::build::interpreter::InterpreterError;
+use crate::build::interpreter::{InterpreterError, ProbeError};
 use crate::build::native::NativeError;
 use crate::build::output::OutputError;
 use crate::build::project::ProjectError;
@@ -49,6 +50,8 @@ pub fn of(error: &anyhow::Error) -> Fault {
             cause,
             ProjectError,
             InterpreterError,
+            ProbeError,
+            LimitError,
             UnsupportedOption,
             OutputError,
             DiskError,

@@ -269,6 +269,11 @@ fn report(report: &BuildReport) -> String {
             put.package, put.package
         ));
     }
+    for path in &report.not_utf8 {
+        out.push_str(&format!(
+            "warning: {path} left out: its name is not UTF-8, as a bundle's names must be; rename it to bundle it\n"
+        ));
+    }
     if c.disk_files > 0 {
         out.push_str(&format!(
             "{} files are written to the per-user cache directory when the bundle starts (--collect-to-disk)\n",

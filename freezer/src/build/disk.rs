@@ -352,6 +352,7 @@ mod tests {
             left_out: Vec::new(),
             skipped: Vec::new(),
             native_import_failures: Vec::new(),
+            not_utf8: Vec::new(),
             reuse: Reuse::None,
         }
     }

@@ -1,8 +1,28 @@
 //! Which Python builds the app: `--python`, else the active virtualenv's, else `python3`
-//! on PATH. Only the choice is made here; the interpreter describes itself in the analysis.
+//! on PATH; and whether it can: before anything else, it is asked what it is, in words
+//! every Python understands (2.7 and PyPy too), within a short time limit. The analysis
+//! then describes it in full.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::child::{self, ChildError};
+
+/// The versions pyfreeze builds with: those the stub's embedding supports.
+const SUPPORTED: std::ops::RangeInclusive<u8> = 8..=13;
+/// What pyfreeze needs, the start of every refusal.
+const NEEDS: &str = "pyfreeze needs CPython 3.8–3.13 built with --enable-shared";
+/// The environment variable that sets the probe's time limit, in seconds.
+const PROBE_TIMEOUT_VARIABLE: &str = "PYFREEZE_PROBE_TIMEOUT";
+const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Valid Python 2 and 3, run with `-E -s -S` (every Python takes these; 2.7 has no
+/// `-I`): one line, "IMPLEMENTATION MAJOR.MINOR VERSION SHARED".
+const PROBE: &str = "import sys, platform, sysconfig\n\
+sys.stdout.write('%s %d.%d %s %s\\n' % (platform.python_implementation(), \
+sys.version_info[0], sys.version_info[1], platform.python_version(), \
+sysconfig.get_config_var('Py_ENABLE_SHARED')))\n";
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InterpreterError {
@@ -20,6 +40,122 @@ impl crate::fault::Blame for InterpreterError {
     fn fault(&self) -> crate::fault::Fault {
         crate::fault::Fault::User
     }
+}
+
+/// Why the chosen interpreter cannot build.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProbeError {
+    #[error("could not run the interpreter {}", interpreter.display())]
+    Spawn {
+        interpreter: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{NEEDS}, and {} is {what}; pass --python one that is", interpreter.display())]
+    Unsupported { interpreter: PathBuf, what: String },
+    #[error(
+        "the interpreter {} did not say what it is within {}, and was stopped; if it is that \
+         slow to start, raise the limit with {PROBE_TIMEOUT_VARIABLE}=SECONDS",
+        interpreter.display(),
+        child::describe(*limit)
+    )]
+    TimedOut {
+        interpreter: PathBuf,
+        limit: Duration,
+    },
+    /// A crash: what it printed is all there is to tell.
+    #[error("the interpreter {} failed when asked what it is (exit status {status}):\n{stderr}", interpreter.display())]
+    Failed {
+        interpreter: PathBuf,
+        status: String,
+        stderr: String,
+    },
+    #[error(transparent)]
+    Limit(#[from] child::LimitError),
+    #[error("{NEEDS}, and {} does not answer as a Python does (it printed {stdout:?} to `python -c`)", interpreter.display())]
+    NotPython {
+        interpreter: PathBuf,
+        stdout: String,
+    },
+}
+
+impl crate::fault::Blame for ProbeError {
+    fn fault(&self) -> crate::fault::Fault {
+        use crate::fault::Fault;
+        match self {
+            ProbeError::Failed { .. } => Fault::Internal,
+            _ => Fault::User,
+        }
+    }
+}
+
+/// Asks `interpreter` what it is, within the probe's time limit, and refuses what cannot
+/// build.
+pub(crate) fn probe(interpreter: &Path) -> Result<(), ProbeError> {
+    let limit = child::limit_from_env(PROBE_TIMEOUT_VARIABLE, PROBE_TIMEOUT)?;
+    let mut command = Command::new(interpreter);
+    command.args(["-E", "-s", "-S", "-c", PROBE]);
+    let finished = child::run(&mut command, Vec::new(), limit).map_err(|e| match e {
+        ChildError::Spawn(source) => ProbeError::Spawn {
+            interpreter: interpreter.to_owned(),
+            source,
+        },
+        ChildError::TimedOut => ProbeError::TimedOut {
+            interpreter: interpreter.to_owned(),
+            limit,
+        },
+    })?;
+    if !finished.status.success() {
+        let status = finished.status;
+        return Err(ProbeError::Failed {
+            interpreter: interpreter.to_owned(),
+            status: status
+                .code()
+                .map_or_else(|| status.to_string(), |code| code.to_string()),
+            stderr: String::from_utf8_lossy(&finished.stderr)
+                .trim_end()
+                .to_owned(),
+        });
+    }
+    let stdout = String::from_utf8_lossy(&finished.stdout).into_owned();
+    let refusal = judge(&stdout).map_err(|()| ProbeError::NotPython {
+        interpreter: interpreter.to_owned(),
+        stdout: stdout.clone(),
+    })?;
+    match refusal {
+        None => Ok(()),
+        Some(what) => Err(ProbeError::Unsupported {
+            interpreter: interpreter.to_owned(),
+            what,
+        }),
+    }
+}
+
+/// What the probe's answer says: nothing if the interpreter can build, else what it is;
+/// `Err` for an answer that is not the probe's.
+fn judge(answer: &str) -> Result<Option<String>, ()> {
+    let fields: Vec<&str> = answer.split_whitespace().collect();
+    let [implementation, minor_version, version, shared] = fields[..] else {
+        return Err(());
+    };
+    let (major, minor) = minor_version.split_once('.').ok_or(())?;
+    let (major, minor): (u8, u8) = (
+        major.parse().map_err(|_| ())?,
+        minor.parse().map_err(|_| ())?,
+    );
+    if implementation != "CPython" {
+        return Ok(Some(format!("{implementation} {version}")));
+    }
+    if major != 3 || !SUPPORTED.contains(&minor) {
+        return Ok(Some(format!("CPython {version}")));
+    }
+    if shared != "1" {
+        return Ok(Some(format!(
+            "CPython {version} built without it, with no shared libpython to embed (e.g. \
+             `PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install {major}.{minor}`)"
+        )));
+    }
+    Ok(None)
 }
 
 /// Chooses the interpreter. `virtual_env` and `path` are the values of `VIRTUAL_ENV` and
@@ -99,6 +235,28 @@ pub(crate) fn installations(python: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_refuses_what_cannot_build() {
+        assert_eq!(judge("CPython 3.12 3.12.1 1\n"), Ok(None));
+        assert_eq!(judge("CPython 3.8 3.8.18 1\n"), Ok(None));
+        let refused = |answer| judge(answer).unwrap().unwrap();
+        assert_eq!(refused("CPython 2.7 2.7.18 0\n"), "CPython 2.7.18");
+        assert_eq!(refused("CPython 3.7 3.7.16 1\n"), "CPython 3.7.16");
+        assert_eq!(refused("CPython 3.14 3.14.0a1 1\n"), "CPython 3.14.0a1");
+        assert_eq!(refused("PyPy 3.10 3.10.14 None\n"), "PyPy 3.10.14");
+        assert!(refused("CPython 3.12 3.12.1 0\n").starts_with("CPython 3.12.1 built without it"));
+        assert_eq!(judge(""), Err(()));
+        assert_eq!(judge("hello\n"), Err(()));
+    }
+
+    #[test]
+    fn every_supported_interpreter_passes_the_probe() {
+        for python in pyfreeze_tests::interpreters() {
+            let result = probe(&python.path);
+            assert!(result.is_ok(), "{}: {result:?}", python.path.display());
+        }
+    }
 
     fn executable(dir: &Path, name: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;

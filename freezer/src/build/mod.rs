@@ -15,6 +15,7 @@
 //! compression) reuse what earlier builds computed through the [`crate::cache`].
 
 pub(crate) mod analysis;
+pub(crate) mod child;
 pub(crate) mod disk;
 pub(crate) mod interpreter;
 pub(crate) mod native;
@@ -123,6 +124,9 @@ pub struct BuildReport {
     pub native_import_failures: Vec<NativeImportFailure>,
     /// Packages put on disk because their code opens their files by path.
     pub put_on_disk: Vec<AutoCollected>,
+    /// Paths left out because their names are not UTF-8 (escaped), where they would have
+    /// been bundled.
+    pub not_utf8: Vec<String>,
     /// Advice on options the build saw reason for.
     pub hints: Vec<String>,
     pub cache: CacheUse,
@@ -265,6 +269,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     };
     // Checked again when writing; checked here too so the mistake costs no analysis.
     let target = guard.check(&output).map_err(output::OutputError::from)?;
+    interpreter::probe(&python)?;
 
     let request = Request {
         app_dir: project.app_dir.clone(),
@@ -337,6 +342,13 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     guard
         .app_files
         .extend(app_files(&analysis, &project.app_dir));
+    let whole_app_dir = options.collect_to_disk.iter().any(|target| target == ".");
+    let not_utf8 = analysis
+        .not_utf8
+        .iter()
+        .filter(|n| whole_app_dir || !n.app_dir_only)
+        .map(|n| n.path.clone())
+        .collect();
     let native = native::collect(&analysis, &python, cache.as_ref())?;
     let not_bundled = native.not_bundled.clone();
     let (archive, contents) = pack::pack(
@@ -378,6 +390,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         native_imports,
         native_import_failures: analysis.native_import_failures,
         put_on_disk,
+        not_utf8,
         hints,
         cache,
     })

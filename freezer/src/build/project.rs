@@ -30,6 +30,15 @@ pub(crate) enum ProjectError {
         "--entry {0:?}: not a module name or MODULE:FUNCTION (e.g. `app.cli` or `app.cli:main`)"
     )]
     BadEntry(String),
+    #[error("{}: the app's path is not UTF-8, and pyfreeze passes paths to the interpreter as UTF-8; rename the directory, or move the app", .0.display())]
+    NotUtf8(PathBuf),
+    #[error("--entry {entry}: {} is outside the app directory {}; --entry takes a file inside it (build the directory that holds the script instead)", path.display(), app_dir.display())]
+    EntryOutsideApp {
+        entry: String,
+        /// Where it leads, links followed.
+        path: PathBuf,
+        app_dir: PathBuf,
+    },
 }
 
 impl crate::fault::Blame for ProjectError {
@@ -65,6 +74,9 @@ pub(crate) fn resolve(app: &Path, entry: Option<&str>) -> Result<Project, Projec
         return Err(ProjectError::Missing(app.to_owned()));
     }
     let app_path = absolute(app)?;
+    if app_path.to_str().is_none() {
+        return Err(ProjectError::NotUtf8(app_path));
+    }
     if app_path.is_file() {
         if app_path.extension().is_none_or(|e| e != "py") {
             return Err(ProjectError::NotPython(app.to_owned()));
@@ -114,9 +126,17 @@ fn entry_in(app_dir: &Path, entry: &str) -> Result<EntrySpec, ProjectError> {
         if !path.is_file() {
             return Err(ProjectError::MissingEntryFile(path));
         }
-        return Ok(EntrySpec::Script {
-            path: absolute(&path)?,
-        });
+        // What is outside is not the app's: its directory would become the one searched
+        // for the app's modules and collected by --collect-to-disk.
+        let path = absolute(&path)?;
+        if !path.starts_with(app_dir) {
+            return Err(ProjectError::EntryOutsideApp {
+                entry: entry.to_owned(),
+                path,
+                app_dir: app_dir.to_owned(),
+            });
+        }
+        return Ok(EntrySpec::Script { path });
     }
     match entry.split_once(':') {
         Some((module, function)) if is_module_name(module) && is_identifier(function) => {
@@ -185,6 +205,40 @@ mod tests {
             resolve(dir.path(), Some("nope.py")),
             Err(ProjectError::MissingEntryFile(_))
         ));
+    }
+
+    #[test]
+    fn an_app_whose_path_is_not_utf8_is_refused() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = app(&[]);
+        let app_dir = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+        fs_err::create_dir(&app_dir).unwrap();
+        fs_err::write(app_dir.join("main.py"), "").unwrap();
+        assert!(matches!(
+            resolve(&app_dir, None),
+            Err(ProjectError::NotUtf8(_))
+        ));
+    }
+
+    #[test]
+    fn an_entry_script_outside_the_app_directory_is_refused() {
+        let dir = app(&["outside.py"]);
+        fs_err::create_dir(dir.path().join("app")).unwrap();
+        fs_err::write(dir.path().join("app/main.py"), "").unwrap();
+        std::os::unix::fs::symlink("../outside.py", dir.path().join("app/link.py")).unwrap();
+        let app_dir = dir.path().join("app");
+        let outside = dir.path().join("outside.py");
+        for entry in ["../outside.py", outside.to_str().unwrap(), "link.py"] {
+            assert!(
+                matches!(
+                    resolve(&app_dir, Some(entry)),
+                    Err(ProjectError::EntryOutsideApp { .. })
+                ),
+                "{entry}"
+            );
+        }
+        let inside = app_dir.join("main.py");
+        assert!(resolve(&app_dir, Some(inside.to_str().unwrap())).is_ok());
     }
 
     #[test]

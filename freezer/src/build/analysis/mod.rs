@@ -19,25 +19,28 @@
 mod deps;
 mod protocol;
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use sha2::Digest as _;
 
+use super::child::{self, ChildError};
 use crate::cache::{self, Cache, Key};
 pub use protocol::Via;
 use protocol::{Answer, Blob, CacheRequest, Manifest, Sent, PROTOCOL};
 pub use protocol::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure};
 pub(crate) use protocol::{
-    DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, PythonInfo, Request, ScriptError,
+    DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, NotUtf8, PythonInfo, Request,
+    ScriptError,
 };
 
 /// The files of the analysis script, in the order they are joined into one program:
 /// each uses only what the files before it define.
-const PARTS: [(&str, &str); 11] = [
+const PARTS: [(&str, &str); 12] = [
     ("protocol.py", include_str!("python/protocol.py")),
     ("observe.py", include_str!("python/observe.py")),
     ("scan.py", include_str!("python/scan.py")),
@@ -51,6 +54,7 @@ const PARTS: [(&str, &str); 11] = [
     ("distributions.py", include_str!("python/distributions.py")),
     ("closure.py", include_str!("python/closure.py")),
     ("manifest.py", include_str!("python/manifest.py")),
+    ("entry.py", include_str!("python/entry.py")),
     ("main.py", include_str!("python/main.py")),
 ];
 
@@ -94,6 +98,11 @@ const ENVIRONMENT: [&str; 5] = [
     "LC_CTYPE",
     "LANG",
 ];
+
+/// The environment variable that sets the analysis's time limit, in seconds.
+const TIMEOUT_VARIABLE: &str = "PYFREEZE_ANALYSIS_TIMEOUT";
+/// Generous: a cold analysis of a large app compiles thousands of modules.
+const TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How much of an analysis the build cache provided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +152,8 @@ pub(crate) struct Analysis {
     pub(crate) skipped: Vec<CompileError>,
     /// Warnings: extension modules whose native imports may not all be bundled.
     pub(crate) native_import_failures: Vec<NativeImportFailure>,
+    /// Warnings: what was left out because its name is not UTF-8.
+    pub(crate) not_utf8: Vec<NotUtf8>,
     pub(crate) reuse: Reuse,
 }
 
@@ -161,10 +172,22 @@ pub(crate) enum AnalysisError {
         status: String,
         stderr: String,
     },
+    #[error(
+        "the interpreter {} was still analysing the app after {}, and was stopped with what \
+         it started; if the app is that large, raise the limit with {TIMEOUT_VARIABLE}=SECONDS",
+        interpreter.display(),
+        child::describe(*limit)
+    )]
+    TimedOut {
+        interpreter: PathBuf,
+        limit: Duration,
+    },
     #[error("the interpreter {} gave an answer pyfreeze does not understand: {what}", interpreter.display())]
     Protocol { interpreter: PathBuf, what: String },
     #[error(transparent)]
     Script(#[from] ScriptError),
+    #[error(transparent)]
+    Limit(#[from] child::LimitError),
 }
 
 impl crate::fault::Blame for AnalysisError {
@@ -172,10 +195,13 @@ impl crate::fault::Blame for AnalysisError {
         use crate::fault::Fault;
         match self {
             // An interpreter that cannot start is the one the user chose.
-            AnalysisError::Spawn { .. } => Fault::User,
-            AnalysisError::Failed { .. } | AnalysisError::Protocol { .. } => Fault::Internal,
+            AnalysisError::Spawn { .. } | AnalysisError::Limit(_) => Fault::User,
+            AnalysisError::Failed { .. }
+            | AnalysisError::TimedOut { .. }
+            | AnalysisError::Protocol { .. } => Fault::Internal,
             AnalysisError::Script(error) => match error {
                 ScriptError::EntryNotFound { .. }
+                | ScriptError::EntryFunctionMissing { .. }
                 | ScriptError::PackageWithoutMain { .. }
                 | ScriptError::UnreadableEntry { .. }
                 | ScriptError::UnknownWith { .. }
@@ -213,7 +239,8 @@ pub(crate) fn analyse(
             deps: key.is_some(),
         }),
     };
-    let stdout = run(interpreter, &sent)?;
+    let limit = child::limit_from_env(TIMEOUT_VARIABLE, TIMEOUT)?;
+    let stdout = run(interpreter, &sent, limit)?;
     let (manifest, blobs) = split(interpreter, &stdout)?;
     let cacheable = manifest.deps.as_ref().is_some_and(deps::Deps::is_cacheable);
     let reuse = match manifest.code_cache {
@@ -267,8 +294,8 @@ fn reuse(interpreter: &Path, answer: &[u8]) -> Option<Analysis> {
     into_analysis(interpreter, manifest, blobs, Reuse::Answer).ok()
 }
 
-/// Runs the script on `sent`; returns what it wrote to stdout.
-fn run(interpreter: &Path, sent: &Sent<'_>) -> Result<Vec<u8>, AnalysisError> {
+/// Runs the script on `sent`, for at most `limit`; returns what it wrote to stdout.
+fn run(interpreter: &Path, sent: &Sent<'_>, limit: Duration) -> Result<Vec<u8>, AnalysisError> {
     let spawn_error = |source| AnalysisError::Spawn {
         interpreter: interpreter.to_owned(),
         source,
@@ -289,27 +316,16 @@ fn run(interpreter: &Path, sent: &Sent<'_>) -> Result<Vec<u8>, AnalysisError> {
         &input,
     ]
     .concat();
-    let mut child = Command::new(interpreter)
-        .arg("-I")
-        .arg("-c")
-        .arg(BOOTSTRAP)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(spawn_error)?;
-    let mut stdin = child.stdin.take().expect("stdin was piped");
-    // Written from a thread: a request larger than the pipe buffer would otherwise
-    // deadlock against an interpreter that fills its stderr before reading stdin.
-    let (written, output) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || stdin.write_all(&input));
-        let output = child.wait_with_output();
-        let written = writer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (written, output)
-    });
-    let output = output.map_err(spawn_error)?;
+    let mut command = Command::new(interpreter);
+    command.arg("-I").arg("-c").arg(BOOTSTRAP);
+    let output = child::run(&mut command, input, limit).map_err(|e| match e {
+        ChildError::Spawn(source) => spawn_error(source),
+        ChildError::TimedOut => AnalysisError::TimedOut {
+            interpreter: interpreter.to_owned(),
+            limit,
+        },
+    })?;
+    let written = output.written;
     if !output.status.success() {
         let status = output.status;
         return Err(AnalysisError::Failed {
@@ -451,6 +467,7 @@ fn into_analysis(
         left_out: manifest.left_out,
         skipped: manifest.errors,
         native_import_failures: manifest.native_import_failures,
+        not_utf8: manifest.not_utf8,
         reuse,
     })
 }

@@ -240,6 +240,17 @@ pub(crate) struct DataFile {
     pub(crate) origin: PathBuf,
 }
 
+/// A file (or directory, or module) left out because its name is not UTF-8, as a bundle's
+/// names are.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct NotUtf8 {
+    /// Its path, the bytes that are not UTF-8 written `\xNN`.
+    pub(crate) path: String,
+    /// Only a file of the app directory, bundled for `--collect-to-disk .` alone (not a
+    /// module nor a package's data).
+    pub(crate) app_dir_only: bool,
+}
+
 /// How a module's code reaches a package's directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -284,6 +295,8 @@ pub(super) struct Manifest {
     /// What the closure left out on purpose, with the modules that import it and why.
     pub(super) left_out: Vec<LeftOut>,
     pub(super) native_import_failures: Vec<NativeImportFailure>,
+    /// Left out for their names.
+    pub(super) not_utf8: Vec<NotUtf8>,
     /// With the cache.
     pub(super) code_cache: Option<CodeCacheUse>,
     /// With the cache, when the answer may be stored: what it depends on.
@@ -310,6 +323,17 @@ pub(crate) enum ScriptError {
         module: String,
         app_dir: PathBuf,
         executable: PathBuf,
+    },
+    #[error(
+        "--entry {module}:{function}: {} defines no `{function}` at module level (no def, \
+         class, assignment or import binds it), so the app would fail when it starts; check \
+         the name",
+        file.display()
+    )]
+    EntryFunctionMissing {
+        module: String,
+        function: String,
+        file: PathBuf,
     },
     #[error(
         "`{package}` is a package without a __main__ module ({}); name the module to run \

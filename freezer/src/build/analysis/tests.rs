@@ -1,6 +1,8 @@
 //! The analysis run by every interpreter the tests find, and its protocol checked.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::Stdio;
 
 use super::*;
 
@@ -772,7 +774,7 @@ fn a_request_of_another_protocol_is_refused() {
             request: &request,
             cache: None,
         };
-        let stdout = run(python, &sent).unwrap();
+        let stdout = run(python, &sent, TIMEOUT).unwrap();
         let error = split(python, &stdout).unwrap_err();
         assert!(
             matches!(&error, AnalysisError::Script(ScriptError::ProtocolMismatch { script, request: Some(sent) })
@@ -819,6 +821,17 @@ fn evidence_is_matched_on_every_version() {
         .filter(|(name, _)| *name != "main.py")
         .collect();
     parts.push(("test_evidence.py", include_str!("python/test_evidence.py")));
+    passes_on_every_version(&program(&parts));
+}
+
+#[test]
+fn entry_functions_are_told_on_every_version() {
+    let mut parts: Vec<(&str, &str)> = PARTS
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "main.py")
+        .collect();
+    parts.push(("test_entry.py", include_str!("python/test_entry.py")));
     passes_on_every_version(&program(&parts));
 }
 
@@ -1142,7 +1155,7 @@ fn answers_are_checked() {
     let python = Path::new("python");
     let manifest_of = |kind: &str, code: &str| {
         format!(
-            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"locale_codec":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"code_cache":null,"deps":null}}}}"#
+            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"locale_codec":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"not_utf8":[],"code_cache":null,"deps":null}}}}"#
         )
     };
     let manifest = |code: &str| manifest_of("python", code);

@@ -3,6 +3,7 @@
 
 from .closure import Analysis
 from .code_cache import CodeCache
+from .entry import check_entry_function
 from .manifest import manifest
 from .observe import Observations, Unobserved
 from .protocol import Failure, read_request, write_answer
@@ -22,7 +23,9 @@ def analyse(request):
             cache, analysis.optimize, analysis.app_dir, analysis.search_path
         )
     analysis.run(request)
-    return manifest(analysis)
+    answer = manifest(analysis)
+    check_entry_function(analysis, request["entry"])
+    return answer
 
 
 def main():

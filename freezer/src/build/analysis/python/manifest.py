@@ -69,7 +69,22 @@ def cold_names(analysis, names, roots):
     return names - closure(names, roots, analysis.start_edges)
 
 
-def data_files(analysis, names):
+def is_utf8(path):
+    """Whether `path` (as os functions give it: undecodable bytes as surrogates) is UTF-8,
+    as every name of a bundle and every path of the answer must be."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def escaped(path):
+    """`path` printable: the bytes that are not UTF-8 as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def data_files(analysis, names, not_utf8):
     """Files of the bundle's tree that are not code, as (path inside the bundle, file):
     the *.dist-info of every distribution that provides a bundled top-level name
     (importlib.metadata needs them whatever the code asks for) or whose metadata code
@@ -80,8 +95,11 @@ def data_files(analysis, names):
     for item, info in distribution_infos(analysis.search_path):
         named = distribution_key(item.partition("-")[0]) in analysis.metadata_read
         if named or distribution_tops(analysis.observations, info) & tops:
-            for path, rel in walk_files(info, lambda d: True):
-                files.setdefault(item + "/" + rel, path)
+            for path, rel in walk_files(info, lambda d: True, not_utf8):
+                if is_utf8(path):
+                    files.setdefault(item + "/" + rel, path)
+                else:
+                    not_utf8.add(path)
     for name in sorted(names):
         module = analysis.reached[name]
         origin = module.origin or ""
@@ -99,9 +117,13 @@ def data_files(analysis, names):
             return not os.path.isfile(os.path.join(directory, "__init__.py"))
 
         for package_dir in package_dirs:
-            for path, rel in walk_files(package_dir, is_data_dir):
-                if not rel.endswith(CODE_SUFFIXES):
+            for path, rel in walk_files(package_dir, is_data_dir, not_utf8):
+                if rel.endswith(CODE_SUFFIXES):
+                    continue
+                if is_utf8(path):
                     files.setdefault(prefix + rel, path)
+                else:
+                    not_utf8.add(path)
     return [{"name": name, "origin": files[name]} for name in sorted(files)]
 
 
@@ -214,7 +236,7 @@ def file_evidence(analysis, name, file_use, paths):
     return [evidence[key] for key in sorted(evidence)]
 
 
-def app_data_files(analysis):
+def app_data_files(analysis, not_utf8):
     """Every file of the app's directory that CPython could read, as (path inside the
     bundle, file), sorted; bundled only when the build is asked to put the app directory
     on disk. Code may open, run (runpy.run_path) or load (spec_from_file_location) any
@@ -226,7 +248,8 @@ def app_data_files(analysis):
     * virtualenvs, a directory holding pyvenv.cfg: what the app imports of them is
       bundled as modules;
     * the build's output directory and build cache (``analysis.skip_dirs``);
-    * ``__pycache__``, CPython's cache of compiled modules.
+    * ``__pycache__``, CPython's cache of compiled modules;
+    * a name that is not UTF-8 (with what it holds), added to the set `not_utf8`.
 
     Links are followed, as open() follows them, except a link to a directory the walk
     is already inside, which would never end; what is not a file once followed (a
@@ -250,12 +273,18 @@ def app_data_files(analysis):
         for d in sorted(dirnames):
             sub = os.path.join(dirpath, d)
             if keep_dir(sub) and os.path.realpath(sub) not in chain:
+                if not is_utf8(sub):
+                    not_utf8.add(sub)
+                    continue
                 chains[sub] = chain
                 kept.append(d)
         dirnames[:] = kept
         for filename in filenames:
             path = os.path.join(dirpath, filename)
             if not filename.startswith(".") and os.path.isfile(path):
+                if not is_utf8(path):
+                    not_utf8.add(path)
+                    continue
                 rel = os.path.relpath(path, analysis.app_dir).replace(os.sep, "/")
                 files.append({"name": rel, "origin": path})
     return sorted(files, key=lambda f: f["name"])
@@ -275,15 +304,28 @@ def manifest(analysis):
         size += len(data)
         return ref
 
+    # A bundle's names are UTF-8, as are the answer's paths: a module or file under
+    # another name is left out, and named in "not_utf8". No import statement can name such
+    # a module (pkgutil.iter_modules lists it for --include); the app directory's files
+    # are left out only when it is put on disk whole (app_not_utf8).
+    not_utf8, app_not_utf8 = set(), set()
+    for name, module in analysis.reached.items():
+        if not (is_utf8(name) and is_utf8(module.origin or "")):
+            not_utf8.add(module.origin or name)
+    errors = [e for e in analysis.errors if is_utf8(e["module"]) and is_utf8(e["file"])]
     failed = {e["module"] for e in analysis.errors}
-    names = {n for n in analysis.reached if n not in failed}
+    names = {
+        n
+        for n, module in analysis.reached.items()
+        if n not in failed and is_utf8(n) and is_utf8(module.origin or "")
+    }
     boot, locale_codecs = bootstrap_names(analysis, names)
     cold = cold_names(
         analysis,
         names,
         [*analysis.extra_names, *BOOTSTRAP_ROOTS, *analysis.main_names, *analysis.start_roots],
     )
-    data = data_files(analysis, names)
+    data = data_files(analysis, names, not_utf8)
     paths = data_paths(data, [n for n in names if analysis.reached[n].is_package])
     holders = data_holders(paths)
     modules = []
@@ -317,12 +359,12 @@ def manifest(analysis):
         "python": python_info(),
         "modules": modules,
         "data": data,
-        "app_data": app_data_files(analysis),
+        "app_data": app_data_files(analysis, app_not_utf8),
         "missing": [
             {"name": name, "imported_by": sorted(analysis.missing[name])}
             for name in sorted(analysis.missing)
         ],
-        "errors": sorted(analysis.errors, key=lambda e: e["module"]),
+        "errors": sorted(errors, key=lambda e: e["module"]),
         "left_out": left_out(analysis),
         "native_import_failures": [
             {"module": name, "reason": reason}
@@ -330,6 +372,11 @@ def manifest(analysis):
             if name in names
         ],
     }
+    manifest["not_utf8"] = sorted(
+        [{"path": escaped(p), "app_dir_only": False} for p in not_utf8]
+        + [{"path": escaped(p), "app_dir_only": True} for p in app_not_utf8 - not_utf8],
+        key=lambda f: f["path"],
+    )
     code_cache = analysis.code_cache
     manifest["code_cache"] = (
         None if code_cache is None else {"cached": code_cache.hits, "compiled": code_cache.compiled}
@@ -380,13 +427,21 @@ def closure(names, seeds, edges):
     return reached
 
 
-def walk_files(top, keep_dir):
+def walk_files(top, keep_dir, not_utf8):
     """(path, path relative to `top` with '/') of the files below `top`, sorted, entering
-    only the directories `keep_dir(path)` accepts."""
+    only the directories `keep_dir(path)` accepts. A directory whose name is not UTF-8 is
+    not entered but added to the set `not_utf8`; such files are the caller's to check."""
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(
-            d for d in dirnames if d != "__pycache__" and keep_dir(os.path.join(dirpath, d))
-        )
+        kept = []
+        for d in sorted(dirnames):
+            sub = os.path.join(dirpath, d)
+            if d == "__pycache__" or not keep_dir(sub):
+                continue
+            if is_utf8(sub):
+                kept.append(d)
+            else:
+                not_utf8.add(sub)
+        dirnames[:] = kept
         for filename in sorted(filenames):
             path = os.path.join(dirpath, filename)
             yield path, os.path.relpath(path, top).replace(os.sep, "/")
