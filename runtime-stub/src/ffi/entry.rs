@@ -2,7 +2,7 @@
 //! anything else of it runs.
 
 use std::ffi::CStr;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use super::sys::map_executable;
 
@@ -10,14 +10,10 @@ use super::sys::map_executable;
 /// The stub's own bytes are checked before anything else of it runs.
 #[no_mangle]
 extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
-    let program: &'static [u8] = if argc > 0 {
-        // SAFETY: the C runtime passes `argc` valid NUL-terminated strings in `argv`, which
-        // live as long as the process.
-        unsafe { CStr::from_ptr(*argv) }.to_bytes()
-    } else {
-        b"pyfreeze bundle"
-    };
-    let _ = PROGRAM.set(program);
+    if argc > 0 {
+        // SAFETY: the C runtime passes `argc` valid pointers in `argv`.
+        PROGRAM.store(unsafe { *argv }.cast_mut(), Ordering::Relaxed);
+    }
     let crashes = CrashesRefused::install();
     if map_executable().is_ok_and(pyfreeze_archive::stub_is_damaged) {
         refuse_damaged_stub(DAMAGED_STUB);
@@ -26,8 +22,9 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
     crate::main()
 }
 
-/// The program name, as `main` was given it, for messages written without formatting.
-static PROGRAM: OnceLock<&'static [u8]> = OnceLock::new();
+/// The program name, `argv[0]`, for messages written without formatting; stored before
+/// anything else, so that even a crash of the first steps can be said with it.
+static PROGRAM: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
 
 const DAMAGED_STUB: &[u8] = b": error: damaged bundle: the runtime stub (the bytes in front of \
 its archive) does not match its checksum; copy or build it again\n";
@@ -86,7 +83,14 @@ extern "C" fn on_crash(_signal: libc::c_int) {
 /// no exit handlers, no unwinding, each of which runs code that may be the damaged bytes.
 /// Async-signal-safe: only `write` and `_exit`.
 fn refuse_damaged_stub(message: &[u8]) -> ! {
-    let program = PROGRAM.get().copied().unwrap_or(b"pyfreeze bundle");
+    let program = PROGRAM.load(Ordering::Relaxed);
+    let program: &[u8] = if program.is_null() {
+        b"pyfreeze bundle"
+    } else {
+        // SAFETY: `argv[0]`, a NUL-terminated string that lives as long as the process;
+        // `strlen`, which this calls, is async-signal-safe.
+        unsafe { CStr::from_ptr(program) }.to_bytes()
+    };
     for part in [program, message] {
         // SAFETY: writes `part`'s bytes, which are valid for its length; a short or failed
         // write to stderr loses part of the message, which nothing can help.
