@@ -19,6 +19,20 @@ pub(crate) struct Finished {
     pub(crate) written: std::io::Result<()>,
 }
 
+impl Finished {
+    /// How it ended, for messages: its exit code, or the signal that killed it.
+    pub(crate) fn status_text(&self) -> String {
+        self.status
+            .code()
+            .map_or_else(|| self.status.to_string(), |code| code.to_string())
+    }
+
+    /// What it wrote to stderr, as text, without the trailing newlines.
+    pub(crate) fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).trim_end().to_owned()
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum ChildError {
     Spawn(std::io::Error),

@@ -106,15 +106,10 @@ pub(crate) fn probe(interpreter: &Path) -> Result<(), ProbeError> {
         },
     })?;
     if !finished.status.success() {
-        let status = finished.status;
         return Err(ProbeError::Failed {
             interpreter: interpreter.to_owned(),
-            status: status
-                .code()
-                .map_or_else(|| status.to_string(), |code| code.to_string()),
-            stderr: String::from_utf8_lossy(&finished.stderr)
-                .trim_end()
-                .to_owned(),
+            status: finished.status_text(),
+            stderr: finished.stderr_text(),
         });
     }
     let stdout = String::from_utf8_lossy(&finished.stdout).into_owned();

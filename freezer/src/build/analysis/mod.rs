@@ -325,20 +325,14 @@ fn run(interpreter: &Path, sent: &Sent<'_>, limit: Duration) -> Result<Vec<u8>, 
             limit,
         },
     })?;
-    let written = output.written;
     if !output.status.success() {
-        let status = output.status;
         return Err(AnalysisError::Failed {
             interpreter: interpreter.to_owned(),
-            status: status
-                .code()
-                .map_or_else(|| status.to_string(), |code| code.to_string()),
-            stderr: String::from_utf8_lossy(&output.stderr)
-                .trim_end()
-                .to_owned(),
+            status: output.status_text(),
+            stderr: output.stderr_text(),
         });
     }
-    if let Err(e) = written {
+    if let Err(e) = output.written {
         return Err(AnalysisError::Protocol {
             interpreter: interpreter.to_owned(),
             what: format!("it exited without reading the whole request ({e})"),
