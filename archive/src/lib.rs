@@ -45,7 +45,7 @@ mod writer;
 pub use error::Error;
 pub use group::{Group, Link, Member};
 pub use options::{PythonOptions, UnsupportedOption};
-pub use reader::{stub_is_damaged, Bundle, CopyError, Entry};
+pub use reader::{stub_is_damaged, Bundle, CopyError, Entry, ReadAt};
 pub use writer::{compress, ArchiveWriter, BundleInfo, NewEntry, COMPRESSION_POLICY};
 
 use zerocopy::little_endian::{U32, U64};

@@ -711,7 +711,7 @@ mod tests {
         for entry in bundle.entries() {
             let entry = entry.unwrap();
             let mut out = Vec::new();
-            entry.copy_to(&mut out).unwrap();
+            entry.copy_to(&good[..], &mut out).unwrap();
             assert_eq!(out, &*entry.contents().unwrap(), "{}", entry.name);
         }
 
@@ -722,7 +722,7 @@ mod tests {
         let bundle = Bundle::parse(&file).unwrap();
         let library = bundle.find(Kind::Library, "liba.so.1").unwrap().unwrap();
         let mut out = Vec::new();
-        let error = library.copy_to(&mut out).unwrap_err();
+        let error = library.copy_to(&file[..], &mut out).unwrap_err();
         assert!(
             matches!(&error, CopyError::Damaged(Error::ContentChecksum { name, .. }) if name == "liba.so.1"),
             "{error}"

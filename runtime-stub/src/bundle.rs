@@ -10,10 +10,12 @@ use crate::ffi::sys;
 /// (which outlives the file's descriptor, closed here).
 pub(crate) fn open() -> Result<Bundle<'static>, StubError> {
     let image = sys::map_executable().map_err(StubError::reading_self)?;
-    let bundle = Bundle::parse(image).map_err(|e| match e {
+    let bundle = Bundle::parse_after_stub_check(image).map_err(|e| match e {
         Error::NotABundle => StubError::BareStub,
         other => StubError::Bundle(other),
     })?;
+    // The checksums read the whole stub through the mapping: its pages need not stay.
+    sys::release_mapping();
     let (major, minor) = bundle.python_major_minor();
     if major != 3 || !(8..=13).contains(&minor) {
         return Err(StubError::UnsupportedPython { major, minor });

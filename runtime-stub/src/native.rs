@@ -13,9 +13,13 @@ use crate::ffi::sys::{self, Library, Memfd};
 /// copied: the dynamic loader must never see a damaged byte.
 pub(crate) fn memfd(entry: &Entry<'static>) -> Result<Memfd, String> {
     let cannot = |e| format!("cannot create a memfd for {}: {e}", entry.name);
+    let cannot_read = |e| format!("cannot read {} from the bundle: {e}", entry.name);
+    let executable = sys::open_executable().map_err(cannot_read)?;
     let memfd = sys::memfd(entry.c_name()).map_err(cannot)?;
-    entry.copy_to(memfd.writer()).map_err(|e| match e {
+    let copied = entry.copy_to(&executable, memfd.writer());
+    copied.map_err(|e| match e {
         CopyError::Damaged(damage) => crate::damage::refuse(&damage),
+        CopyError::Read(e) => cannot_read(e),
         CopyError::Write(e) => cannot(e),
     })?;
     Ok(memfd)

@@ -10,6 +10,7 @@ use pyfreeze_archive::{Bundle, EntryPointKind, Kind};
 use crate::error::StubError;
 use crate::ffi::frozen::{self, FrozenModule};
 use crate::ffi::python::{Exit, Interpreter, Obj, Options, PyErr};
+use crate::ffi::sys;
 use crate::importer::{self, State};
 use crate::{bundle, disk, libpython, locale};
 
@@ -18,6 +19,8 @@ pub(crate) fn run() -> Result<Exit, StubError> {
     let disk_dir = disk::prepare(&bundle)?;
     let interpreter = libpython::load(&bundle)?;
     let frozen_table = frozen_table(&bundle, &interpreter)?;
+    // Checking the bootstrap modules read them all; CPython reads back only those it imports.
+    sys::release_mapping();
 
     let executable = std::env::current_exe()
         .map_err(StubError::reading_self)?

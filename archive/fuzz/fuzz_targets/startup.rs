@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
         .libpython()
         .and_then(|name| bundle.find(Kind::LibPython, name))
     {
-        let _ = libpython.copy_to(sink());
+        let _ = libpython.copy_to(data, sink());
     }
     for entry in bundle.with_prefix(Kind::Module, "").flatten() {
         if entry.is_bootstrap() || entry.is_locale_codec() {
@@ -47,14 +47,14 @@ fuzz_target!(|data: &[u8]| {
                 for soname in needs_list(&list) {
                     let _ = bundle.group(soname);
                     if let Ok(Some(library)) = bundle.find(Kind::Library, soname) {
-                        let _ = library.copy_to(sink());
+                        let _ = library.copy_to(data, sink());
                     }
                 }
             }
         }
         match entry.kind {
             Kind::Extension | Kind::Library => {
-                let _ = entry.copy_to(sink());
+                let _ = entry.copy_to(data, sink());
             }
             _ => {
                 let _ = entry.contents();

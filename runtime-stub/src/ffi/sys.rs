@@ -9,6 +9,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::sync::{Mutex, OnceLock};
 
+/// The running executable, opened again: for reading native code out of it, which goes
+/// by `pread` rather than through the mapping (see `Entry::copy_to`).
+pub(crate) fn open_executable() -> io::Result<File> {
+    above_stdio(File::open("/proc/self/exe").map_err(explained)?).map_err(explained)
+}
+
 /// The executable's mapping, once made.
 static IMAGE: OnceLock<&'static [u8]> = OnceLock::new();
 
@@ -22,7 +28,7 @@ pub(crate) fn map_executable() -> io::Result<&'static [u8]> {
     if let Some(&bytes) = IMAGE.get() {
         return Ok(bytes);
     }
-    let file = above_stdio(File::open("/proc/self/exe").map_err(explained)?).map_err(explained)?;
+    let file = open_executable()?;
     let len = usize::try_from(file.metadata()?.len())
         .map_err(|_| io::Error::other("executable too large to map"))?;
     if len == 0 {
