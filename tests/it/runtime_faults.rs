@@ -339,8 +339,8 @@ fn the_stubs_messages_name_the_cause() {
             Err(e) => problems.push(e),
         }
 
-        // The memfd libpython is copied into, and the one dlopen opens on it, do not fit
-        // in 0 to 3 (the executable's descriptor is closed once it is mapped).
+        // The executable, opened to copy libpython out, and the memfd it is copied into do
+        // not fit in 0 to 3.
         match refused(
             python,
             "under ulimit -n 4",
