@@ -12,11 +12,11 @@ use serde::Serialize;
 pub enum LsError {
     #[error(transparent)]
     Read(#[from] std::io::Error),
-    #[error("{}: {source}", path.display())]
+    /// The archive's error is part of the message, not a cause: said once.
+    #[error("{}: {error}", path.display())]
     Format {
         path: std::path::PathBuf,
-        #[source]
-        source: pyfreeze_archive::Error,
+        error: pyfreeze_archive::Error,
     },
 }
 
@@ -309,9 +309,9 @@ fn human(listing: &Listing<'_>) -> String {
 /// Lists the bundle at `path` as text, or JSON when `json`.
 pub fn list(path: &Path, json: bool) -> Result<String, LsError> {
     let bytes = fs_err::read(path)?;
-    let format_error = |source| LsError::Format {
+    let format_error = |error| LsError::Format {
         path: path.to_owned(),
-        source,
+        error,
     };
     let bundle = Bundle::parse(&bytes).map_err(format_error)?;
     let listing = listing(path, &bundle).map_err(format_error)?;
