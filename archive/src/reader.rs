@@ -492,14 +492,6 @@ impl<'a> Entry<'a> {
             let contents = self.contents().map_err(CopyError::Damaged)?;
             return out.write_all(&contents).map_err(CopyError::Write);
         };
-        self.read_checked(file, |chunk| out.write_all(chunk).map_err(CopyError::Write))
-    }
-
-    fn read_checked(
-        &self,
-        file: &(impl ReadAt + ?Sized),
-        mut each: impl FnMut(&[u8]) -> Result<(), CopyError>,
-    ) -> Result<(), CopyError> {
         const CHUNK: u64 = 128 << 10;
         let mut buffer = vec![0; CHUNK.min(self.original_len) as usize];
         let mut hasher = crc32fast::Hasher::new();
@@ -509,7 +501,7 @@ impl<'a> Entry<'a> {
             file.read_exact_at(chunk, self.file_offset + done)
                 .map_err(CopyError::Read)?;
             hasher.update(chunk);
-            each(chunk)?;
+            out.write_all(chunk).map_err(CopyError::Write)?;
             done += chunk.len() as u64;
         }
         self.check(hasher.finalize()).map_err(CopyError::Damaged)

@@ -6,8 +6,9 @@ use pyfreeze_archive::{Bundle, Error};
 use crate::error::StubError;
 use crate::ffi::sys;
 
-/// Maps the executable and opens the bundle at its end, read in place from the mapping
-/// (which outlives the file's descriptor, closed here).
+/// Maps the executable and opens the bundle at its end, read in place from the mapping.
+/// The stub's own bytes were checked first thing (`ffi::entry`), so they are not read
+/// again here.
 pub(crate) fn open() -> Result<Bundle<'static>, StubError> {
     let image = sys::map_executable().map_err(StubError::reading_self)?;
     let bundle = Bundle::parse_after_stub_check(image).map_err(|e| match e {

@@ -269,7 +269,6 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     };
     // Checked again when writing; checked here too so the mistake costs no analysis.
     let target = guard.check(&output).map_err(output::OutputError::from)?;
-    interpreter::probe(&python)?;
 
     let request = Request {
         app_dir: project.app_dir.clone(),
@@ -291,7 +290,12 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
             .collect(),
         python_args: python_args(&python_options),
     };
-    let analysis = analysis::analyse(&python, &request, cache.as_ref())?;
+    // Only an interpreter that answered before has a cached answer: one that never did is
+    // asked what it is first, so that a Python that cannot build is refused in a sentence,
+    // not by a traceback of the analysis; a rebuild pays nothing for it.
+    let analysis = analysis::analyse_after(&python, &request, cache.as_ref(), || {
+        Ok(interpreter::probe(&python)?)
+    })?;
     let app_modules: HashSet<&str> = analysis
         .modules
         .iter()

@@ -188,6 +188,8 @@ pub(crate) enum AnalysisError {
     Script(#[from] ScriptError),
     #[error(transparent)]
     Limit(#[from] child::LimitError),
+    #[error(transparent)]
+    Probe(#[from] super::interpreter::ProbeError),
 }
 
 impl crate::fault::Blame for AnalysisError {
@@ -196,6 +198,7 @@ impl crate::fault::Blame for AnalysisError {
         match self {
             // An interpreter that cannot start is the one the user chose.
             AnalysisError::Spawn { .. } | AnalysisError::Limit(_) => Fault::User,
+            AnalysisError::Probe(error) => crate::fault::Blame::fault(error),
             AnalysisError::Failed { .. }
             | AnalysisError::TimedOut { .. }
             | AnalysisError::Protocol { .. } => Fault::Internal,
@@ -215,12 +218,26 @@ impl crate::fault::Blame for AnalysisError {
     }
 }
 
-/// Runs the analysis of `request` with `interpreter`, or reuses the cached answer of an
-/// earlier run if nothing it depended on has changed.
+/// [`analyse_after`] with nothing to do first.
+#[cfg(test)]
 pub(crate) fn analyse(
     interpreter: &Path,
     request: &Request,
     cache: Option<&Cache>,
+) -> Result<Analysis, AnalysisError> {
+    analyse_after(interpreter, request, cache, || Ok(()))
+}
+
+/// Runs the analysis of `request` with `interpreter`, or reuses the cached answer of an
+/// earlier run if nothing it depended on has changed.
+///
+/// `first` runs before the interpreter is, which a cached answer spares: the build asks
+/// the interpreter what it is there ([`super::interpreter::probe`]).
+pub(crate) fn analyse_after(
+    interpreter: &Path,
+    request: &Request,
+    cache: Option<&Cache>,
+    first: impl FnOnce() -> Result<(), AnalysisError>,
 ) -> Result<Analysis, AnalysisError> {
     let key = cache.and_then(|cache| answer_key(cache, interpreter, request));
     if let (Some(cache), Some(key)) = (cache, &key) {
@@ -229,6 +246,7 @@ pub(crate) fn analyse(
             return Ok(analysis);
         }
     }
+    first()?;
     let sent = Sent {
         protocol: PROTOCOL,
         request,
