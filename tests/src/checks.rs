@@ -90,7 +90,11 @@ pub fn enclosing_function(here: &'static str) -> &'static str {
     let path = here
         .strip_suffix("::here")
         .expect("test_name! names its function `here`");
-    path.rsplit("::").next().unwrap_or(path)
+    // Inside a closure the path ends in `{{closure}}` segments: the function is the one
+    // that holds them.
+    path.rsplit("::")
+        .find(|segment| *segment != "{{closure}}")
+        .unwrap_or(path)
 }
 
 #[cfg(test)]
@@ -100,6 +104,8 @@ mod tests {
     #[test]
     fn test_name_is_the_enclosing_function() {
         assert_eq!(test_name!(), "test_name_is_the_enclosing_function");
+        let in_closure = || test_name!();
+        assert_eq!(in_closure(), "test_name_is_the_enclosing_function");
     }
 
     #[test]
