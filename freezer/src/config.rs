@@ -250,42 +250,36 @@ struct Project {
     name: Option<String>,
     scripts: BTreeMap<String, Spanned<String>>,
     tool: ToolConfig,
-    /// Line numbers of the spans above.
+    /// The file's text, for the line numbers of the spans above.
     text: String,
 }
 
 /// The builds `pyfreeze build` makes of `flags` in the working directory `cwd` (absolute):
 /// one, or one per console script.
 pub fn builds(flags: Flags, cwd: &Path) -> Result<Vec<BuildOptions>, ConfigError> {
-    let project = match &flags.app {
+    let dir = match &flags.app {
+        Some(app) if app.join(FILE).is_file() => app.clone(),
         Some(app) => {
-            let file = app.join(FILE);
-            if file.is_file() {
-                Some(read(app.to_owned(), file, cwd)?)
-            } else {
-                None
-            }
-        }
-        None => {
-            let dir = cwd
-                .ancestors()
-                .find(|dir| dir.join(FILE).is_file())
-                .ok_or_else(|| ConfigError::NoProject {
-                    cwd: cwd.to_owned(),
-                })?;
-            Some(read(dir.to_owned(), dir.join(FILE), cwd)?)
-        }
-    };
-    match project {
-        Some(project) => project.builds(flags),
-        None => {
-            let app = flags.app.clone().unwrap_or_default();
+            // Not a project: the app as the command line gives it.
             if let Some(name) = flags.script {
-                return Err(ConfigError::ScriptWithoutProject { name, app });
+                return Err(ConfigError::ScriptWithoutProject {
+                    name,
+                    app: app.clone(),
+                });
             }
-            Ok(vec![options(flags, app, ToolConfig::default(), None, None)])
+            let app = app.clone();
+            return Ok(vec![options(flags, app, ToolConfig::default(), None, None)]);
         }
-    }
+        None => cwd
+            .ancestors()
+            .find(|dir| dir.join(FILE).is_file())
+            .ok_or_else(|| ConfigError::NoProject {
+                cwd: cwd.to_owned(),
+            })?
+            .to_owned(),
+    };
+    let file = dir.join(FILE);
+    read(dir, file, cwd)?.builds(flags)
 }
 
 /// `path` as messages show it: from the working directory when it is under it.
@@ -334,26 +328,20 @@ fn explain(error: &toml::de::Error, text: &str, file: &Path) -> ConfigError {
                 .or_else(|| inside(value.span()).then_some((key.get_ref().to_string(), true)))
         })
     });
+    let known = |key: &str| KEYS.iter().find(|k| k.name == key).copied();
     match tool_entry {
-        Some((key, is_value)) => match KEYS.iter().find(|k| k.name == key) {
-            Some(&key) if is_value => ConfigError::WrongType {
-                file: file.to_owned(),
-                line,
-                key,
-                found: text[span].to_owned(),
-            },
-            Some(_) => ConfigError::Invalid {
-                file: file.to_owned(),
-                line,
-                message: error.message().to_owned(),
-            },
-            None => ConfigError::UnknownKey {
-                file: file.to_owned(),
-                line,
-                key,
-            },
+        Some((key, false)) if known(&key).is_none() => ConfigError::UnknownKey {
+            file: file.to_owned(),
+            line,
+            key,
         },
-        None => ConfigError::Invalid {
+        Some((key, true)) if known(&key).is_some() => ConfigError::WrongType {
+            file: file.to_owned(),
+            line,
+            key: known(&key).expect("a known key"),
+            found: text[span].to_owned(),
+        },
+        _ => ConfigError::Invalid {
             file: file.to_owned(),
             line,
             message: error.message().to_owned(),
