@@ -14,6 +14,7 @@ use crate::build::native::NativeError;
 use crate::build::output::OutputError;
 use crate::build::project::ProjectError;
 use crate::cache::CacheError;
+use crate::config::ConfigError;
 use crate::ls::LsError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,7 @@ pub fn of(error: &anyhow::Error) -> Fault {
     for cause in error.chain() {
         first_that_knows!(
             cause,
+            ConfigError,
             ProjectError,
             InterpreterError,
             ProbeError,

@@ -1,5 +1,6 @@
 //! `pyfreeze`: turn a Python project into one standalone executable.
 //!
+//! [`config`] turns a project's `pyproject.toml` and the command line into builds;
 //! [`build`] is the build's straight path, one module per step (its docs list them);
 //! [`ls`] reads a bundle back; the [`cache`] keeps what builds computed, so the steps that
 //! compute (analysis, stripping, compression) are not repeated; [`marshal`] puts bytecode
@@ -7,6 +8,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod config;
 pub mod fault;
 pub mod ls;
 mod marshal;

@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use pyfreeze::build::{
-    self, BuildOptions, BuildReport, CacheUse, LeftOut, LeftOutRule, Reuse, Unbundled, Via,
-};
+use pyfreeze::build::{self, BuildReport, CacheUse, LeftOut, LeftOutRule, Reuse, Unbundled, Via};
 use pyfreeze::cache::{self, Hits};
+use pyfreeze::config::{self, Flags};
 use pyfreeze::fault::{self, Fault};
 use pyfreeze::ls;
 
@@ -57,12 +56,21 @@ enum CacheCommand {
 
 #[derive(Args)]
 struct BuildArgs {
-    /// The app: a project directory (entry __main__.py, else main.py) or a .py file.
-    app: PathBuf,
-    /// Where to write the executable [default: dist/<name>].
+    /// The app: a project directory (its pyproject.toml configures the build; else the
+    /// entry is __main__.py, else main.py) or a .py file [default: the project of the
+    /// working directory, whose pyproject.toml is there or in a directory above].
+    app: Option<PathBuf>,
+    /// Build this console script of the project's [project.scripts] [default: all of
+    /// them, each to dist/<NAME>, unless an entry point is given].
+    #[arg(long, value_name = "NAME", conflicts_with = "entry")]
+    script: Option<String>,
+    /// Where to write the executable [default: dist/<name>, in the project's directory
+    /// for a project with a pyproject.toml].
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
-    /// The interpreter to build with [default: the active virtualenv's, else python3].
+    /// The interpreter to build with [default: the active virtualenv's ($VIRTUAL_ENV),
+    /// else [tool.pyfreeze] python, else the project's .venv beside its pyproject.toml,
+    /// else python3 on PATH].
     #[arg(long, value_name = "INTERP")]
     python: Option<PathBuf>,
     /// The entry point: FILE inside the app, MODULE (run as -m), or MODULE:FUNCTION.
@@ -110,18 +118,19 @@ struct BuildArgs {
     force: bool,
 }
 
-impl From<BuildArgs> for BuildOptions {
+impl From<BuildArgs> for Flags {
     fn from(args: BuildArgs) -> Self {
-        BuildOptions {
+        Flags {
             app: args.app,
+            script: args.script,
             output: args.output,
             python: args.python,
             entry: args.entry,
             includes: args.includes,
             excludes: args.excludes,
             with: args.with,
-            optimize: args.optimize.min(2),
-            sources: !args.no_source,
+            optimize: (args.optimize > 0).then_some(args.optimize.min(2)),
+            no_source: args.no_source,
             stub: args.stub,
             collect_to_disk: args.collect_to_disk,
             no_collect_to_disk: args.no_collect_to_disk,
@@ -328,8 +337,10 @@ fn report(report: &BuildReport) -> String {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => {
-            let built = build::build(&(*args).into())?;
-            eprint!("{}", report(&built));
+            for options in config::builds((*args).into(), &std::env::current_dir()?)? {
+                let built = build::build(&options)?;
+                eprint!("{}", report(&built));
+            }
         }
         Command::Ls { binary, json } => {
             let text = ls::list(&binary, json)?;

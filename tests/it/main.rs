@@ -10,6 +10,7 @@ mod cache;
 mod cold;
 mod collect_app_dir;
 mod computed_imports;
+mod config;
 mod damage;
 mod data;
 mod differential;

@@ -1,5 +1,6 @@
-//! Which Python builds the app: `--python`, else the active virtualenv's, else `python3`
-//! on PATH; and whether it can: before anything else, it is asked what it is, in words
+//! Which Python builds the app: `--python`, else the active virtualenv's, else the
+//! project's (`[tool.pyfreeze] python`, else the `.venv` beside its `pyproject.toml`), else
+//! `python3` on PATH; and whether it can: before anything else, it is asked what it is, in words
 //! every Python understands (2.7 and PyPy too), within a short time limit. The analysis
 //! then describes it in full.
 
@@ -30,6 +31,10 @@ pub(crate) enum InterpreterError {
     NotFound(PathBuf),
     #[error("the active virtualenv (VIRTUAL_ENV={}) has no bin/python; activate another one or pass --python", .0.display())]
     BrokenVirtualenv(PathBuf),
+    #[error("python = {:?} in [tool.pyfreeze]: no such interpreter; give a path (from the pyproject.toml's directory) or a command on PATH", .0.display().to_string())]
+    ConfiguredNotFound(PathBuf),
+    #[error("the project's virtualenv {} has no bin/python; make it again (`uv venv`, `python3 -m venv .venv`) or pass --python", .0.display())]
+    BrokenProjectVenv(PathBuf),
     #[error(
         "no Python found: python3 is not on PATH; pass --python PATH or activate a virtualenv"
     )]
@@ -153,24 +158,29 @@ fn judge(answer: &str) -> Result<Option<String>, ()> {
     Ok(None)
 }
 
-/// Chooses the interpreter. `virtual_env` and `path` are the values of `VIRTUAL_ENV` and
-/// `PATH`, passed in so the choice is testable.
+/// Chooses the interpreter: `explicit` (`--python`), else the active virtualenv's, else
+/// `configured` (`[tool.pyfreeze] python`), else the project's virtualenv, else `python3`.
+/// An active virtualenv comes before the project's choices, as one is activated on purpose.
+/// `virtual_env` and `path` are the values of `VIRTUAL_ENV` and `PATH`, passed in so the
+/// choice is testable.
 pub(crate) fn choose(
     explicit: Option<&Path>,
     virtual_env: Option<OsString>,
+    configured: Option<&Path>,
+    project_venv: Option<&Path>,
     path: Option<OsString>,
 ) -> Result<PathBuf, InterpreterError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    if let Some(python) = explicit {
+    // A path is taken as it is; a bare name is a command on PATH.
+    let named = |python: &Path| {
         if python.components().count() > 1 {
-            return if python.is_file() {
-                Ok(python.to_owned())
-            } else {
-                Err(InterpreterError::NotFound(python.to_owned()))
-            };
+            Some(python.to_owned()).filter(|p| p.is_file())
+        } else {
+            which::which_in(python, path.clone(), &cwd).ok()
         }
-        return which::which_in(python, path, cwd)
-            .map_err(|_| InterpreterError::NotFound(python.to_owned()));
+    };
+    if let Some(python) = explicit {
+        return named(python).ok_or_else(|| InterpreterError::NotFound(python.to_owned()));
     }
     if let Some(venv) = virtual_env.filter(|v| !v.is_empty()) {
         let venv = PathBuf::from(venv);
@@ -179,6 +189,18 @@ pub(crate) fn choose(
             Ok(python)
         } else {
             Err(InterpreterError::BrokenVirtualenv(venv))
+        };
+    }
+    if let Some(python) = configured {
+        return named(python)
+            .ok_or_else(|| InterpreterError::ConfiguredNotFound(python.to_owned()));
+    }
+    if let Some(venv) = project_venv {
+        let python = venv.join("bin").join("python");
+        return if python.is_file() {
+            Ok(python)
+        } else {
+            Err(InterpreterError::BrokenProjectVenv(venv.to_owned()))
         };
     }
     which::which_in("python3", path, cwd).map_err(|_| InterpreterError::NoPython3)
@@ -270,14 +292,68 @@ mod tests {
         let path_python = executable(&bin, "python3");
         let path = Some(bin.clone().into_os_string());
 
-        let chosen = choose(Some(&path_python), Some(dir.path().into()), path.clone());
+        let chosen = choose(
+            Some(&path_python),
+            Some(dir.path().into()),
+            None,
+            None,
+            path.clone(),
+        );
         assert_eq!(chosen.unwrap(), path_python);
-        let chosen = choose(None, Some(dir.path().into()), path.clone());
+        let chosen = choose(None, Some(dir.path().into()), None, None, path.clone());
         assert_eq!(chosen.unwrap(), venv_python);
-        let chosen = choose(None, None, path.clone());
+        let chosen = choose(None, None, None, None, path.clone());
         assert_eq!(chosen.unwrap(), path_python);
-        let chosen = choose(Some(Path::new("python3")), None, path);
+        let chosen = choose(Some(Path::new("python3")), None, None, None, path);
         assert_eq!(chosen.unwrap(), path_python);
+    }
+
+    #[test]
+    fn the_project_comes_after_the_active_virtualenv_and_before_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (active, project_venv, bin) = (
+            dir.path().join("active"),
+            dir.path().join(".venv"),
+            dir.path().join("bin"),
+        );
+        for bin in [active.join("bin"), project_venv.join("bin"), bin.clone()] {
+            fs_err::create_dir_all(bin).unwrap();
+        }
+        let active_python = executable(&active.join("bin"), "python");
+        let venv_python = executable(&project_venv.join("bin"), "python");
+        let configured = executable(&bin, "python3.12");
+        let path_python = executable(&bin, "python3");
+        let path = Some(bin.clone().into_os_string());
+        let choose = |virtual_env: Option<&Path>, configured: Option<&Path>, venv| {
+            choose(
+                None,
+                virtual_env.map(|v| v.as_os_str().to_owned()),
+                configured,
+                venv,
+                path.clone(),
+            )
+            .unwrap()
+        };
+        let venv = Some(project_venv.as_path());
+        assert_eq!(
+            choose(Some(&active), Some(&configured), venv),
+            active_python
+        );
+        assert_eq!(choose(None, Some(&configured), venv), configured);
+        assert_eq!(
+            choose(None, Some(Path::new("python3.12")), venv),
+            configured
+        );
+        assert_eq!(choose(None, None, venv), venv_python);
+        assert_eq!(choose(None, None, None), path_python);
+        assert!(matches!(
+            super::choose(None, None, Some(&bin.join("nope")), None, path.clone()),
+            Err(InterpreterError::ConfiguredNotFound(_))
+        ));
+        assert!(matches!(
+            super::choose(None, None, None, Some(&active.join("bin")), path),
+            Err(InterpreterError::BrokenProjectVenv(_))
+        ));
     }
 
     #[test]
@@ -285,15 +361,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = Some(dir.path().as_os_str().to_owned());
         assert!(matches!(
-            choose(Some(&dir.path().join("nope")), None, empty.clone()),
+            choose(
+                Some(&dir.path().join("nope")),
+                None,
+                None,
+                None,
+                empty.clone()
+            ),
             Err(InterpreterError::NotFound(_))
         ));
         assert!(matches!(
-            choose(None, Some(dir.path().into()), empty.clone()),
+            choose(None, Some(dir.path().into()), None, None, empty.clone()),
             Err(InterpreterError::BrokenVirtualenv(_))
         ));
         assert!(matches!(
-            choose(None, None, empty),
+            choose(None, None, None, None, empty),
             Err(InterpreterError::NoPython3)
         ));
     }

@@ -80,6 +80,10 @@ pub struct BuildOptions {
     pub app: PathBuf,
     pub output: Option<PathBuf>,
     pub python: Option<PathBuf>,
+    /// `[tool.pyfreeze] python`, taken after the active virtualenv's.
+    pub configured_python: Option<PathBuf>,
+    /// The `.venv` beside the project's `pyproject.toml`, taken after that.
+    pub project_venv: Option<PathBuf>,
     pub entry: Option<String>,
     pub includes: Vec<String>,
     pub excludes: Vec<String>,
@@ -255,6 +259,8 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let python = interpreter::choose(
         options.python.as_deref(),
         std::env::var_os("VIRTUAL_ENV"),
+        options.configured_python.as_deref(),
+        options.project_venv.as_deref(),
         std::env::var_os("PATH"),
     )?;
     let mut guard = output_guard::OutputGuard {

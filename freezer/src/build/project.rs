@@ -47,13 +47,13 @@ impl crate::fault::Blame for ProjectError {
     }
 }
 
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-fn is_module_name(s: &str) -> bool {
+pub(crate) fn is_module_name(s: &str) -> bool {
     !s.is_empty() && s.split('.').all(is_identifier)
 }
 

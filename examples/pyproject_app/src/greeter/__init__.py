@@ -1,0 +1,1 @@
+"""A greeter with two console scripts (see pyproject.toml's [project.scripts])."""

@@ -1,0 +1,7 @@
+"""What the greeter says."""
+
+GREETINGS = {"en": "Hello", "fr": "Bonjour", "de": "Hallo"}
+
+
+def greeting(name, language="en"):
+    return "{}, {}!".format(GREETINGS[language], name)
