@@ -4,11 +4,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use pyfreeze::build::{self, BuildOptions};
 use pyfreeze::cache;
 use pyfreeze::fault::{self, Fault};
-use pyfreeze::{ls, summary};
+use pyfreeze::progress::Silent;
+use pyfreeze::terminal::{self, Spinner};
+use pyfreeze::{ls, summary, version};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +25,17 @@ use pyfreeze::{ls, summary};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour what pyfreeze prints: auto (on a terminal, unless NO_COLOR is set),
+    /// always, or never.
+    // Listed last among each command's options, where clap would put it in the middle.
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        display_order = 1000
+    )]
+    color: clap::ColorChoice,
 }
 
 #[derive(Subcommand)]
@@ -42,6 +55,11 @@ enum Command {
     /// ~/.cache/pyfreeze/build).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print a completion script for SHELL, e.g. `pyfreeze completions bash >
+    /// ~/.local/share/bash-completion/completions/pyfreeze`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `pyfreeze man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -105,6 +123,15 @@ struct BuildArgs {
     /// app's files or the interpreter's, a directory, device, FIFO or socket).
     #[arg(long)]
     force: bool,
+    /// Print nothing but errors and warnings.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Say more in the summary: what was left out as a fallback (repeatable).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Print the summary as JSON on stdout (docs/build-json.md) instead of text on stderr.
+    #[arg(long)]
+    json: bool,
 }
 
 impl From<BuildArgs> for BuildOptions {
@@ -132,8 +159,21 @@ impl From<BuildArgs> for BuildOptions {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => {
-            let built = build::build(&(*args).into())?;
-            eprint!("{}", summary::report(&built));
+            let (quiet, verbose, json) = (args.quiet, args.verbose, args.json);
+            let spinner = (!quiet && !json).then(Spinner::for_stderr).flatten();
+            let progress = spinner.as_ref().map_or(&Silent as _, |s| s as _);
+            let built = build::build(&(*args).into(), progress)?;
+            drop(spinner);
+            if json {
+                println!("{}", summary::json(&built)?);
+            } else {
+                let text = summary::report(&built, verbose);
+                terminal::eprint_styled(&if quiet {
+                    summary::warnings(&text)
+                } else {
+                    text
+                });
+            }
         }
         Command::Ls { binary, json } => {
             let text = ls::list(&binary, json)?;
@@ -152,12 +192,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 CacheCommand::Clean => cache::clean(&dir)?,
             }
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pyfreeze",
+                &mut std::io::stdout(),
+            );
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .version(version::long())
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // --help and --version print to stdout and succeed; a bad command line is the
@@ -170,14 +223,11 @@ fn main() -> ExitCode {
             };
         }
     };
+    terminal::choose_colours(cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let mut message = format!("error: {error}");
-            for cause in error.chain().skip(1) {
-                message.push_str(&format!("\n  caused by: {cause}"));
-            }
-            eprintln!("{message}");
+            terminal::eprint_styled(&terminal::error_text(&error));
             ExitCode::from(fault::of(&error).exit_code())
         }
     }

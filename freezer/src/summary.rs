@@ -1,8 +1,15 @@
-//! The build summary `pyfreeze build` prints once the bundle is written.
+//! The build summary `pyfreeze build` prints once the bundle is written: as text for a
+//! person ([`report`]), or as JSON for scripts ([`json`], described in docs/build-json.md).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use crate::build::{BuildReport, CacheUse, LeftOut, LeftOutRule, Reuse, Unbundled, Via};
+use serde::Serialize;
+
+use crate::build::{
+    AutoCollected, BuildReport, CacheUse, CompileError, Contents, LeftOut, LeftOutRule, Missing,
+    NativeImportFailure, NotBundled, Reuse, Unbundled, Via,
+};
 use crate::cache::Hits;
 
 /// "distribution (by importer, ...)" for each distribution left out as optional, the
@@ -26,7 +33,8 @@ fn optional_left_out(left_out: &[LeftOut]) -> Vec<String> {
 }
 
 /// The summary `pyfreeze build` prints: what it built, then warnings and notes.
-pub fn report(report: &BuildReport) -> String {
+/// `verbose` adds what is left out as a fallback.
+pub fn report(report: &BuildReport, verbose: u8) -> String {
     let mut out = String::new();
     let c = report.contents;
     out.push_str(&format!(
@@ -74,6 +82,24 @@ pub fn report(report: &BuildReport) -> String {
             "note: left out by default, as only the standard library imports them (inside functions, or its tests): {}; --include NAME bundles one\n",
             standard.join(", ")
         ));
+    }
+    if verbose > 0 {
+        let fallbacks: Vec<String> = report
+            .left_out
+            .iter()
+            .filter_map(|m| match &m.rule {
+                LeftOutRule::Fallback { instead_of } => {
+                    Some(format!("{} (instead of {})", m.name, instead_of.join(", ")))
+                }
+                _ => None,
+            })
+            .collect();
+        if !fallbacks.is_empty() {
+            out.push_str(&format!(
+                "note: left out, as they are imported only where imports the build found fail: {}; --include NAME bundles one\n",
+                fallbacks.join(", ")
+            ));
+        }
     }
     let optional = optional_left_out(&report.left_out);
     if !optional.is_empty() {
@@ -160,6 +186,9 @@ pub fn report(report: &BuildReport) -> String {
             out.push_str(&format!(
                 "warning: built without the build cache: {error}\n"
             ));
+            if let Some(help) = crate::fault::Help::help(error) {
+                out.push_str(&format!("help: {help}\n"));
+            }
         }
         CacheUse::Used(cache) => {
             let analysis = match cache.analysis {
@@ -197,4 +226,136 @@ pub fn report(report: &BuildReport) -> String {
         ));
     }
     out
+}
+
+/// The lines of the text summary that `-q` keeps: the warnings, each with the `help:`
+/// that follows it.
+pub fn warnings(summary: &str) -> String {
+    let mut kept = String::new();
+    let mut keeping = false;
+    for line in summary.split_inclusive('\n') {
+        keeping = line.starts_with("warning:") || (keeping && line.starts_with("help:"));
+        if keeping {
+            kept.push_str(line);
+        }
+    }
+    kept
+}
+
+/// The version of the JSON summary's layout: raised when a field changes meaning or goes
+/// away (a new field does not raise it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The JSON summary, as docs/build-json.md describes it.
+#[derive(Serialize)]
+struct Json<'a> {
+    schema_version: u32,
+    output: &'a Path,
+    size: u64,
+    python_version: &'a str,
+    elapsed_seconds: f64,
+    contents: Contents,
+    missing_in_app: &'a [Missing],
+    missing_elsewhere: &'a [Missing],
+    left_out: &'a [LeftOut],
+    not_bundled: &'a [NotBundled],
+    skipped: &'a [CompileError],
+    native_imports: Vec<NativeImport<'a>>,
+    native_import_failures: &'a [NativeImportFailure],
+    put_on_disk: &'a [AutoCollected],
+    not_utf8: &'a [String],
+    hints: &'a [String],
+    cache: CacheJson<'a>,
+}
+
+#[derive(Serialize)]
+struct NativeImport<'a> {
+    module: &'a str,
+    imported_by: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum CacheJson<'a> {
+    Off,
+    Unavailable {
+        error: String,
+    },
+    Used {
+        dir: &'a Path,
+        /// "cached" (no Python ran) or "ran".
+        analysis: &'static str,
+        /// Of the modules Python compiled or found compiled: None when it did not run.
+        modules_cached: Option<usize>,
+        modules_compiled: Option<usize>,
+        native: Hits,
+        compressed: Hits,
+        write_error: Option<String>,
+    },
+}
+
+/// The summary as JSON, one object on one line; a path that is not UTF-8 cannot be said.
+pub fn json(report: &BuildReport) -> serde_json::Result<String> {
+    let cache = match &report.cache {
+        CacheUse::Off => CacheJson::Off,
+        CacheUse::Unavailable(error) => CacheJson::Unavailable {
+            error: error.to_string(),
+        },
+        CacheUse::Used(cache) => {
+            let (modules_cached, modules_compiled) = match cache.analysis {
+                Reuse::Code { cached, compiled } => (Some(cached), Some(compiled)),
+                Reuse::Answer | Reuse::None => (None, None),
+            };
+            CacheJson::Used {
+                dir: &cache.dir,
+                analysis: match cache.analysis {
+                    Reuse::Answer => "cached",
+                    Reuse::Code { .. } | Reuse::None => "ran",
+                },
+                modules_cached,
+                modules_compiled,
+                native: cache.native,
+                compressed: cache.deflated,
+                write_error: cache.write_error.as_ref().map(ToString::to_string),
+            }
+        }
+    };
+    let json = Json {
+        schema_version: SCHEMA_VERSION,
+        output: &report.output,
+        size: report.size,
+        python_version: &report.python_version,
+        elapsed_seconds: report.elapsed.as_secs_f64(),
+        contents: report.contents,
+        missing_in_app: &report.missing_in_app,
+        missing_elsewhere: &report.missing_elsewhere,
+        left_out: &report.left_out,
+        not_bundled: &report.not_bundled,
+        skipped: &report.skipped,
+        native_imports: report
+            .native_imports
+            .iter()
+            .map(|(module, imported_by)| NativeImport {
+                module,
+                imported_by,
+            })
+            .collect(),
+        native_import_failures: &report.native_import_failures,
+        put_on_disk: &report.put_on_disk,
+        not_utf8: &report.not_utf8,
+        hints: &report.hints,
+        cache,
+    };
+    serde_json::to_string(&json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_keeps_the_warnings_only() {
+        let summary = "Built x\nwarning: a\nhelp: fix a\nnote: b\nhelp: fix b\nwarning: c\n";
+        assert_eq!(warnings(summary), "warning: a\nhelp: fix a\nwarning: c\n");
+    }
 }
