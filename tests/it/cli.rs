@@ -304,6 +304,15 @@ fn colours_on_a_terminal_unless_no_color() {
     assert!(piped.stderr.starts_with("error: ") && !piped.stderr.contains('\x1b'));
     let forced = pyfreeze(&args(&["build", "missing", "--color=always"]), dir.path());
     assert!(forced.stderr.contains(red_error), "{forced}");
+    let forced = pyfreeze_env(
+        &args(&["build", "missing"]),
+        dir.path(),
+        &[("CLICOLOR_FORCE", Some("1")), ("NO_COLOR", None)],
+    );
+    assert!(
+        forced.stderr.contains(red_error),
+        "CLICOLOR_FORCE: {forced}"
+    );
 }
 
 #[test]
