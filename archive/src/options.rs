@@ -23,8 +23,8 @@ pub struct PythonOptions {
 /// An option a bundle cannot be built with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not an interpreter option a bundle can start with; use -u, -b, -bb, -v, -O, \
-     -OO, \"-W ARG\" or \"-X OPT\" (as python takes them; -I, -S, -E and -s always apply)"
+    "`{0}` is not an interpreter option a bundle can start with (-I, -S, -E and -s always \
+     apply)"
 )]
 pub struct UnsupportedOption(pub String);
 

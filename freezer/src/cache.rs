@@ -155,7 +155,7 @@ impl KeyBuilder {
 pub enum CacheError {
     #[error(
         "no directory for the build cache: none of ${DIR_VARIABLE}, $XDG_CACHE_HOME and $HOME \
-         is an absolute path; set one, or pass --no-cache"
+         is an absolute path"
     )]
     NoDirectory,
     #[error("cannot create the build cache {}: {source}", path.display())]
@@ -166,7 +166,7 @@ pub enum CacheError {
     },
     #[error(
         "the build cache {} belongs to uid {uid} with mode {mode:o}; it must be yours and \
-         writable by you alone (remove it, or set {DIR_VARIABLE} to a directory of your own)",
+         writable by you alone",
         path.display()
     )]
     NotPrivate { path: PathBuf, uid: u32, mode: u32 },
@@ -182,6 +182,18 @@ pub enum CacheError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl crate::fault::Help for CacheError {
+    fn help(&self) -> Option<String> {
+        match self {
+            CacheError::NoDirectory => Some("set one, or pass --no-cache".to_owned()),
+            CacheError::NotPrivate { .. } => Some(format!(
+                "remove it, or set {DIR_VARIABLE} to a directory of your own"
+            )),
+            CacheError::Create { .. } | CacheError::Write { .. } | CacheError::Clean { .. } => None,
+        }
+    }
 }
 
 impl crate::fault::Blame for CacheError {
@@ -205,7 +217,7 @@ struct Counter {
 }
 
 /// `hits` of `lookups`, for the build summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Hits {
     pub hits: usize,
     pub lookups: usize,

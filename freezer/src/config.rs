@@ -145,13 +145,13 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}:{line}: unknown key `{key}` in {TABLE}\nhelp: the keys are {}", file.display(), key_names())]
+    #[error("{}:{line}: unknown key `{key}` in {TABLE}", file.display())]
     UnknownKey {
         file: PathBuf,
         line: usize,
         key: String,
     },
-    #[error("{}:{line}: `{}` in {TABLE} takes {}, not `{found}`\nhelp: for example `{}`", file.display(), key.name, key.takes, key.example)]
+    #[error("{}:{line}: `{}` in {TABLE} takes {}, not `{found}`", file.display(), key.name, key.takes)]
     WrongType {
         file: PathBuf,
         line: usize,
@@ -166,32 +166,62 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
-    #[error("{}:{line}: [project.scripts] {name} = {value:?} is not MODULE:FUNCTION\nhelp: pyfreeze builds a script that names a function, e.g. `{name} = \"app.cli:main\"`", file.display())]
+    #[error("{}:{line}: [project.scripts] {name} = {value:?} is not MODULE:FUNCTION", file.display())]
     BadScript {
         file: PathBuf,
         line: usize,
         name: String,
         value: String,
     },
-    #[error("no {FILE} in {} or any directory above it\nhelp: run `pyfreeze build` in a Python project (a directory with a {FILE}), or name the app: `pyfreeze build path/to/app` (a directory or a .py file)", cwd.display())]
+    #[error("no {FILE} in {} or any directory above it", cwd.display())]
     NoProject { cwd: PathBuf },
-    #[error("--script {name}: {} has no [project.scripts]\nhelp: add `{name} = \"MODULE:FUNCTION\"` under [project.scripts], or build with --entry", file.display())]
+    #[error("--script {name}: {} has no [project.scripts]", file.display())]
     NoScripts { name: String, file: PathBuf },
-    #[error("--script {name}: no such script in {}\nhelp: the scripts are {}", file.display(), names(scripts))]
+    #[error("--script {name}: no such script in {}", file.display())]
     UnknownScript {
         name: String,
         file: PathBuf,
         scripts: Vec<String>,
     },
-    #[error("--script {name}: {} is not a project (it has no {FILE})\nhelp: build a directory with a {FILE} that lists the script under [project.scripts]", app.display())]
+    #[error("--script {name}: {} is not a project (it has no {FILE})", app.display())]
     ScriptWithoutProject { name: String, app: PathBuf },
-    #[error("{given} names one executable, and {} lists {} scripts to build ({})\nhelp: build one with --script NAME, or leave the output out: each script is built to dist/<NAME>", file.display(), scripts.len(), scripts.join(", "))]
+    #[error("{given} names one executable, and {} lists {} scripts to build ({})", file.display(), scripts.len(), scripts.join(", "))]
     OneOutputForMany {
         /// `-o` or the key with its place.
         given: String,
         file: PathBuf,
         scripts: Vec<String>,
     },
+}
+
+impl crate::fault::Help for ConfigError {
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            ConfigError::Read { .. } | ConfigError::Invalid { .. } => return None,
+            ConfigError::UnknownKey { .. } => format!("the keys are {}", key_names()),
+            ConfigError::WrongType { key, .. } => format!("for example `{}`", key.example),
+            ConfigError::BadScript { name, .. } => format!(
+                "pyfreeze builds a script that names a function, e.g. `{name} = \"app.cli:main\"`"
+            ),
+            ConfigError::NoProject { .. } => format!(
+                "run `pyfreeze build` in a Python project (a directory with a {FILE}), or name \
+                 the app: `pyfreeze build path/to/app` (a directory or a .py file)"
+            ),
+            ConfigError::NoScripts { name, .. } => format!(
+                "add `{name} = \"MODULE:FUNCTION\"` under [project.scripts], or build with --entry"
+            ),
+            ConfigError::UnknownScript { scripts, .. } => {
+                format!("the scripts are {}", names(scripts))
+            }
+            ConfigError::ScriptWithoutProject { .. } => format!(
+                "build a directory with a {FILE} that lists the script under [project.scripts]"
+            ),
+            ConfigError::OneOutputForMany { .. } => "build one with --script NAME, or leave the \
+                                                     output out: each script is built to \
+                                                     dist/<NAME>"
+                .to_owned(),
+        })
+    }
 }
 
 impl crate::fault::Blame for ConfigError {
@@ -569,9 +599,18 @@ python-options = ["-u"]
         ])
     }
 
+    /// The error and its help, as the command line shows them.
     fn error(pyproject: &str, flags: Flags) -> String {
         let (_dir, root) = src_layout(pyproject);
-        builds(flags, &root).unwrap_err().to_string()
+        shown(builds(flags, &root).unwrap_err())
+    }
+
+    fn shown(error: ConfigError) -> String {
+        use crate::fault::Help;
+        match error.help() {
+            Some(help) => format!("{error}\nhelp: {help}"),
+            None => error.to_string(),
+        }
     }
 
     #[test]
@@ -753,7 +792,7 @@ python-options = ["-u"]
     #[test]
     fn without_a_project_or_an_app_the_error_says_what_to_do() {
         let (_dir, root) = project(&[("main.py", "")]);
-        let message = builds(Flags::default(), &root).unwrap_err().to_string();
+        let message = shown(builds(Flags::default(), &root).unwrap_err());
         assert!(message.starts_with("no pyproject.toml in "), "{message}");
         assert!(message.contains("help: run `pyfreeze build` in a Python project"));
     }

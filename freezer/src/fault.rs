@@ -37,6 +37,42 @@ pub(crate) trait Blame {
     fn fault(&self) -> Fault;
 }
 
+/// An error that knows how the user can fix it, said on a `help:` line after it.
+pub(crate) trait Help {
+    fn help(&self) -> Option<String>;
+}
+
+/// The fix the first error in `error`'s chain that knows one offers.
+pub fn help(error: &anyhow::Error) -> Option<String> {
+    macro_rules! first_that_helps {
+        ($cause:expr, $($error:ty),+ $(,)?) => {
+            $(if let Some(known) = $cause.downcast_ref::<$error>() {
+                if let Some(help) = known.help() {
+                    return Some(help);
+                }
+            })+
+        };
+    }
+    for cause in error.chain() {
+        first_that_helps!(
+            cause,
+            ProjectError,
+            ConfigError,
+            InterpreterError,
+            ProbeError,
+            LimitError,
+            UnsupportedOption,
+            OutputError,
+            DiskError,
+            AnalysisError,
+            NativeError,
+            CacheError,
+            LsError,
+        );
+    }
+    None
+}
+
 /// The fault of the first error in `error`'s chain that knows it.
 pub fn of(error: &anyhow::Error) -> Fault {
     macro_rules! first_that_knows {
@@ -64,6 +100,15 @@ pub fn of(error: &anyhow::Error) -> Fault {
         );
     }
     Fault::Internal
+}
+
+impl Help for UnsupportedOption {
+    fn help(&self) -> Option<String> {
+        Some(
+            "use -u, -b, -bb, -v, -O, -OO, \"-W ARG\" or \"-X OPT\", as python takes them"
+                .to_owned(),
+        )
+    }
 }
 
 impl Blame for UnsupportedOption {

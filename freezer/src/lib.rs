@@ -4,7 +4,8 @@
 //! [`build`] is the build's straight path, one module per step (its docs list them);
 //! [`ls`] reads a bundle back; the [`cache`] keeps what builds computed, so the steps that
 //! compute (analysis, stripping, compression) are not repeated; [`marshal`] puts bytecode
-//! in a canonical form.
+//! in a canonical form; [`summary`] words what a build made, [`progress`] what it is
+//! doing, and [`terminal`] shows both on stderr.
 
 pub mod build;
 pub mod cache;
@@ -13,3 +14,7 @@ pub mod fault;
 pub mod ls;
 mod marshal;
 mod parallel;
+pub mod progress;
+pub mod summary;
+pub mod terminal;
+pub mod version;

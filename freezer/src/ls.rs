@@ -20,6 +20,19 @@ pub enum LsError {
     },
 }
 
+impl crate::fault::Help for LsError {
+    /// The archive's other errors say their fix themselves, as the stub prints them too.
+    fn help(&self) -> Option<String> {
+        match self {
+            LsError::Format {
+                error: pyfreeze_archive::Error::NotABundle,
+                ..
+            } => Some("give an executable made by `pyfreeze build`".to_owned()),
+            LsError::Format { .. } | LsError::Read(_) => None,
+        }
+    }
+}
+
 impl crate::fault::Blame for LsError {
     /// A file that cannot be read or is not a bundle is the argument the user gave.
     fn fault(&self) -> crate::fault::Fault {

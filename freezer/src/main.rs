@@ -1,16 +1,17 @@
 //! The `pyfreeze` command line: parses arguments, calls the library, reports.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use pyfreeze::build::{self, BuildReport, CacheUse, LeftOut, LeftOutRule, Reuse, Unbundled, Via};
-use pyfreeze::cache::{self, Hits};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use pyfreeze::build;
+use pyfreeze::cache;
 use pyfreeze::config::{self, Flags};
 use pyfreeze::fault::{self, Fault};
-use pyfreeze::ls;
+use pyfreeze::progress::Silent;
+use pyfreeze::terminal::{self, Spinner};
+use pyfreeze::{ls, summary, version};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +26,17 @@ use pyfreeze::ls;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour what pyfreeze prints: auto (on a terminal, unless NO_COLOR is set),
+    /// always, or never.
+    // Listed last among each command's options, where clap would put it in the middle.
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        display_order = 1000
+    )]
+    color: clap::ColorChoice,
 }
 
 #[derive(Subcommand)]
@@ -44,6 +56,11 @@ enum Command {
     /// ~/.cache/pyfreeze/build).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print a completion script for SHELL, e.g. `pyfreeze completions bash >
+    /// ~/.local/share/bash-completion/completions/pyfreeze`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `pyfreeze man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +133,15 @@ struct BuildArgs {
     /// app's files or the interpreter's, a directory, device, FIFO or socket).
     #[arg(long)]
     force: bool,
+    /// Print nothing but errors and warnings.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Say more in the summary: what was left out as a fallback (repeatable).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Print the summary as JSON on stdout (docs/build-json.md) instead of text on stderr.
+    #[arg(long)]
+    json: bool,
 }
 
 impl From<BuildArgs> for Flags {
@@ -141,205 +167,25 @@ impl From<BuildArgs> for Flags {
     }
 }
 
-/// "distribution (by importer, ...)" for each distribution left out as optional, the
-/// importers named by their top-level packages.
-fn optional_left_out(left_out: &[LeftOut]) -> Vec<String> {
-    let mut by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for left in left_out {
-        if let LeftOutRule::Optional { distribution } = &left.rule {
-            let importers = by.entry(distribution).or_default();
-            for importer in &left.imported_by {
-                importers.insert(importer.split('.').next().unwrap_or(importer));
-            }
-        }
-    }
-    by.into_iter()
-        .map(|(distribution, importers)| {
-            let importers: Vec<&str> = importers.into_iter().collect();
-            format!("{distribution} (by {})", importers.join(", "))
-        })
-        .collect()
-}
-
-fn report(report: &BuildReport) -> String {
-    let mut out = String::new();
-    let c = report.contents;
-    out.push_str(&format!(
-        "Built {} ({:.1} MB) with Python {}: {} modules, {} extension modules, {} shared libraries, {} data files, in {:.2}s\n",
-        report.output.display(),
-        report.size as f64 / 1e6,
-        report.python_version,
-        c.modules,
-        c.extensions,
-        c.libraries,
-        c.data_files,
-        report.elapsed.as_secs_f64(),
-    ));
-    for missing in &report.missing_in_app {
-        let by = if missing.imported_by.is_empty() {
-            "--include".to_owned()
-        } else {
-            missing.imported_by.join(", ")
-        };
-        out.push_str(&format!(
-            "warning: module {} not found (imported by {by}); it is not bundled, and importing it will raise ImportError\n",
-            missing.name
-        ));
-    }
-    if !report.missing_elsewhere.is_empty() {
-        let names: Vec<&str> = report
-            .missing_elsewhere
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        out.push_str(&format!(
-            "note: {} imports in dependencies were not found (CPython fails only if they run; most are other platforms' modules): {}\n",
-            names.len(),
-            names.join(", ")
-        ));
-    }
-    let standard: Vec<&str> = report
-        .left_out
-        .iter()
-        .filter(|m| m.rule == LeftOutRule::StandardLibrary)
-        .map(|m| m.name.as_str())
-        .collect();
-    if !standard.is_empty() {
-        out.push_str(&format!(
-            "note: left out by default, as only the standard library imports them (inside functions, or its tests): {}; --include NAME bundles one\n",
-            standard.join(", ")
-        ));
-    }
-    let optional = optional_left_out(&report.left_out);
-    if !optional.is_empty() {
-        out.push_str(&format!(
-            "note: optional dependencies left out, as only functions of packages that do not require them import them: {}; --with NAME bundles one\n",
-            optional.join(", ")
-        ));
-    }
-    let not_bundled = |unloadable: bool| -> Vec<String> {
-        report
-            .not_bundled
-            .iter()
-            .filter_map(|m| match (&m.why, unloadable) {
-                (Unbundled::Missing(needs), false) => {
-                    Some(format!("{} ({})", m.module, needs.join(", ")))
-                }
-                (Unbundled::Unloadable(why), true) => {
-                    Some(format!("{} ({})", m.module, why.join("; ")))
-                }
-                _ => None,
-            })
-            .collect()
-    };
-    let (missing, unloadable) = (not_bundled(false), not_bundled(true));
-    if !missing.is_empty() {
-        out.push_str(&format!(
-            "warning: {} extension modules are not bundled because shared libraries they need are not on this machine; importing them will raise ImportError: {}\n",
-            missing.len(),
-            missing.join(", ")
-        ));
-    }
-    if !unloadable.is_empty() {
-        out.push_str(&format!(
-            "warning: {} extension modules are not bundled because shared libraries they need could not be loaded from the bundle; importing them will raise ImportError: {}\n",
-            unloadable.len(),
-            unloadable.join(", ")
-        ));
-    }
-    if !report.native_imports.is_empty() {
-        let modules: Vec<String> = report
-            .native_imports
-            .iter()
-            .map(|(module, by)| format!("{module} (by {})", by.join(", ")))
-            .collect();
-        out.push_str(&format!(
-            "note: {} modules are bundled because extension modules import them from native code: {}\n",
-            modules.len(),
-            modules.join(", ")
-        ));
-    }
-    for failure in &report.native_import_failures {
-        out.push_str(&format!(
-            "warning: what extension module {} imports from native code may not all be bundled: {}\n",
-            failure.module, failure.reason
-        ));
-    }
-    for put in &report.put_on_disk {
-        let why = match put.via {
-            Via::File => format!("{} opens '{}' next to __file__", put.module, put.constant),
-            Via::PackageLoader => format!(
-                "{} loads '{}' with jinja2's PackageLoader",
-                put.module, put.constant
-            ),
-        };
-        out.push_str(&format!(
-            "put on disk: {} ({why}; --no-collect-to-disk {} keeps it in memory)\n",
-            put.package, put.package
-        ));
-    }
-    for path in &report.not_utf8 {
-        out.push_str(&format!(
-            "warning: {path} left out: its name is not UTF-8, as a bundle's names must be; rename it to bundle it\n"
-        ));
-    }
-    if c.disk_files > 0 {
-        out.push_str(&format!(
-            "{} files are written to the per-user cache directory when the bundle starts (--collect-to-disk)\n",
-            c.disk_files
-        ));
-    }
-    match &report.cache {
-        CacheUse::Off => {}
-        CacheUse::Unavailable(error) => {
-            out.push_str(&format!(
-                "warning: built without the build cache: {error}\n"
-            ));
-        }
-        CacheUse::Used(cache) => {
-            let analysis = match cache.analysis {
-                Reuse::Answer => "analysis cached".to_owned(),
-                Reuse::Code { cached, compiled } => {
-                    format!(
-                        "analysis ran ({compiled} of {} modules compiled)",
-                        cached + compiled
-                    )
-                }
-                Reuse::None => "analysis ran".to_owned(),
-            };
-            let hits = |h: Hits| format!("{}/{}", h.hits, h.lookups);
-            out.push_str(&format!(
-                "cache: {analysis}, native code {} cached, compressed files {} cached ({})\n",
-                hits(cache.native),
-                hits(cache.deflated),
-                cache.dir.display()
-            ));
-            if let Some(error) = &cache.write_error {
-                out.push_str(&format!("warning: {error}\n"));
-            }
-        }
-    }
-    for hint in &report.hints {
-        out.push_str(&format!("hint: {hint}\n"));
-    }
-    for error in &report.skipped {
-        out.push_str(&format!(
-            "warning: {} left out: {}:{}: {}\n",
-            error.module,
-            error.file.display(),
-            error.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
-            error.message
-        ));
-    }
-    out
-}
-
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => {
+            let (quiet, verbose, json) = (args.quiet, args.verbose, args.json);
             for options in config::builds((*args).into(), &std::env::current_dir()?)? {
-                let built = build::build(&options)?;
-                eprint!("{}", report(&built));
+                let spinner = (!quiet && !json).then(Spinner::for_stderr).flatten();
+                let progress = spinner.as_ref().map_or(&Silent as _, |s| s as _);
+                let built = build::build(&options, progress)?;
+                drop(spinner);
+                if json {
+                    println!("{}", summary::json(&built)?);
+                } else {
+                    let text = summary::report(&built, verbose);
+                    terminal::eprint_styled(&if quiet {
+                        summary::warnings(&text)
+                    } else {
+                        text
+                    });
+                }
             }
         }
         Command::Ls { binary, json } => {
@@ -359,12 +205,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 CacheCommand::Clean => cache::clean(&dir)?,
             }
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pyfreeze",
+                &mut std::io::stdout(),
+            );
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .version(version::long())
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // --help and --version print to stdout and succeed; a bad command line is the
@@ -377,14 +236,11 @@ fn main() -> ExitCode {
             };
         }
     };
+    terminal::choose_colours(cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let mut message = format!("error: {error}");
-            for cause in error.chain().skip(1) {
-                message.push_str(&format!("\n  caused by: {cause}"));
-            }
-            eprintln!("{message}");
+            terminal::eprint_styled(&terminal::error_text(&error));
             ExitCode::from(fault::of(&error).exit_code())
         }
     }

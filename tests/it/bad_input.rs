@@ -357,7 +357,11 @@ fn interpreters_that_cannot_build_are_refused_first() {
             &[&python.to_string_lossy(), said, "CPython 3.8–3.13"],
             Fault::User,
         );
-        assert_eq!(stderr.lines().count(), 1, "one sentence:\n{stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(
+            lines.len() == 2 && lines[0].starts_with("error: ") && lines[1].starts_with("help: "),
+            "one sentence and its fix:\n{stderr}"
+        );
         scene.snapshot(&format!("{}_{name}", test_name!()), &stderr);
     }
 }

@@ -7,6 +7,7 @@ mod as_file;
 mod bad_input;
 mod behaviour;
 mod cache;
+mod cli;
 mod cold;
 mod collect_app_dir;
 mod computed_imports;

@@ -2,7 +2,7 @@
 //! waiting on a terminal, a hung import) must not make the build wait forever, nor leave
 //! processes behind when it is stopped.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -62,12 +62,19 @@ pub(crate) fn limit_from_env(
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "{name}={value:?}: not a time limit; give a number of seconds greater than 0, e.g. {name}=1200"
-)]
+#[error("{name}={value:?}: not a time limit")]
 pub(crate) struct LimitError {
     name: &'static str,
     value: String,
+}
+
+impl crate::fault::Help for LimitError {
+    fn help(&self) -> Option<String> {
+        let name = self.name;
+        Some(format!(
+            "give a number of seconds greater than 0, e.g. {name}=1200"
+        ))
+    }
 }
 
 impl crate::fault::Blame for LimitError {
@@ -83,6 +90,29 @@ pub(crate) fn run(
     input: Vec<u8>,
     limit: Duration,
 ) -> Result<Finished, ChildError> {
+    run_noting(command, input, limit, None)
+}
+
+/// Lines a child writes to stderr for its parent while it runs: those that start with
+/// `prefix`, handed to `note` without it, and left out of [`Finished::stderr`].
+pub(crate) struct Notes<'a> {
+    pub(crate) prefix: &'static str,
+    pub(crate) note: &'a mut dyn FnMut(&str),
+}
+
+/// What the threads reading the child's pipes tell the waiting one.
+enum Event {
+    Closed,
+    Note(String),
+}
+
+/// [`run`], handing `notes` what the child writes for them as it comes.
+pub(crate) fn run_noting(
+    command: &mut Command,
+    input: Vec<u8>,
+    limit: Duration,
+    mut notes: Option<Notes<'_>>,
+) -> Result<Finished, ChildError> {
     let started = Instant::now();
     let mut child = command
         .stdin(Stdio::piped())
@@ -92,42 +122,58 @@ pub(crate) fn run(
         .spawn()
         .map_err(ChildError::Spawn)?;
     let group = rustix::process::Pid::from_child(&child);
-    let (done, finished) = mpsc::channel();
+    let (events, event) = mpsc::channel();
     // Written from a thread: a request larger than the pipe buffer would otherwise
     // deadlock against an interpreter that fills its stderr before reading stdin.
     let mut stdin = child.stdin.take().expect("stdin was piped");
     let writer = thread::spawn(move || stdin.write_all(&input));
-    let reader = |pipe: Option<Box<dyn Read + Send>>, done: mpsc::Sender<()>| {
+    let stdout = child.stdout.take().expect("stdout was piped");
+    let stdout = {
+        let events = events.clone();
         thread::spawn(move || {
             let mut buf = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut buf);
-            }
-            let _ = done.send(());
+            let _ = { stdout }.read_to_end(&mut buf);
+            let _ = events.send(Event::Closed);
             buf
         })
     };
-    let stdout = child
-        .stdout
-        .take()
-        .map(|p| Box::new(p) as Box<dyn Read + Send>);
-    let stderr = child
-        .stderr
-        .take()
-        .map(|p| Box::new(p) as Box<dyn Read + Send>);
-    let stdout = reader(stdout, done.clone());
-    let stderr = reader(stderr, done);
+    let stderr = child.stderr.take().expect("stderr was piped");
+    let prefix = notes.as_ref().map(|notes| notes.prefix.as_bytes());
+    let stderr = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let mut stderr = BufReader::new(stderr);
+        let mut line = Vec::new();
+        while matches!(stderr.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            match prefix.and_then(|prefix| line.strip_prefix(prefix)) {
+                Some(note) => {
+                    let note = String::from_utf8_lossy(note).trim_end().to_owned();
+                    let _ = events.send(Event::Note(note));
+                }
+                None => buf.extend_from_slice(&line),
+            }
+            line.clear();
+        }
+        let _ = events.send(Event::Closed);
+        buf
+    });
     // Both pipes closed: the child and whatever it started that held them are done.
     let mut open = 2;
     while open > 0 {
         let left = limit.saturating_sub(started.elapsed());
-        if finished.recv_timeout(left).is_err() {
-            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(ChildError::TimedOut);
+        match event.recv_timeout(left) {
+            Ok(Event::Closed) => open -= 1,
+            Ok(Event::Note(text)) => {
+                if let Some(notes) = notes.as_mut() {
+                    (notes.note)(&text);
+                }
+            }
+            Err(_) => {
+                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ChildError::TimedOut);
+            }
         }
-        open -= 1;
     }
     let status = child.wait().map_err(ChildError::Spawn)?;
     let written = writer
@@ -192,6 +238,28 @@ mod tests {
         assert_eq!(finished.stdout, b"in");
         assert_eq!(finished.stderr, b"err\n");
         assert!(finished.written.is_ok());
+    }
+
+    #[test]
+    fn notes_on_stderr_are_handed_over_as_they_come_and_left_out_of_it() {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg("echo '>> one' >&2; echo err >&2; echo '>> two' >&2");
+        let mut seen = Vec::new();
+        let notes = Notes {
+            prefix: ">> ",
+            note: &mut |note| seen.push(note.to_owned()),
+        };
+        let finished = run_noting(
+            &mut command,
+            Vec::new(),
+            Duration::from_secs(30),
+            Some(notes),
+        )
+        .unwrap();
+        assert_eq!(seen, ["one", "two"]);
+        assert_eq!(finished.stderr, b"err\n");
     }
 
     #[test]

@@ -22,23 +22,31 @@ pub(crate) struct DiskFile {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DiskError {
-    #[error(
-        "--collect-to-disk {0}: no package or module `{0}` is in the bundle; name one the app \
-         imports (a package such as `certifi`), or `.` for the app's own directory"
-    )]
+    #[error("--collect-to-disk {0}: no package or module `{0}` is in the bundle")]
     NotBundled(String),
-    #[error(
-        "--no-collect-to-disk {0}: no package or module `{0}` is in the bundle; name a \
-         package the build summary says it put on disk"
-    )]
+    #[error("--no-collect-to-disk {0}: no package or module `{0}` is in the bundle")]
     NotBundledOptOut(String),
-    #[error(
-        "--collect-to-disk {0} and --no-collect-to-disk {1} contradict each other; give one \
-         of them"
-    )]
+    #[error("--collect-to-disk {0} and --no-collect-to-disk {1} contradict each other")]
     Contradiction(String, String),
     #[error(transparent)]
     Read(#[from] std::io::Error),
+}
+
+impl crate::fault::Help for DiskError {
+    fn help(&self) -> Option<String> {
+        let help = match self {
+            DiskError::NotBundled(_) => {
+                "name one the app imports (a package such as `certifi`), or `.` for the app's \
+                 own directory"
+            }
+            DiskError::NotBundledOptOut(_) => {
+                "name a package the build summary says it put on disk"
+            }
+            DiskError::Contradiction(..) => "give one of them",
+            DiskError::Read(_) => return None,
+        };
+        Some(help.to_owned())
+    }
 }
 
 impl crate::fault::Blame for DiskError {
@@ -54,7 +62,7 @@ impl crate::fault::Blame for DiskError {
 
 /// A package put on disk with no `--collect-to-disk`, because its code shows that it
 /// opens its files by path; with the first module (by name) that shows it, and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AutoCollected {
     pub package: String,
     pub module: String,

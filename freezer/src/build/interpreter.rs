@@ -13,6 +13,11 @@ use super::child::{self, ChildError};
 
 /// The versions pyfreeze builds with: those the stub's embedding supports.
 const SUPPORTED: std::ops::RangeInclusive<u8> = 8..=13;
+/// The CPython versions pyfreeze builds with, as people write them: "3.8–3.13".
+pub fn supported_versions() -> String {
+    format!("3.{}–3.{}", SUPPORTED.start(), SUPPORTED.end())
+}
+
 /// What pyfreeze needs, the start of every refusal.
 const NEEDS: &str = "pyfreeze needs CPython 3.8–3.13 built with --enable-shared";
 /// The environment variable that sets the probe's time limit, in seconds.
@@ -27,17 +32,15 @@ sysconfig.get_config_var('Py_ENABLE_SHARED')))\n";
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InterpreterError {
-    #[error("--python {}: no such interpreter; give a path or a command on PATH", .0.display())]
+    #[error("--python {}: no such interpreter", .0.display())]
     NotFound(PathBuf),
-    #[error("the active virtualenv (VIRTUAL_ENV={}) has no bin/python; activate another one or pass --python", .0.display())]
+    #[error("the active virtualenv (VIRTUAL_ENV={}) has no bin/python", .0.display())]
     BrokenVirtualenv(PathBuf),
-    #[error("python = {:?} in [tool.pyfreeze]: no such interpreter; give a path (from the pyproject.toml's directory) or a command on PATH", .0.display().to_string())]
+    #[error("python = {:?} in [tool.pyfreeze]: no such interpreter", .0.display().to_string())]
     ConfiguredNotFound(PathBuf),
-    #[error("the project's virtualenv {} has no bin/python; make it again (`uv venv`, `python3 -m venv .venv`) or pass --python", .0.display())]
+    #[error("the project's virtualenv {} has no bin/python", .0.display())]
     BrokenProjectVenv(PathBuf),
-    #[error(
-        "no Python found: python3 is not on PATH; pass --python PATH or activate a virtualenv"
-    )]
+    #[error("no Python found: python3 is not on PATH")]
     NoPython3,
 }
 
@@ -56,11 +59,10 @@ pub(crate) enum ProbeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{NEEDS}, and {} is {what}; pass --python one that is", interpreter.display())]
+    #[error("{NEEDS}, and {} is {what}", interpreter.display())]
     Unsupported { interpreter: PathBuf, what: String },
     #[error(
-        "the interpreter {} did not say what it is within {}, and was stopped; if it is that \
-         slow to start, raise the limit with {PROBE_TIMEOUT_VARIABLE}=SECONDS",
+        "the interpreter {} did not say what it is within {}, and was stopped",
         interpreter.display(),
         child::describe(*limit)
     )]
@@ -82,6 +84,41 @@ pub(crate) enum ProbeError {
         interpreter: PathBuf,
         stdout: String,
     },
+}
+
+impl crate::fault::Help for InterpreterError {
+    fn help(&self) -> Option<String> {
+        Some(
+            match self {
+                InterpreterError::NotFound(_) => "give a path, or a command on PATH",
+                InterpreterError::BrokenVirtualenv(_) => "activate another one, or pass --python",
+                InterpreterError::ConfiguredNotFound(_) => {
+                    "give a path (from the pyproject.toml's directory) or a command on PATH"
+                }
+                InterpreterError::BrokenProjectVenv(_) => {
+                    "make it again (`uv venv`, `python3 -m venv .venv`) or pass --python"
+                }
+                InterpreterError::NoPython3 => "pass --python PATH, or activate a virtualenv",
+            }
+            .to_owned(),
+        )
+    }
+}
+
+impl crate::fault::Help for ProbeError {
+    fn help(&self) -> Option<String> {
+        match self {
+            ProbeError::Unsupported { .. } | ProbeError::NotPython { .. } => {
+                Some("pass --python one that is".to_owned())
+            }
+            ProbeError::TimedOut { .. } => Some(format!(
+                "if it is that slow to start, raise the limit with \
+                 {PROBE_TIMEOUT_VARIABLE}=SECONDS"
+            )),
+            ProbeError::Limit(error) => error.help(),
+            ProbeError::Spawn { .. } | ProbeError::Failed { .. } => None,
+        }
+    }
 }
 
 impl crate::fault::Blame for ProbeError {

@@ -34,10 +34,12 @@ use pyfreeze_archive::boot::{BOOT_FILENAME, STUB_MODULE};
 use pyfreeze_archive::{runtime_module, PythonOptions, UnsupportedOption, MAIN_MODULE};
 
 use crate::cache::{self, Cache, CacheError, Hits};
+use crate::progress::{Progress, Step};
 use analysis::{ExtraModule, Request};
 
 pub use analysis::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure, Reuse, Via};
 pub use disk::AutoCollected;
+pub use interpreter::supported_versions;
 pub use native::{NotBundled, Unbundled};
 pub use pack::Contents;
 
@@ -243,7 +245,8 @@ fn app_files(analysis: &analysis::Analysis, app_dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
+/// Builds what `options` ask for, telling `progress` which step it is at.
+pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
     let project = project::resolve(&options.app, options.entry.as_deref())?;
@@ -299,7 +302,8 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     // Only an interpreter that answered before has a cached answer: one that never did is
     // asked what it is first, so that a Python that cannot build is refused in a sentence,
     // not by a traceback of the analysis; a rebuild pays nothing for it.
-    let analysis = analysis::analyse_after(&python, &request, cache.as_ref(), || {
+    progress.step(Step::Analysis);
+    let analysis = analysis::analyse_after(&python, &request, cache.as_ref(), progress, || {
         Ok(interpreter::probe(&python)?)
     })?;
     let app_modules: HashSet<&str> = analysis
@@ -359,8 +363,10 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         .filter(|n| whole_app_dir || !n.app_dir_only)
         .map(|n| n.path.clone())
         .collect();
+    progress.step(Step::Native);
     let native = native::collect(&analysis, &python, cache.as_ref())?;
     let not_bundled = native.not_bundled.clone();
+    progress.step(Step::Packing);
     let (archive, contents) = pack::pack(
         &project.entry,
         optimize,
@@ -371,6 +377,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         &pack::left_out(&analysis, &options.excludes),
     )
     .context("cannot lay out the bundle")?;
+    progress.step(Step::Writing);
     let size = output::write(&stub, archive, &output, &guard, |contents| {
         pack::compress_all(contents, cache.as_ref(), &project.app_dir, &python)
     })?;

@@ -17,9 +17,9 @@ pub(crate) const STUB_NAME: &str = "pyfreeze-stub";
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum OutputError {
-    #[error("cannot find the runtime stub {}: pyfreeze looks for `{STUB_NAME}` next to its own executable; build it with `cargo build` or pass --stub PATH", .0.display())]
+    #[error("cannot find the runtime stub {}: pyfreeze looks for `{STUB_NAME}` next to its own executable", .0.display())]
     NoStub(PathBuf),
-    #[error("{}: not a pyfreeze runtime stub ({why}); pass the `{STUB_NAME}` executable built with this pyfreeze", path.display())]
+    #[error("{}: not a pyfreeze runtime stub ({why})", path.display())]
     BadStub { path: PathBuf, why: &'static str },
     #[error(transparent)]
     Refused(#[from] Refusal),
@@ -29,6 +29,21 @@ pub(crate) enum OutputError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl crate::fault::Help for OutputError {
+    fn help(&self) -> Option<String> {
+        match self {
+            OutputError::NoStub(_) => {
+                Some("build it with `cargo build`, or pass --stub PATH".to_owned())
+            }
+            OutputError::BadStub { .. } => Some(format!(
+                "pass --stub the `{STUB_NAME}` executable built with this pyfreeze"
+            )),
+            OutputError::Refused(refusal) => refusal.help(),
+            OutputError::Write { .. } => None,
+        }
+    }
 }
 
 impl crate::fault::Blame for OutputError {

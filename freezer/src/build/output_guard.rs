@@ -40,22 +40,40 @@ pub(crate) struct Refusal {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Why {
-    #[error("is a directory; give the path of the executable to write, e.g. {}", .0.display())]
+    #[error("is a directory")]
     Directory(PathBuf),
-    #[error("is a {0}, not a regular file; pyfreeze never replaces one, even with --force; give the path of a new file or of an earlier bundle")]
+    #[error("is a {0}, not a regular file; pyfreeze never replaces one, even with --force")]
     Special(&'static str),
-    #[error(
-        "is a symbolic link to nothing; remove it, or give the path of the file it should point to"
-    )]
+    #[error("is a symbolic link to nothing")]
     DanglingLink,
-    #[error("is the runtime stub the build reads; give another output path")]
+    #[error("is the runtime stub the build reads")]
     Stub,
-    #[error("is a file of the app ({}); pyfreeze never replaces one, even with --force; give another output path, e.g. the default dist/<name>", .0.display())]
+    #[error("is a file of the app ({}); pyfreeze never replaces one, even with --force", .0.display())]
     AppFile(PathBuf),
-    #[error("is a file of the Python installation at {} that builds the app; pyfreeze never replaces one, even with --force; give another output path", .0.display())]
+    #[error("is a file of the Python installation at {} that builds the app; pyfreeze never replaces one, even with --force", .0.display())]
     Installation(PathBuf),
-    #[error("exists and is not a pyfreeze bundle{}; pass --force to replace it, or give another output path", in_app.as_ref().map(|d| format!(" (it is in the app directory {})", d.display())).unwrap_or_default())]
+    #[error("exists and is not a pyfreeze bundle{}", in_app.as_ref().map(|d| format!(" (it is in the app directory {})", d.display())).unwrap_or_default())]
     NotABundle { in_app: Option<PathBuf> },
+}
+
+impl crate::fault::Help for Refusal {
+    fn help(&self) -> Option<String> {
+        Some(match &self.why {
+            Why::Directory(file) => format!(
+                "give the path of the executable to write, e.g. {}",
+                file.display()
+            ),
+            Why::Special(_) => "give the path of a new file or of an earlier bundle".to_owned(),
+            Why::DanglingLink => {
+                "remove it, or give the path of the file it should point to".to_owned()
+            }
+            Why::Stub | Why::Installation(_) => "give another output path".to_owned(),
+            Why::AppFile(_) => "give another output path, e.g. the default dist/<name>".to_owned(),
+            Why::NotABundle { .. } => {
+                "pass --force to replace it, or give another output path".to_owned()
+            }
+        })
+    }
 }
 
 /// The kind of a file that is neither a directory nor a regular file, for messages.

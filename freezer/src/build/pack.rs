@@ -129,7 +129,7 @@ fn left_out_why(left: &LeftOut) -> String {
 }
 
 /// Counts of what went into the archive, for the build summary.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Contents {
     pub modules: usize,
     pub sources: usize,

@@ -18,21 +18,19 @@ pub(crate) struct Project {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ProjectError {
-    #[error("{}: no such file or directory; give the app's directory or its main .py file", .0.display())]
+    #[error("{}: no such file or directory", .0.display())]
     Missing(PathBuf),
-    #[error("{}: not a Python file; give the app's directory or a .py file", .0.display())]
+    #[error("{}: not a Python file", .0.display())]
     NotPython(PathBuf),
-    #[error("{}: no entry point: the directory has neither __main__.py nor main.py; add one, or pass --entry FILE, --entry MODULE or --entry MODULE:FUNCTION", .0.display())]
+    #[error("{}: no entry point: the directory has neither __main__.py nor main.py", .0.display())]
     NoEntry(PathBuf),
-    #[error("{}: the entry script does not exist; --entry takes a file inside the app directory, a module, or MODULE:FUNCTION", .0.display())]
+    #[error("{}: the entry script does not exist", .0.display())]
     MissingEntryFile(PathBuf),
-    #[error(
-        "--entry {0:?}: not a module name or MODULE:FUNCTION (e.g. `app.cli` or `app.cli:main`)"
-    )]
+    #[error("--entry {0:?}: not a module name or MODULE:FUNCTION")]
     BadEntry(String),
-    #[error("{}: the app's path is not UTF-8, and pyfreeze passes paths to the interpreter as UTF-8; rename the directory, or move the app", .0.display())]
+    #[error("{}: the app's path is not UTF-8, and pyfreeze passes paths to the interpreter as UTF-8", .0.display())]
     NotUtf8(PathBuf),
-    #[error("--entry {entry}: {} is outside the app directory {}; --entry takes a file inside it (build the directory that holds the script instead)", path.display(), app_dir.display())]
+    #[error("--entry {entry}: {} is outside the app directory {}", path.display(), app_dir.display())]
     EntryOutsideApp {
         entry: String,
         /// Where it leads, links followed.
@@ -44,6 +42,29 @@ pub(crate) enum ProjectError {
 impl crate::fault::Blame for ProjectError {
     fn fault(&self) -> crate::fault::Fault {
         crate::fault::Fault::User
+    }
+}
+
+impl crate::fault::Help for ProjectError {
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            ProjectError::Missing(_) => "give the app's directory or its main .py file".into(),
+            ProjectError::NotPython(_) => "give the app's directory or a .py file".into(),
+            ProjectError::NoEntry(_) => "add one, or pass --entry FILE, --entry MODULE or \
+                                         --entry MODULE:FUNCTION"
+                .into(),
+            ProjectError::MissingEntryFile(_) => "--entry takes a file inside the app \
+                                                  directory, a module, or MODULE:FUNCTION"
+                .into(),
+            ProjectError::BadEntry(_) => "give a module such as `app.cli`, or a function in one \
+                                          such as `app.cli:main`"
+                .into(),
+            ProjectError::NotUtf8(_) => "rename the directory, or move the app".into(),
+            ProjectError::EntryOutsideApp { .. } => "--entry takes a file inside the app \
+                                                     directory; build the directory that holds \
+                                                     the script instead"
+                .into(),
+        })
     }
 }
 

@@ -30,6 +30,7 @@ use sha2::Digest as _;
 
 use super::child::{self, ChildError};
 use crate::cache::{self, Cache, Key};
+use crate::progress::Progress;
 pub use protocol::Via;
 use protocol::{Answer, Blob, CacheRequest, Manifest, Sent, PROTOCOL};
 pub use protocol::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure};
@@ -98,6 +99,9 @@ const ENVIRONMENT: [&str; 5] = [
     "LC_CTYPE",
     "LANG",
 ];
+
+/// The start of the lines of progress the script writes to stderr (python/protocol.py).
+const PROGRESS_PREFIX: &str = "\x1epyfreeze-progress ";
 
 /// The environment variable that sets the analysis's time limit, in seconds.
 const TIMEOUT_VARIABLE: &str = "PYFREEZE_ANALYSIS_TIMEOUT";
@@ -174,7 +178,7 @@ pub(crate) enum AnalysisError {
     },
     #[error(
         "the interpreter {} was still analysing the app after {}, and was stopped with what \
-         it started; if the app is that large, raise the limit with {TIMEOUT_VARIABLE}=SECONDS",
+         it started",
         interpreter.display(),
         child::describe(*limit)
     )]
@@ -190,6 +194,22 @@ pub(crate) enum AnalysisError {
     Limit(#[from] child::LimitError),
     #[error(transparent)]
     Probe(#[from] super::interpreter::ProbeError),
+}
+
+impl crate::fault::Help for AnalysisError {
+    fn help(&self) -> Option<String> {
+        match self {
+            AnalysisError::TimedOut { .. } => Some(format!(
+                "if the app is that large, raise the limit with {TIMEOUT_VARIABLE}=SECONDS"
+            )),
+            AnalysisError::Script(error) => error.help(),
+            AnalysisError::Limit(error) => error.help(),
+            AnalysisError::Probe(error) => error.help(),
+            AnalysisError::Spawn { .. }
+            | AnalysisError::Failed { .. }
+            | AnalysisError::Protocol { .. } => None,
+        }
+    }
 }
 
 impl crate::fault::Blame for AnalysisError {
@@ -225,18 +245,26 @@ pub(crate) fn analyse(
     request: &Request,
     cache: Option<&Cache>,
 ) -> Result<Analysis, AnalysisError> {
-    analyse_after(interpreter, request, cache, || Ok(()))
+    analyse_after(
+        interpreter,
+        request,
+        cache,
+        &crate::progress::Silent,
+        || Ok(()),
+    )
 }
 
 /// Runs the analysis of `request` with `interpreter`, or reuses the cached answer of an
 /// earlier run if nothing it depended on has changed.
 ///
 /// `first` runs before the interpreter is, which a cached answer spares: the build asks
-/// the interpreter what it is there ([`super::interpreter::probe`]).
+/// the interpreter what it is there ([`super::interpreter::probe`]). `progress` hears of
+/// the compiling as it goes.
 pub(crate) fn analyse_after(
     interpreter: &Path,
     request: &Request,
     cache: Option<&Cache>,
+    progress: &dyn Progress,
     first: impl FnOnce() -> Result<(), AnalysisError>,
 ) -> Result<Analysis, AnalysisError> {
     let key = cache.and_then(|cache| answer_key(cache, interpreter, request));
@@ -258,7 +286,7 @@ pub(crate) fn analyse_after(
         }),
     };
     let limit = child::limit_from_env(TIMEOUT_VARIABLE, TIMEOUT)?;
-    let stdout = run(interpreter, &sent, limit)?;
+    let stdout = run(interpreter, &sent, limit, progress)?;
     let (manifest, blobs) = split(interpreter, &stdout)?;
     let cacheable = manifest.deps.as_ref().is_some_and(deps::Deps::is_cacheable);
     let reuse = match manifest.code_cache {
@@ -313,7 +341,12 @@ fn reuse(interpreter: &Path, answer: &[u8]) -> Option<Analysis> {
 }
 
 /// Runs the script on `sent`, for at most `limit`; returns what it wrote to stdout.
-fn run(interpreter: &Path, sent: &Sent<'_>, limit: Duration) -> Result<Vec<u8>, AnalysisError> {
+fn run(
+    interpreter: &Path,
+    sent: &Sent<'_>,
+    limit: Duration,
+    progress: &dyn Progress,
+) -> Result<Vec<u8>, AnalysisError> {
     let spawn_error = |source| AnalysisError::Spawn {
         interpreter: interpreter.to_owned(),
         source,
@@ -336,13 +369,28 @@ fn run(interpreter: &Path, sent: &Sent<'_>, limit: Duration) -> Result<Vec<u8>, 
     .concat();
     let mut command = Command::new(interpreter);
     command.arg("-I").arg("-c").arg(BOOTSTRAP);
-    let output = child::run(&mut command, input, limit).map_err(|e| match e {
-        ChildError::Spawn(source) => spawn_error(source),
-        ChildError::TimedOut => AnalysisError::TimedOut {
-            interpreter: interpreter.to_owned(),
-            limit,
-        },
-    })?;
+    let mut note = |note: &str| {
+        let mut words = note.split(' ');
+        if let (Some("compiled"), Some(Ok(done)), Some(Ok(total))) = (
+            words.next(),
+            words.next().map(str::parse),
+            words.next().map(str::parse),
+        ) {
+            progress.compiled(done, total);
+        }
+    };
+    let notes = child::Notes {
+        prefix: PROGRESS_PREFIX,
+        note: &mut note,
+    };
+    let output =
+        child::run_noting(&mut command, input, limit, Some(notes)).map_err(|e| match e {
+            ChildError::Spawn(source) => spawn_error(source),
+            ChildError::TimedOut => AnalysisError::TimedOut {
+                interpreter: interpreter.to_owned(),
+                limit,
+            },
+        })?;
     if !output.status.success() {
         return Err(AnalysisError::Failed {
             interpreter: interpreter.to_owned(),

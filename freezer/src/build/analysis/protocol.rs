@@ -181,7 +181,7 @@ pub(super) struct ManifestModule {
 /// An import that no finder could resolve, with the modules that contain it (none when the
 /// name came from `includes`). Only the first unresolvable part of a dotted name is
 /// reported; a relative import that cannot resolve (one in a script) keeps its dots.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Missing {
     pub name: String,
     pub imported_by: Vec<String>,
@@ -189,7 +189,7 @@ pub struct Missing {
 
 /// A module the closure left out on purpose, with the modules whose imports of it were
 /// not followed and the rule that said so.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct LeftOut {
     pub name: String,
     pub imported_by: Vec<String>,
@@ -198,7 +198,7 @@ pub struct LeftOut {
 }
 
 /// Why a module was left out.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum LeftOutRule {
     /// Only the standard library imports it, inside functions or its tests
@@ -215,7 +215,7 @@ pub enum LeftOutRule {
 /// A dependency in the closure that did not compile (or could not be read): a warning,
 /// and the module is left out, as CPython would fail only if it were imported. The same
 /// in the app itself is a [`ScriptError::Syntax`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CompileError {
     pub module: String,
     pub file: PathBuf,
@@ -225,7 +225,7 @@ pub struct CompileError {
 
 /// An extension module of the closure whose import, in a child of the interpreter,
 /// failed, crashed or hung: what its native code imports may not all be bundled.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct NativeImportFailure {
     pub module: String,
     pub reason: String,
@@ -252,7 +252,7 @@ pub(crate) struct NotUtf8 {
 }
 
 /// How a module's code reaches a package's directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
     /// From its `__file__`, in its own package or a parent.
@@ -314,8 +314,7 @@ pub(crate) enum ScriptError {
     )]
     ProtocolMismatch { script: u32, request: Option<u32> },
     #[error(
-        "cannot find the entry module `{module}` in {} or in the sys.path of {}; check \
-         --entry, or install the module for that interpreter",
+        "cannot find the entry module `{module}` in {} or in the sys.path of {}",
         app_dir.display(),
         executable.display()
     )]
@@ -326,8 +325,7 @@ pub(crate) enum ScriptError {
     },
     #[error(
         "--entry {module}:{function}: {} defines no `{function}` at module level (no def, \
-         class, assignment or import binds it), so the app would fail when it starts; check \
-         the name",
+         class, assignment or import binds it), so the app would fail when it starts",
         file.display()
     )]
     EntryFunctionMissing {
@@ -336,8 +334,7 @@ pub(crate) enum ScriptError {
         file: PathBuf,
     },
     #[error(
-        "`{package}` is a package without a __main__ module ({}); name the module to run \
-         instead",
+        "`{package}` is a package without a __main__ module ({})",
         origin.as_deref().map_or_else(|| "a namespace package".into(), |o| o.display().to_string())
     )]
     PackageWithoutMain {
@@ -345,8 +342,7 @@ pub(crate) enum ScriptError {
         origin: Option<PathBuf>,
     },
     #[error(
-        "--with {name}: {} has no distribution or top-level module of that name; check \
-         the spelling, or install it for that interpreter",
+        "--with {name}: {} has no distribution or top-level module of that name",
         executable.display()
     )]
     UnknownWith { name: String, executable: PathBuf },
@@ -354,7 +350,7 @@ pub(crate) enum ScriptError {
     UnreadableEntry { path: PathBuf, reason: String },
     #[error(
         "the interpreter cannot tell its own path (sys.executable is empty), and pyfreeze \
-         starts it again to compile modules; pass --python the path of a real interpreter"
+         starts it again to compile modules"
     )]
     NoExecutable,
     #[error("cannot start {} to compile modules: {reason}", executable.display())]
@@ -372,7 +368,7 @@ pub(crate) enum ScriptError {
     /// script, the entry module and the packages directly in `app_dir`; a virtualenv in
     /// there holds dependencies.
     #[error(
-        "{}:{}: {message} (in module `{module}`); fix the error and build again",
+        "{}:{}: {message} (in module `{module}`)",
         file.display(),
         line.map_or_else(|| "?".to_owned(), |l| l.to_string())
     )]
@@ -382,4 +378,26 @@ pub(crate) enum ScriptError {
         line: Option<u64>,
         message: String,
     },
+}
+
+impl crate::fault::Help for ScriptError {
+    fn help(&self) -> Option<String> {
+        let help = match self {
+            ScriptError::EntryNotFound { .. } => {
+                "check --entry, or install the module for that interpreter"
+            }
+            ScriptError::EntryFunctionMissing { .. } => "check the name",
+            ScriptError::PackageWithoutMain { .. } => "name the module to run instead",
+            ScriptError::UnknownWith { .. } => {
+                "check the spelling, or install it for that interpreter"
+            }
+            ScriptError::NoExecutable => "pass --python the path of a real interpreter",
+            ScriptError::Syntax { .. } => "fix the error and build again",
+            ScriptError::ProtocolMismatch { .. }
+            | ScriptError::UnreadableEntry { .. }
+            | ScriptError::CannotStartWorkers { .. }
+            | ScriptError::CompilerFailed { .. } => return None,
+        };
+        Some(help.to_owned())
+    }
 }

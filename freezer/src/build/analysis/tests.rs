@@ -723,6 +723,39 @@ fn output_is_reproducible() {
     });
 }
 
+/// What a build's display would have been told.
+#[derive(Default)]
+struct Recorded(std::cell::RefCell<Vec<(usize, usize)>>);
+
+impl crate::progress::Progress for Recorded {
+    fn step(&self, _: crate::progress::Step) {}
+    fn compiled(&self, done: usize, total: usize) {
+        self.0.borrow_mut().push((done, total));
+    }
+}
+
+#[test]
+fn the_compiling_is_reported_as_it_goes() {
+    let app = tempfile::tempdir().unwrap();
+    write(app.path(), &[("main.py", "import json, argparse\n")]);
+    with_each_python(|_, python| {
+        let recorded = Recorded::default();
+        let request = script(app.path(), "main.py");
+        let analysis = analyse_after(python, &request, None, &recorded, || Ok(())).unwrap();
+        let seen = recorded.0.into_inner();
+        let compiled = analysis
+            .modules
+            .iter()
+            .filter(|m| m.kind == ModuleKind::Python)
+            .count();
+        // One report per module compiled, counting up, the total never below the count.
+        let done: Vec<usize> = seen.iter().map(|&(done, _)| done).collect();
+        assert_eq!(done, (1..=seen.len()).collect::<Vec<_>>());
+        assert!(seen.iter().all(|&(done, total)| done <= total), "{seen:?}");
+        assert_eq!(seen.last(), Some(&(compiled, compiled)), "{seen:?}");
+    });
+}
+
 #[test]
 fn a_wrapped_interpreter_without_shared_libpython() {
     let app = tempfile::tempdir().unwrap();
@@ -774,7 +807,7 @@ fn a_request_of_another_protocol_is_refused() {
             request: &request,
             cache: None,
         };
-        let stdout = run(python, &sent, TIMEOUT).unwrap();
+        let stdout = run(python, &sent, TIMEOUT, &crate::progress::Silent).unwrap();
         let error = split(python, &stdout).unwrap_err();
         assert!(
             matches!(&error, AnalysisError::Script(ScriptError::ProtocolMismatch { script, request: Some(sent) })
@@ -1210,9 +1243,10 @@ fn answers_are_checked() {
 
     let syntax = r#"{"failed":{"error":"syntax","module":"app","file":"/a.py","line":null,"message":"bad"}}"#;
     let error = parse(python, &answer(syntax, b"")).unwrap_err();
+    assert_eq!(error.to_string(), "/a.py:?: bad (in module `app`)");
     assert_eq!(
-        error.to_string(),
-        "/a.py:?: bad (in module `app`); fix the error and build again"
+        crate::fault::Help::help(&error).as_deref(),
+        Some("fix the error and build again")
     );
     let unknown = r#"{"failed":{"error":"no_such_error"}}"#;
     let error = parse(python, &answer(unknown, b"")).unwrap_err();

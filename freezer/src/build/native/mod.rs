@@ -29,13 +29,14 @@ pub(crate) struct SharedObject {
 }
 
 /// An extension module of the closure that was not bundled, and why.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct NotBundled {
     pub module: String,
     pub why: Unbundled,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Unbundled {
     /// The libraries it needs, directly or not, that are nowhere on this machine.
     Missing(Vec<String>),
@@ -59,7 +60,7 @@ pub(crate) struct Native {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum NativeError {
-    #[error("the interpreter {} has no shared libpython (it was built without --enable-shared), and pyfreeze needs one to embed; use an interpreter built with it, e.g. `PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.12`, or your distribution's python3 package", .0.display())]
+    #[error("the interpreter {} has no shared libpython (it was built without --enable-shared), and pyfreeze needs one to embed", .0.display())]
     NoSharedLibpython(PathBuf),
     #[error("cannot read {}: {source}", path.display())]
     Read {
@@ -75,6 +76,19 @@ pub(crate) enum NativeError {
     },
     #[error(transparent)]
     Libraries(#[from] LibraryError),
+}
+
+impl crate::fault::Help for NativeError {
+    fn help(&self) -> Option<String> {
+        match self {
+            NativeError::NoSharedLibpython(_) => Some(
+                "use an interpreter built with it, e.g. `PYTHON_CONFIGURE_OPTS=--enable-shared \
+                 pyenv install 3.12`, or your distribution's python3 package"
+                    .to_owned(),
+            ),
+            NativeError::Read { .. } | NativeError::Elf { .. } | NativeError::Libraries(_) => None,
+        }
+    }
 }
 
 impl crate::fault::Blame for NativeError {

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 
-from .protocol import Failure
+from .protocol import Failure, report_compiled
 
 MAX_WORKERS = 8
 # The `try` statements of a source that catch a failed import (see the protocol above):
@@ -138,6 +138,7 @@ class Compilers:
         self.jobs = queue.Queue()
         self.answers = queue.Queue()
         self.pending = 0
+        self.done = 0
         self.workers = []
 
     def start_worker(self):
@@ -163,6 +164,8 @@ class Compilers:
     def answer(self):
         module, answer = self.answers.get()
         self.pending -= 1
+        self.done += 1
+        report_compiled(self.done, self.done + self.pending)
         if isinstance(answer, Exception):
             raise Failure(
                 "compiler_failed",

@@ -13,12 +13,14 @@
 # them. The answer on stdout is an 8-byte little-endian length N, N bytes of JSON, then a
 # blob region that the manifest's {"offset", "len"} pairs point into. The JSON is either
 # {"manifest": ...} or {"failed": {"error": TAG, ...}}, a tagged error with its data.
+# Progress goes to stderr, as lines the freezer takes out of what it shows of stderr.
 
 import sys
 
 # Anything printed by code we run (a .pth-installed finder, a warning hook) would corrupt
 # the binary answer; keep the real stdout for ourselves.
 ANSWER_OUT = sys.stdout.buffer
+PROGRESS_OUT = sys.stderr
 sys.stdout = sys.stderr
 
 import json
@@ -41,6 +43,17 @@ def read_request():
     if request.get("protocol") != PROTOCOL:
         raise Failure("protocol_mismatch", script=PROTOCOL, request=request.get("protocol"))
     return request
+
+
+# The start of a progress line, the freezer's PROGRESS_PREFIX.
+PROGRESS_PREFIX = "\x1epyfreeze-progress "
+
+
+def report_compiled(done, total):
+    """`done` of the `total` modules sent to the compilers so far are compiled."""
+    PROGRESS_OUT.write(f"{PROGRESS_PREFIX}compiled {done} {total}\n")
+    # Before 3.9 stderr is block-buffered on a pipe: the line must go now to be progress.
+    PROGRESS_OUT.flush()
 
 
 def write_answer(answer, blobs=()):
