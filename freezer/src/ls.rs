@@ -442,7 +442,7 @@ impl Units {
         if self.exact {
             "exact, in bytes"
         } else {
-            "decimal: 1 kB = 1000 bytes, 1 MB = 1000 kB (--bytes for exact counts)"
+            "decimal units, kB = 10^3 bytes and MB = 10^6 bytes (--bytes for exact counts)"
         }
     }
 }
@@ -853,6 +853,67 @@ mod tests {
         );
         assert_eq!(listed(None, &[], &["source"]), ["source __main__"]);
         assert!(listed(Some("nothing*"), &[], &[]).is_empty());
+    }
+
+    #[test]
+    fn one_entry_shown_or_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        let show = |what: &str| {
+            run(&Request {
+                binary: path.clone(),
+                what: Some(what.to_owned()),
+                ..Request::default()
+            })
+        };
+        assert_eq!(
+            show("__main__").unwrap(),
+            b"import greet\ngreet.hello()\ngreet.hello()\n"
+        );
+        assert_eq!(show("settings.ini").unwrap(), b"[app]\n");
+        let messages = ["heavy", "math", "plugins", "nowhere"]
+            .iter()
+            .map(|name| show(name).unwrap_err().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        settings(dir.path()).bind(|| insta::assert_snapshot!(messages));
+    }
+
+    #[test]
+    fn extracted_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        let out = dir.path().join("tree");
+        let extract = || {
+            run(&Request {
+                binary: path.clone(),
+                extract: Some(out.clone()),
+                ..Request::default()
+            })
+        };
+        let said = String::from_utf8(extract().unwrap()).unwrap();
+        assert_eq!(
+            fs_err::read(out.join("__main__.py")).unwrap(),
+            b"import greet\ngreet.hello()\ngreet.hello()\n"
+        );
+        // No source: the code behind a .pyc header of the bundle's magic.
+        let mut pyc = vec![0xa7, 0x0d, 0x0d, 0x0a];
+        pyc.extend([0; 12]);
+        pyc.extend(b"encodings code");
+        assert_eq!(
+            fs_err::read(out.join("encodings/__init__.pyc")).unwrap(),
+            pyc
+        );
+        assert!(out.join("encodings/koi8_r.pyc").is_file());
+        assert!(out.join("plugins").is_dir());
+        assert_eq!(fs_err::read(out.join("settings.ini")).unwrap(), b"[app]\n");
+        let refused = extract().unwrap_err().to_string();
+        settings(dir.path()).bind(|| insta::assert_snapshot!(said + &refused));
+        let beside: Vec<_> = fs_err::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(beside.len(), 2, "left beside the tree: {beside:?}");
     }
 
     #[test]
