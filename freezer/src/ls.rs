@@ -200,7 +200,7 @@ struct Totals {
 
 #[derive(Serialize, Default)]
 struct PackageTotal {
-    /// A top-level module or package, the first directory of a data file's path,
+    /// A top-level module or package, the first component of a data file's path,
     /// `(libpython)` or `(libraries)`.
     package: String,
     entries: usize,

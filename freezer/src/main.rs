@@ -82,8 +82,8 @@ struct LsArgs {
     /// PATH, else pyenv's].
     #[arg(long, value_name = "INTERP", requires = "what")]
     python: Option<PathBuf>,
-    /// Write the bundle's sources (else bytecode, as .pyc) and data files into DIR, a
-    /// directory that does not exist yet.
+    /// Write the bundle's sources (else bytecode, as .pyc) and data files into DIR, which
+    /// must be new or an empty directory.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["what", "json", "tree", "patterns", "kinds"])]
     extract: Option<PathBuf>,
 }
