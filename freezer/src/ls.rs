@@ -34,6 +34,11 @@ pub enum LsError {
     },
     #[error("invalid name pattern: {0}\nhelp: patterns are shell globs over entry names, e.g. 'json*' or 'shop.*'")]
     Pattern(globset::Error),
+    #[error(
+        "--dis disassembles one module, and '{0}' is a pattern\nhelp: give a module's name, \
+         e.g. one that `pyfreeze ls BINARY '{0}'` lists"
+    )]
+    DisOfPattern(String),
     #[error(transparent)]
     Show(#[from] show::ShowError),
     #[error(transparent)]
@@ -136,6 +141,9 @@ pub fn run(request: &Request) -> Result<Vec<u8>, LsError> {
                 python: request.python.as_deref(),
             };
             return show::show(path, &bundle, what, &how);
+        }
+        Some(pattern) if request.dis => {
+            return Err(LsError::DisOfPattern(pattern.to_owned()));
         }
         Some(pattern) => patterns.push(pattern),
         None => {}
@@ -871,11 +879,18 @@ mod tests {
             b"import greet\ngreet.hello()\ngreet.hello()\n"
         );
         assert_eq!(show("settings.ini").unwrap(), b"[app]\n");
-        let messages = ["heavy", "math", "plugins", "nowhere"]
+        let mut messages = ["heavy", "math", "plugins", "nowhere"]
             .iter()
             .map(|name| show(name).unwrap_err().to_string())
             .collect::<Vec<_>>()
             .join("\n");
+        let dis_of_a_pattern = run(&Request {
+            binary: path.clone(),
+            what: Some("enc*".to_owned()),
+            dis: true,
+            ..Request::default()
+        });
+        messages += &format!("\n{}", dis_of_a_pattern.unwrap_err());
         settings(dir.path()).bind(|| insta::assert_snapshot!(messages));
     }
 
@@ -908,6 +923,11 @@ mod tests {
         assert!(out.join("plugins").is_dir());
         assert_eq!(fs_err::read(out.join("settings.ini")).unwrap(), b"[app]\n");
         let refused = extract().unwrap_err().to_string();
+        // An empty directory is replaced by the tree.
+        fs_err::remove_dir_all(&out).unwrap();
+        fs_err::create_dir(&out).unwrap();
+        extract().unwrap();
+        assert!(out.join("__main__.py").is_file());
         settings(dir.path()).bind(|| insta::assert_snapshot!(said + &refused));
         let beside: Vec<_> = fs_err::read_dir(dir.path())
             .unwrap()
