@@ -1,12 +1,26 @@
-//! `pyfreeze ls`: what a bundle holds, as a table for people or JSON for scripts.
+//! `pyfreeze ls`: what a bundle holds, as a table or a tree for people or JSON for
+//! scripts; one module's source or disassembly, or one data file ([`show`]); the sources
+//! and data files written out as a tree of packages ([`extract`]).
+
+mod extract;
+mod show;
+mod tree;
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use pyfreeze_archive::{needs_list, Bundle, Compression, Entry, Kind};
 use serde::Serialize;
+
+/// The version of the `--json` schema (docs/ls-json.md): fields are only ever added
+/// within one; a field removed or changed in meaning makes the next.
+const SCHEMA_VERSION: u32 = 1;
+
+/// How many packages the human listing's closing table names; the rest are summed.
+const PACKAGES_SHOWN: usize = 15;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LsError {
@@ -15,9 +29,20 @@ pub enum LsError {
     /// The archive's error is part of the message, not a cause: said once.
     #[error("{}: {error}", path.display())]
     Format {
-        path: std::path::PathBuf,
+        path: PathBuf,
         error: pyfreeze_archive::Error,
     },
+    #[error("invalid name pattern: {0}\nhelp: patterns are shell globs over entry names, e.g. 'json*' or 'shop.*'")]
+    Pattern(globset::Error),
+    #[error(
+        "--dis disassembles one module, and '{0}' is a pattern\nhelp: give a module's name, \
+         e.g. one that `pyfreeze ls BINARY '{0}'` lists"
+    )]
+    DisOfPattern(String),
+    #[error(transparent)]
+    Show(#[from] show::ShowError),
+    #[error(transparent)]
+    Extract(#[from] extract::ExtractError),
 }
 
 impl crate::fault::Help for LsError {
@@ -28,7 +53,13 @@ impl crate::fault::Help for LsError {
                 error: pyfreeze_archive::Error::NotABundle,
                 ..
             } => Some("give an executable made by `pyfreeze build`".to_owned()),
-            LsError::Format { .. } | LsError::Read(_) => None,
+            // These carry their help in their message.
+            LsError::Format { .. }
+            | LsError::Read(_)
+            | LsError::Pattern(_)
+            | LsError::DisOfPattern(_)
+            | LsError::Show(_)
+            | LsError::Extract(_) => None,
         }
     }
 }
@@ -36,12 +67,128 @@ impl crate::fault::Help for LsError {
 impl crate::fault::Blame for LsError {
     /// A file that cannot be read or is not a bundle is the argument the user gave.
     fn fault(&self) -> crate::fault::Fault {
-        crate::fault::Fault::User
+        match self {
+            LsError::Show(error) => error.fault(),
+            LsError::Extract(error) => error.fault(),
+            _ => crate::fault::Fault::User,
+        }
     }
+}
+
+/// What `pyfreeze ls` is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub binary: PathBuf,
+    /// A name with glob characters lists the entries it matches; any other names the
+    /// module or data file to print.
+    pub what: Option<String>,
+    /// `--name`: list only entries whose name matches one of these globs.
+    pub patterns: Vec<String>,
+    /// `--kind`: list only entries of these kinds (their labels).
+    pub kinds: Vec<String>,
+    pub json: bool,
+    pub tree: bool,
+    /// Sizes as byte counts rather than kB and MB.
+    pub bytes: bool,
+    /// Print the module's disassembly even when its source is bundled.
+    pub dis: bool,
+    /// The interpreter to disassemble with.
+    pub python: Option<PathBuf>,
+    pub extract: Option<PathBuf>,
+}
+
+/// The words `--kind` takes: every entry kind's label.
+pub fn kind_labels() -> impl Iterator<Item = &'static str> {
+    Kind::ALL.iter().map(|kind| kind.label())
+}
+
+/// Whether `what` is a pattern to list rather than a name to print.
+fn is_pattern(what: &str) -> bool {
+    what.contains(['*', '?', '[', '{'])
+}
+
+/// Which entries a listing keeps: those of the kinds asked for whose name matches a
+/// pattern asked for (all, when none was).
+struct Filter {
+    names: Option<GlobSet>,
+    kinds: Vec<&'static str>,
+}
+
+impl Filter {
+    fn new(patterns: &[&str], kinds: &[String]) -> Result<Self, globset::Error> {
+        let names = if patterns.is_empty() {
+            None
+        } else {
+            let mut set = GlobSetBuilder::new();
+            for pattern in patterns {
+                set.add(Glob::new(pattern)?);
+            }
+            Some(set.build()?)
+        };
+        let kinds = kind_labels()
+            .filter(|label| kinds.iter().any(|k| k == label))
+            .collect();
+        Ok(Filter { names, kinds })
+    }
+
+    fn keeps(&self, item: &Item<'_>) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&item.kind.label()))
+            && self
+                .names
+                .as_ref()
+                .is_none_or(|set| set.is_match(item.name))
+    }
+}
+
+/// Does what `request` asks; returns what goes to stdout.
+pub fn run(request: &Request) -> Result<Vec<u8>, LsError> {
+    let path = &request.binary;
+    let bytes = fs_err::read(path)?;
+    let format_error = |error| LsError::Format {
+        path: path.to_owned(),
+        error,
+    };
+    let bundle = Bundle::parse(&bytes).map_err(format_error)?;
+    if let Some(dir) = &request.extract {
+        return Ok(extract::extract(path, &bundle, dir)?.into_bytes());
+    }
+    let mut patterns: Vec<&str> = request.patterns.iter().map(String::as_str).collect();
+    match request.what.as_deref() {
+        Some(what) if !is_pattern(what) => {
+            let how = show::How {
+                dis: request.dis,
+                python: request.python.as_deref(),
+            };
+            return show::show(path, &bundle, what, &how);
+        }
+        Some(pattern) if request.dis => {
+            return Err(LsError::DisOfPattern(pattern.to_owned()));
+        }
+        Some(pattern) => patterns.push(pattern),
+        None => {}
+    }
+    let filter = Filter::new(&patterns, &request.kinds).map_err(LsError::Pattern)?;
+    let listing = listing(path, &bundle, &filter).map_err(format_error)?;
+    let units = Units {
+        exact: request.bytes,
+    };
+    Ok(if request.json {
+        let mut text = serde_json::to_string_pretty(&listing).expect("plain data serialises");
+        text.push('\n');
+        text
+    } else if request.tree {
+        header(&listing, units)
+            + &tree::tree(&listing.entries, units)
+            + &package_totals(&listing.totals.by_package, units)
+    } else {
+        human(&listing, units)
+    }
+    .into_bytes())
 }
 
 #[derive(Serialize)]
 struct Listing<'a> {
+    schema_version: u32,
     bundle: String,
     python: PythonInfo<'a>,
     entry_point: EntryPoint<'a>,
@@ -74,6 +221,18 @@ struct Totals {
     stored: u64,
     original: u64,
     by_kind: Vec<KindTotal>,
+    /// By top-level package, the largest stored first.
+    by_package: Vec<PackageTotal>,
+}
+
+#[derive(Serialize, Default)]
+struct PackageTotal {
+    /// A top-level module or package, the first component of a data file's path,
+    /// `(libpython)` or `(libraries)`.
+    package: String,
+    entries: usize,
+    stored: u64,
+    original: u64,
 }
 
 #[derive(Serialize)]
@@ -84,9 +243,15 @@ struct KindTotal {
     original: u64,
 }
 
+/// A kind as JSON gives it: its label.
+fn label<S: serde::Serializer>(kind: &Kind, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(kind.label())
+}
+
 #[derive(Serialize)]
 struct Item<'a> {
-    kind: &'static str,
+    #[serde(serialize_with = "label")]
+    kind: Kind,
     name: &'a str,
     package: bool,
     /// A PEP 420 namespace package (always a package too): no code, no file.
@@ -129,7 +294,7 @@ struct LinkItem<'a> {
 impl<'a> From<Entry<'a>> for Item<'a> {
     fn from(entry: Entry<'a>) -> Self {
         Item {
-            kind: entry.kind.label(),
+            kind: entry.kind,
             name: entry.name,
             package: entry.is_package(),
             namespace: entry.is_namespace(),
@@ -165,7 +330,45 @@ fn needed_by(
     Ok(needed_by)
 }
 
-fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze_archive::Error> {
+/// The top-level package `item` counts towards in the totals by package, if any: the
+/// loader's records (which libraries a module needs) and the notes of modules left out
+/// count towards none.
+fn top_level(item: &Item<'_>) -> Option<String> {
+    match item.kind {
+        Kind::Module | Kind::Source | Kind::Extension => {
+            item.name.split('.').next().map(str::to_owned)
+        }
+        Kind::Data | Kind::Disk => item.name.split('/').next().map(str::to_owned),
+        Kind::Library => Some("(libraries)".to_owned()),
+        Kind::LibPython => Some("(libpython)".to_owned()),
+        Kind::Needs | Kind::Group | Kind::LeftOut => None,
+    }
+}
+
+fn by_package(entries: &[Item<'_>]) -> Vec<PackageTotal> {
+    let mut by: BTreeMap<String, PackageTotal> = BTreeMap::new();
+    for item in entries {
+        let Some(package) = top_level(item) else {
+            continue;
+        };
+        let total = by.entry(package.clone()).or_insert_with(|| PackageTotal {
+            package,
+            ..PackageTotal::default()
+        });
+        total.entries += 1;
+        total.stored += item.stored;
+        total.original += item.original;
+    }
+    let mut totals: Vec<PackageTotal> = by.into_values().collect();
+    totals.sort_by(|a, b| b.stored.cmp(&a.stored).then(a.package.cmp(&b.package)));
+    totals
+}
+
+fn listing<'a>(
+    path: &Path,
+    bundle: &Bundle<'a>,
+    filter: &Filter,
+) -> Result<Listing<'a>, pyfreeze_archive::Error> {
     let mut needed_by = needed_by(bundle)?;
     let entries = bundle
         .entries()
@@ -190,13 +393,14 @@ fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze
             }
             Ok(item)
         })
+        .filter(|item| item.as_ref().map_or(true, |item| filter.keeps(item)))
         .collect::<Result<Vec<_>, pyfreeze_archive::Error>>()?;
     let mut totals = Totals {
         entries: entries.len(),
         ..Totals::default()
     };
     for kind in Kind::ALL {
-        let of_kind: Vec<&Item> = entries.iter().filter(|e| e.kind == kind.label()).collect();
+        let of_kind: Vec<&Item> = entries.iter().filter(|e| e.kind == *kind).collect();
         if of_kind.is_empty() {
             continue;
         }
@@ -209,8 +413,10 @@ fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze
     }
     totals.stored = entries.iter().map(|e| e.stored).sum();
     totals.original = entries.iter().map(|e| e.original).sum();
+    totals.by_package = by_package(&entries);
     let (kind, module, detail) = bundle.entry_point()?;
     Ok(Listing {
+        schema_version: SCHEMA_VERSION,
         bundle: path.display().to_string(),
         python: PythonInfo {
             version: bundle.python_version()?,
@@ -234,7 +440,43 @@ fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze
     })
 }
 
-fn human(listing: &Listing<'_>) -> String {
+/// How sizes are written: decimal units (kB = 1000 bytes, as `ls -h --si` and `du --si`),
+/// or exact byte counts.
+#[derive(Debug, Clone, Copy)]
+struct Units {
+    exact: bool,
+}
+
+impl Units {
+    fn size(self, bytes: u64) -> String {
+        if self.exact {
+            bytes.to_string()
+        } else {
+            bytesize::ByteSize(bytes).display().si().to_string()
+        }
+    }
+
+    /// A size in a sentence: with its unit when it is a byte count.
+    fn amount(self, bytes: u64) -> String {
+        if self.exact {
+            format!("{bytes} bytes")
+        } else {
+            self.size(bytes)
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        if self.exact {
+            "exact, in bytes"
+        } else {
+            "decimal units, kB = 10^3 bytes and MB = 10^6 bytes (--bytes for exact counts)"
+        }
+    }
+}
+
+/// What every human listing starts with: the bundle, its Python, its entry point and its
+/// totals by kind.
+fn header(listing: &Listing<'_>, units: Units) -> String {
     let mut out = String::new();
     let l = listing;
     let entry = match l.entry_point.kind {
@@ -253,88 +495,123 @@ fn human(listing: &Listing<'_>) -> String {
         let _ = writeln!(out, "options: {}", l.python.options.join(" "));
     }
     let _ = writeln!(out, "entry:   {entry}");
+    let _ = writeln!(out, "sizes:   {}", units.describe());
     let _ = writeln!(
         out,
-        "size:    {} bytes stub + {} bytes stored ({} original) in {} entries",
-        l.stub_size, l.totals.stored, l.totals.original, l.totals.entries
+        "size:    {} stub + {} stored ({} original) in {} entries",
+        units.amount(l.stub_size),
+        units.amount(l.totals.stored),
+        units.amount(l.totals.original),
+        l.totals.entries
     );
     for k in &l.totals.by_kind {
         let _ = writeln!(
             out,
             "  {:<10} {:>6} entries {:>12} stored {:>12} original",
-            k.kind, k.count, k.stored, k.original
+            k.kind,
+            k.count,
+            units.size(k.stored),
+            units.size(k.original)
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "{:<10} {:>12} {:>12}  NAME",
-        "KIND", "STORED", "ORIGINAL"
-    );
-    for e in &l.entries {
-        let mut marks = Vec::new();
-        if e.namespace {
-            marks.push("namespace package");
-        } else if e.package {
-            marks.push("package");
-        }
-        if e.bootstrap {
-            marks.push("bootstrap");
-        }
-        if e.locale_codec {
-            marks.push("locale codec");
-        }
-        let needed_by = format!("needed by {}", e.needed_by.join(", "));
-        if !e.needed_by.is_empty() {
-            marks.push(&needed_by);
-        }
-        let group = format!("loaded as one: {}", e.group.join(" + "));
-        if !e.group.is_empty() {
-            marks.push(&group);
-        }
+    out
+}
+
+/// What the listing says of an entry after its name: flags, the libraries' loading, why a
+/// module was left out.
+fn marks(e: &Item<'_>) -> String {
+    let mut marks: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    if e.namespace {
+        marks.push("namespace package".into());
+    } else if e.package {
+        marks.push("package".into());
+    }
+    if e.bootstrap {
+        marks.push("bootstrap".into());
+    }
+    if e.locale_codec {
+        marks.push("locale codec".into());
+    }
+    if !e.needed_by.is_empty() {
+        marks.push(format!("needed by {}", e.needed_by.join(", ")).into());
+    }
+    if !e.group.is_empty() {
+        marks.push(format!("loaded as one: {}", e.group.join(" + ")).into());
+    }
+    if !e.links.is_empty() {
         let links = e
             .links
             .iter()
             .map(|l| format!("{} at {:#x}", l.needed, l.offset))
             .collect::<Vec<_>>()
             .join(", ");
-        let links = format!("rewrites its need of {links}");
-        if !e.links.is_empty() {
-            marks.push(&links);
-        }
-        if let Some(why) = &e.left_out {
-            marks.push(why);
-        }
-        let marks = if marks.is_empty() {
-            String::new()
-        } else {
-            format!("  ({})", marks.join(", "))
-        };
+        marks.push(format!("rewrites its need of {links}").into());
+    }
+    if let Some(why) = &e.left_out {
+        marks.push(why.as_ref().into());
+    }
+    if marks.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", marks.join(", "))
+    }
+}
+
+fn human(listing: &Listing<'_>, units: Units) -> String {
+    let mut out = header(listing, units);
+    let _ = writeln!(
+        out,
+        "{:<10} {:>12} {:>12}  NAME",
+        "KIND", "STORED", "ORIGINAL"
+    );
+    for e in &listing.entries {
         let _ = writeln!(
             out,
             "{:<10} {:>12} {:>12}  {}{}",
-            e.kind, e.stored, e.original, e.name, marks
+            e.kind.label(),
+            units.size(e.stored),
+            units.size(e.original),
+            e.name,
+            marks(e)
+        );
+    }
+    out + &package_totals(&listing.totals.by_package, units)
+}
+
+/// The closing table: the largest top-level packages, the rest summed on one line.
+fn package_totals(by_package: &[PackageTotal], units: Units) -> String {
+    let mut out = String::new();
+    if by_package.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<24} {:>7} {:>12} {:>12}",
+        "BY PACKAGE", "ENTRIES", "STORED", "ORIGINAL"
+    );
+    let mut line = |name: &str, entries: usize, stored: u64, original: u64| {
+        let _ = writeln!(
+            out,
+            "{name:<24} {entries:>7} {:>12} {:>12}",
+            units.size(stored),
+            units.size(original)
+        );
+    };
+    for total in by_package.iter().take(PACKAGES_SHOWN) {
+        line(&total.package, total.entries, total.stored, total.original);
+    }
+    let rest = by_package.get(PACKAGES_SHOWN..).unwrap_or_default();
+    if !rest.is_empty() {
+        line(
+            &format!("({} more)", rest.len()),
+            rest.iter().map(|t| t.entries).sum(),
+            rest.iter().map(|t| t.stored).sum(),
+            rest.iter().map(|t| t.original).sum(),
         );
     }
     out
-}
-
-/// Lists the bundle at `path` as text, or JSON when `json`.
-pub fn list(path: &Path, json: bool) -> Result<String, LsError> {
-    let bytes = fs_err::read(path)?;
-    let format_error = |error| LsError::Format {
-        path: path.to_owned(),
-        error,
-    };
-    let bundle = Bundle::parse(&bytes).map_err(format_error)?;
-    let listing = listing(path, &bundle).map_err(format_error)?;
-    Ok(if json {
-        let mut text = serde_json::to_string_pretty(&listing).expect("plain data serialises");
-        text.push('\n');
-        text
-    } else {
-        human(&listing)
-    })
 }
 
 #[cfg(test)]
@@ -343,6 +620,17 @@ mod tests {
     use pyfreeze_archive::{
         flags, ArchiveWriter, BundleInfo, Compression, EntryPointKind, NewEntry,
     };
+
+    /// The bundle at `path` listed as text with exact sizes, or as JSON.
+    fn list(path: &Path, json: bool) -> Result<String, LsError> {
+        let output = run(&Request {
+            binary: path.to_owned(),
+            json,
+            bytes: true,
+            ..Request::default()
+        })?;
+        Ok(String::from_utf8(output).expect("listings are UTF-8"))
+    }
 
     /// A bundle made from fixed entries, so the listing is the same on every machine.
     fn synthetic_bundle(dir: &Path) -> std::path::PathBuf {
@@ -536,6 +824,135 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = synthetic_bundle(dir.path());
         settings(dir.path()).bind(|| insta::assert_snapshot!(list(&path, false).unwrap()));
+    }
+
+    #[test]
+    fn tree_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        let request = Request {
+            binary: path,
+            tree: true,
+            ..Request::default()
+        };
+        let text = String::from_utf8(run(&request).unwrap()).unwrap();
+        settings(dir.path()).bind(|| insta::assert_snapshot!(text));
+    }
+
+    #[test]
+    fn listing_filtered_by_name_and_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        let listed = |what: Option<&str>, patterns: &[&str], kinds: &[&str]| {
+            let request = Request {
+                binary: path.clone(),
+                what: what.map(str::to_owned),
+                patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
+                kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+                json: true,
+                ..Request::default()
+            };
+            let value: serde_json::Value = serde_json::from_slice(&run(&request).unwrap()).unwrap();
+            value["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e["kind"].as_str().unwrap(),
+                        e["name"].as_str().unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            listed(Some("encodings*"), &[], &[]),
+            ["module encodings", "module encodings.koi8_r"]
+        );
+        assert_eq!(
+            listed(None, &["lib*.so.3", "greet"], &["library", "module"]),
+            [
+                "module greet",
+                "library libcrypto.so.3",
+                "library libssl.so.3"
+            ]
+        );
+        assert_eq!(listed(None, &[], &["source"]), ["source __main__"]);
+        assert!(listed(Some("nothing*"), &[], &[]).is_empty());
+    }
+
+    #[test]
+    fn one_entry_shown_or_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        let show = |what: &str| {
+            run(&Request {
+                binary: path.clone(),
+                what: Some(what.to_owned()),
+                ..Request::default()
+            })
+        };
+        assert_eq!(
+            show("__main__").unwrap(),
+            b"import greet\ngreet.hello()\ngreet.hello()\n"
+        );
+        assert_eq!(show("settings.ini").unwrap(), b"[app]\n");
+        let mut messages = ["heavy", "math", "plugins", "nowhere"]
+            .iter()
+            .map(|name| show(name).unwrap_err().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let dis_of_a_pattern = run(&Request {
+            binary: path.clone(),
+            what: Some("enc*".to_owned()),
+            dis: true,
+            ..Request::default()
+        });
+        messages += &format!("\n{}", dis_of_a_pattern.unwrap_err());
+        settings(dir.path()).bind(|| insta::assert_snapshot!(messages));
+    }
+
+    #[test]
+    fn extracted_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = synthetic_bundle(dir.path());
+        let out = dir.path().join("tree");
+        let extract = || {
+            run(&Request {
+                binary: path.clone(),
+                extract: Some(out.clone()),
+                ..Request::default()
+            })
+        };
+        let said = String::from_utf8(extract().unwrap()).unwrap();
+        assert_eq!(
+            fs_err::read(out.join("__main__.py")).unwrap(),
+            b"import greet\ngreet.hello()\ngreet.hello()\n"
+        );
+        // No source: the code behind a .pyc header of the bundle's magic.
+        let mut pyc = vec![0xa7, 0x0d, 0x0d, 0x0a];
+        pyc.extend([0; 12]);
+        pyc.extend(b"encodings code");
+        assert_eq!(
+            fs_err::read(out.join("encodings/__init__.pyc")).unwrap(),
+            pyc
+        );
+        assert!(out.join("encodings/koi8_r.pyc").is_file());
+        assert!(out.join("plugins").is_dir());
+        assert_eq!(fs_err::read(out.join("settings.ini")).unwrap(), b"[app]\n");
+        let refused = extract().unwrap_err().to_string();
+        // An empty directory is replaced by the tree.
+        fs_err::remove_dir_all(&out).unwrap();
+        fs_err::create_dir(&out).unwrap();
+        extract().unwrap();
+        assert!(out.join("__main__.py").is_file());
+        settings(dir.path()).bind(|| insta::assert_snapshot!(said + &refused));
+        let beside: Vec<_> = fs_err::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(beside.len(), 2, "left beside the tree: {beside:?}");
     }
 
     #[test]

@@ -43,14 +43,9 @@ struct Cli {
 enum Command {
     /// Build a standalone executable from a Python app.
     Build(Box<BuildArgs>),
-    /// List what a bundle contains.
-    Ls {
-        /// A bundle made by `pyfreeze build`.
-        binary: PathBuf,
-        /// Print JSON for scripts instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    /// List what a bundle contains, print one of its modules or data files, or write
+    /// them out.
+    Ls(Box<LsArgs>),
     /// The build cache: what earlier builds computed, reused when nothing it came from
     /// changed ($PYFREEZE_CACHE_DIR, else $XDG_CACHE_HOME/pyfreeze/build, else
     /// ~/.cache/pyfreeze/build).
@@ -69,6 +64,61 @@ enum CacheCommand {
     Dir,
     /// Remove everything in the cache.
     Clean,
+}
+
+#[derive(Args)]
+struct LsArgs {
+    /// A bundle made by `pyfreeze build`.
+    binary: PathBuf,
+    /// A pattern ('json*', 'shop.*') to list the entries it matches, or a module's name to
+    /// print its source (else its disassembly), or a data file's to print its bytes.
+    #[arg(value_name = "PATTERN|NAME")]
+    what: Option<String>,
+    /// Print JSON for scripts instead of a table (docs/ls-json.md).
+    #[arg(long)]
+    json: bool,
+    /// Nest modules under their packages and data files under their directories, with
+    /// subtotals.
+    #[arg(long, conflicts_with = "json")]
+    tree: bool,
+    /// Sizes in bytes rather than kB and MB.
+    #[arg(long)]
+    bytes: bool,
+    /// List only the entries whose name matches this glob (repeatable).
+    #[arg(long = "name", value_name = "PATTERN")]
+    patterns: Vec<String>,
+    /// List only the entries of this kind (repeatable).
+    #[arg(long = "kind", value_name = "KIND",
+          value_parser = clap::builder::PossibleValuesParser::new(ls::kind_labels()))]
+    kinds: Vec<String>,
+    /// Print the module's disassembly, even when its source is bundled.
+    #[arg(long, requires = "what")]
+    dis: bool,
+    /// The Python to disassemble with, of the bundle's version [default: python3.X on
+    /// PATH, else pyenv's].
+    #[arg(long, value_name = "INTERP", requires = "what")]
+    python: Option<PathBuf>,
+    /// Write the bundle's sources (else bytecode, as .pyc) and data files into DIR, which
+    /// must be new or an empty directory.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["what", "json", "tree", "patterns", "kinds"])]
+    extract: Option<PathBuf>,
+}
+
+impl From<LsArgs> for ls::Request {
+    fn from(args: LsArgs) -> Self {
+        ls::Request {
+            binary: args.binary,
+            what: args.what,
+            patterns: args.patterns,
+            kinds: args.kinds,
+            json: args.json,
+            tree: args.tree,
+            bytes: args.bytes,
+            dis: args.dis,
+            python: args.python,
+            extract: args.extract,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -188,10 +238,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Ls { binary, json } => {
-            let text = ls::list(&binary, json)?;
+        Command::Ls(args) => {
+            let output = ls::run(&(*args).into())?;
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(text.as_bytes()) {
+            if let Err(e) = stdout.write_all(&output) {
                 // A closed pipe (`pyfreeze ls x | head`) is the reader's choice, not an error.
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     return Err(e.into());
