@@ -3,7 +3,7 @@
 //! [`build`] is the build's straight path, one module per step (its docs list them);
 //! [`ls`] reads a bundle back; the [`cache`] keeps what builds computed, so the steps that
 //! compute (analysis, stripping, compression) are not repeated; [`marshal`] puts bytecode
-//! in a canonical form.
+//! in a canonical form; [`target`] says which machines a bundle runs on.
 
 pub mod build;
 pub mod cache;
@@ -11,3 +11,4 @@ pub mod fault;
 pub mod ls;
 mod marshal;
 mod parallel;
+pub mod target;

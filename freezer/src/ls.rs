@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use pyfreeze_archive::{needs_list, Bundle, Compression, Entry, Kind};
 use serde::Serialize;
 
+use crate::target::{self, Target};
+
 #[derive(Debug, thiserror::Error)]
 pub enum LsError {
     #[error(transparent)]
@@ -33,6 +35,11 @@ struct Listing<'a> {
     python: PythonInfo<'a>,
     entry_point: EntryPoint<'a>,
     stub_size: u64,
+    /// The machines it runs on; null, with `target_error` saying why, if its native code
+    /// cannot be read.
+    target: Option<Target>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_error: Option<String>,
     totals: Totals,
     entries: Vec<Item<'a>>,
 }
@@ -216,6 +223,8 @@ fn listing<'a>(path: &Path, bundle: &Bundle<'a>) -> Result<Listing<'a>, pyfreeze
             detail,
         },
         stub_size: bundle.archive_start(),
+        target: None,
+        target_error: None,
         totals,
         entries,
     })
@@ -240,6 +249,14 @@ fn human(listing: &Listing<'_>) -> String {
         let _ = writeln!(out, "options: {}", l.python.options.join(" "));
     }
     let _ = writeln!(out, "entry:   {entry}");
+    match (&l.target, &l.target_error) {
+        (Some(target), _) => {
+            let _ = writeln!(out, "target:  {}", target.describe());
+        }
+        (None, error) => {
+            let _ = writeln!(out, "target:  unknown: {}", error.as_deref().unwrap_or("?"));
+        }
+    }
     let _ = writeln!(
         out,
         "size:    {} bytes stub + {} bytes stored ({} original) in {} entries",
@@ -306,6 +323,34 @@ fn human(listing: &Listing<'_>) -> String {
     out
 }
 
+/// What the bundle's own native code (the stub in front of the archive, libpython, the
+/// extension modules and the libraries) asks of the machines it runs on.
+fn target_of(file: &[u8], bundle: &Bundle<'_>) -> Result<Target, String> {
+    let stub = usize::try_from(bundle.archive_start())
+        .ok()
+        .and_then(|end| file.get(..end))
+        .ok_or("the stub is not in the file")?;
+    let mut objects = Vec::new();
+    for kind in [Kind::LibPython, Kind::Extension, Kind::Library] {
+        for index in bundle.kind_range(kind) {
+            let entry = bundle.entry(index).map_err(|e| e.to_string())?;
+            let contents = entry.contents().map_err(|e| e.to_string())?;
+            objects.push((kind, entry.name, contents));
+        }
+    }
+    let bundled = objects
+        .iter()
+        .filter(|(kind, _, _)| *kind != Kind::Extension)
+        .map(|(_, name, _)| *name)
+        .collect();
+    let named = objects.iter().map(|(_, name, bytes)| (*name, &bytes[..]));
+    target::of(
+        std::iter::once(("pyfreeze-stub", stub)).chain(named),
+        &bundled,
+    )
+    .map_err(|e| e.to_string())
+}
+
 /// Lists the bundle at `path` as text, or JSON when `json`.
 pub fn list(path: &Path, json: bool) -> Result<String, LsError> {
     let bytes = fs_err::read(path)?;
@@ -314,7 +359,11 @@ pub fn list(path: &Path, json: bool) -> Result<String, LsError> {
         error,
     };
     let bundle = Bundle::parse(&bytes).map_err(format_error)?;
-    let listing = listing(path, &bundle).map_err(format_error)?;
+    let mut listing = listing(path, &bundle).map_err(format_error)?;
+    match target_of(&bytes, &bundle) {
+        Ok(target) => listing.target = Some(target),
+        Err(error) => listing.target_error = Some(error),
+    }
     Ok(if json {
         let mut text = serde_json::to_string_pretty(&listing).expect("plain data serialises");
         text.push('\n');

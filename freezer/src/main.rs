@@ -108,6 +108,10 @@ struct BuildArgs {
     /// app's files or the interpreter's, a directory, device, FIFO or socket).
     #[arg(long)]
     force: bool,
+    /// Fail if the bundle needs a newer glibc than this (e.g. 2.28): the oldest glibc
+    /// the machines it must run on have.
+    #[arg(long, value_name = "VERSION")]
+    min_glibc: Option<pyfreeze::target::Version>,
 }
 
 impl From<BuildArgs> for BuildOptions {
@@ -128,6 +132,7 @@ impl From<BuildArgs> for BuildOptions {
             python_options: args.python_options,
             no_cache: args.no_cache,
             force: args.force,
+            min_glibc: args.min_glibc,
         }
     }
 }
@@ -152,6 +157,11 @@ fn optional_left_out(left_out: &[LeftOut]) -> Vec<String> {
         .collect()
 }
 
+/// The summary's line on the machines the bundle runs on.
+fn runs_on(report: &BuildReport) -> String {
+    format!("runs on {}\n", report.target.describe())
+}
+
 fn report(report: &BuildReport) -> String {
     let mut out = String::new();
     let c = report.contents;
@@ -166,6 +176,7 @@ fn report(report: &BuildReport) -> String {
         c.data_files,
         report.elapsed.as_secs_f64(),
     ));
+    out.push_str(&runs_on(report));
     for missing in &report.missing_in_app {
         let by = if missing.imported_by.is_empty() {
             "--include".to_owned()

@@ -25,7 +25,7 @@ pub(crate) mod pack;
 pub(crate) mod partial;
 pub(crate) mod project;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,7 @@ use pyfreeze_archive::boot::{BOOT_FILENAME, STUB_MODULE};
 use pyfreeze_archive::{runtime_module, PythonOptions, UnsupportedOption, MAIN_MODULE};
 
 use crate::cache::{self, Cache, CacheError, Hits};
+use crate::target::{self, Target, Version};
 use analysis::{ExtraModule, Request};
 
 pub use analysis::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure, Reuse, Via};
@@ -99,6 +100,8 @@ pub struct BuildOptions {
     pub no_cache: bool,
     /// Replace an output that is a regular file but not a bundle.
     pub force: bool,
+    /// Refuse a bundle that needs a newer glibc than this.
+    pub min_glibc: Option<Version>,
 }
 
 /// What a build made, for the summary.
@@ -130,6 +133,8 @@ pub struct BuildReport {
     /// Advice on options the build saw reason for.
     pub hints: Vec<String>,
     pub cache: CacheUse,
+    /// The machines the bundle runs on.
+    pub target: Target,
 }
 
 /// What the build cache did for a build.
@@ -237,6 +242,21 @@ fn app_files(analysis: &analysis::Analysis, app_dir: &Path) -> Vec<PathBuf> {
         .filter(|file| file.starts_with(app_dir))
         .filter_map(|file| std::fs::canonicalize(file).ok())
         .collect()
+}
+
+/// What the bundle needs of the machines it runs on: what the stub and the native code, as
+/// they are packed, ask of the system.
+fn target_of(stub: &Path, native: &native::Native) -> anyhow::Result<Target> {
+    let stub_bytes = fs_err::read(stub)?;
+    let stub_name = stub.file_name().map(|n| n.to_string_lossy());
+    let libraries = std::iter::once(&native.libpython).chain(&native.libraries);
+    let bundled: BTreeSet<&str> = libraries.clone().map(|l| l.name.as_str()).collect();
+    let objects = std::iter::once((stub_name.as_deref().unwrap_or("stub"), &stub_bytes[..])).chain(
+        libraries
+            .chain(&native.extensions)
+            .map(|o| (o.name.as_str(), o.bytes.as_slice())),
+    );
+    Ok(target::of(objects, &bundled)?)
 }
 
 pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
@@ -354,6 +374,10 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         .map(|n| n.path.clone())
         .collect();
     let native = native::collect(&analysis, &python, cache.as_ref())?;
+    let target = target_of(&stub, &native)?;
+    if let Some(limit) = &options.min_glibc {
+        target.check(limit)?;
+    }
     let not_bundled = native.not_bundled.clone();
     let (archive, contents) = pack::pack(
         &project.entry,
@@ -397,6 +421,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         not_utf8,
         hints,
         cache,
+        target,
     })
 }
 
