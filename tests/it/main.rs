@@ -35,4 +35,5 @@ mod runtime_faults;
 mod shadowing;
 mod stdlib_imports;
 mod stub_errors;
+mod target;
 mod thirdparty;
