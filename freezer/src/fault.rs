@@ -13,6 +13,7 @@ use crate::build::interpreter::{InterpreterError, ProbeError};
 use crate::build::native::NativeError;
 use crate::build::output::OutputError;
 use crate::build::project::ProjectError;
+use crate::build::zipapp::ZipappError;
 use crate::cache::CacheError;
 use crate::ls::LsError;
 use crate::target::TargetError;
@@ -61,6 +62,7 @@ pub fn of(error: &anyhow::Error) -> Fault {
             CacheError,
             LsError,
             TargetError,
+            ZipappError,
         );
     }
     Fault::Internal

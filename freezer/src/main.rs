@@ -57,7 +57,8 @@ enum CacheCommand {
 
 #[derive(Args)]
 struct BuildArgs {
-    /// The app: a project directory (entry __main__.py, else main.py) or a .py file.
+    /// The app: a project directory (entry __main__.py, else main.py), a .py file, or a
+    /// zipapp (.pyz, as `python -m zipapp`, shiv or pex make).
     app: PathBuf,
     /// Where to write the executable [default: dist/<name>].
     #[arg(short, long, value_name = "OUT")]

@@ -37,3 +37,4 @@ mod stdlib_imports;
 mod stub_errors;
 mod target;
 mod thirdparty;
+mod zipapps;

@@ -1,7 +1,8 @@
 //! `pyfreeze build`: the build's straight path, one module per step, each handing the next
 //! a plain value:
 //!
-//! 1. [`project`]: the app directory, its name and its entry point;
+//! 1. [`project`]: the app directory, its name and its entry point (a [`zipapp`]'s
+//!    extracted first);
 //! 2. [`interpreter`]: which Python builds it;
 //! 3. [`analysis`]: one run of that Python finds the import closure and compiles it;
 //! 4. [`disk`]: what is put on disk at run time: what `--collect-to-disk` asks for, and
@@ -24,6 +25,7 @@ pub(crate) mod output_guard;
 pub(crate) mod pack;
 pub(crate) mod partial;
 pub(crate) mod project;
+pub(crate) mod zipapp;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -262,7 +264,14 @@ fn target_of(stub: &Path, native: &native::Native) -> anyhow::Result<Target> {
 pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
-    let project = project::resolve(&options.app, options.entry.as_deref())?;
+    let zipapp = zipapp::extract(&options.app)?;
+    let app = zipapp
+        .as_ref()
+        .map_or(options.app.as_path(), |z| z.dir.path());
+    let mut project = project::resolve(app, options.entry.as_deref())?;
+    if let Some(zipapp) = &zipapp {
+        project.name.clone_from(&zipapp.name);
+    }
     let output = options
         .output
         .clone()
