@@ -344,11 +344,8 @@ fn target_of(file: &[u8], bundle: &Bundle<'_>) -> Result<Target, String> {
         .map(|(_, name, _)| *name)
         .collect();
     let named = objects.iter().map(|(_, name, bytes)| (*name, &bytes[..]));
-    target::of(
-        std::iter::once(("pyfreeze-stub", stub)).chain(named),
-        &bundled,
-    )
-    .map_err(|e| e.to_string())
+    target::of(std::iter::once((target::STUB, stub)).chain(named), &bundled)
+        .map_err(|e| e.to_string())
 }
 
 /// Lists the bundle at `path` as text, or JSON when `json`.

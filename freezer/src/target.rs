@@ -16,6 +16,9 @@ use serde::Serialize;
 
 use crate::build::native::parse_dynamic;
 
+/// What the requirement calls the stub, whatever file it was built from.
+pub const STUB: &str = "pyfreeze-stub";
+
 /// A version number such as glibc's `2.28` or `2.2.5`, ordered as numbers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version(Vec<u32>);
@@ -77,7 +80,7 @@ pub struct GlibcNeed {
 /// What one object of the bundle needs of the system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObjectNeeds {
-    /// `pyfreeze-stub`, libpython's soname, an extension module or a library.
+    /// [`STUB`], libpython's soname, an extension module or a library.
     pub name: String,
     pub glibc: Option<GlibcNeed>,
 }

@@ -250,10 +250,9 @@ fn app_files(analysis: &analysis::Analysis, app_dir: &Path) -> Vec<PathBuf> {
 /// they are packed, ask of the system.
 fn target_of(stub: &Path, native: &native::Native) -> anyhow::Result<Target> {
     let stub_bytes = fs_err::read(stub)?;
-    let stub_name = stub.file_name().map(|n| n.to_string_lossy());
     let libraries = std::iter::once(&native.libpython).chain(&native.libraries);
     let bundled: BTreeSet<&str> = libraries.clone().map(|l| l.name.as_str()).collect();
-    let objects = std::iter::once((stub_name.as_deref().unwrap_or("stub"), &stub_bytes[..])).chain(
+    let objects = std::iter::once((target::STUB, &stub_bytes[..])).chain(
         libraries
             .chain(&native.extensions)
             .map(|o| (o.name.as_str(), o.bytes.as_slice())),
