@@ -266,6 +266,7 @@ pub struct Flags {
     pub python_options: Vec<String>,
     pub no_cache: bool,
     pub force: bool,
+    pub min_glibc: Option<crate::target::Version>,
 }
 
 /// A project's `pyproject.toml`, read.
@@ -559,6 +560,7 @@ fn options(
         python_options: extend(tool.python_options, flags.python_options),
         no_cache: flags.no_cache,
         force: flags.force,
+        min_glibc: flags.min_glibc,
     }
 }
 

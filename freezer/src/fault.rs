@@ -13,9 +13,11 @@ use crate::build::interpreter::{InterpreterError, ProbeError};
 use crate::build::native::NativeError;
 use crate::build::output::OutputError;
 use crate::build::project::ProjectError;
+use crate::build::zipapp::ZipappError;
 use crate::cache::CacheError;
 use crate::config::ConfigError;
 use crate::ls::LsError;
+use crate::target::TargetError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -58,6 +60,7 @@ pub fn help(error: &anyhow::Error) -> Option<String> {
             cause,
             ProjectError,
             ConfigError,
+            TargetError,
             InterpreterError,
             ProbeError,
             LimitError,
@@ -97,6 +100,8 @@ pub fn of(error: &anyhow::Error) -> Fault {
             NativeError,
             CacheError,
             LsError,
+            TargetError,
+            ZipappError,
         );
     }
     Fault::Internal

@@ -5,7 +5,8 @@
 //! [`ls`] reads a bundle back; the [`cache`] keeps what builds computed, so the steps that
 //! compute (analysis, stripping, compression) are not repeated; [`marshal`] puts bytecode
 //! in a canonical form; [`summary`] words what a build made, [`progress`] what it is
-//! doing, and [`terminal`] shows both on stderr.
+//! doing, and [`terminal`] shows both on stderr; [`target`] says which machines a bundle
+//! runs on.
 
 pub mod build;
 pub mod cache;
@@ -16,5 +17,6 @@ mod marshal;
 mod parallel;
 pub mod progress;
 pub mod summary;
+pub mod target;
 pub mod terminal;
 pub mod version;

@@ -15,6 +15,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use pyfreeze_archive::{needs_list, Bundle, Compression, Entry, Kind};
 use serde::Serialize;
 
+use crate::target::{self, Target};
+
 /// The version of the `--json` schema (docs/ls-json.md): fields are only ever added
 /// within one; a field removed or changed in meaning makes the next.
 const SCHEMA_VERSION: u32 = 1;
@@ -168,7 +170,11 @@ pub fn run(request: &Request) -> Result<Vec<u8>, LsError> {
         None => {}
     }
     let filter = Filter::new(&patterns, &request.kinds).map_err(LsError::Pattern)?;
-    let listing = listing(path, &bundle, &filter).map_err(format_error)?;
+    let mut listing = listing(path, &bundle, &filter).map_err(format_error)?;
+    match target_of(&bytes, &bundle) {
+        Ok(target) => listing.target = Some(target),
+        Err(error) => listing.target_error = Some(error),
+    }
     let units = Units {
         exact: request.bytes,
     };
@@ -193,6 +199,11 @@ struct Listing<'a> {
     python: PythonInfo<'a>,
     entry_point: EntryPoint<'a>,
     stub_size: u64,
+    /// The machines it runs on; null, with `target_error` saying why, if its native code
+    /// cannot be read.
+    target: Option<Target>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_error: Option<String>,
     totals: Totals,
     entries: Vec<Item<'a>>,
 }
@@ -435,6 +446,8 @@ fn listing<'a>(
             detail,
         },
         stub_size: bundle.archive_start(),
+        target: None,
+        target_error: None,
         totals,
         entries,
     })
@@ -496,6 +509,14 @@ fn header(listing: &Listing<'_>, units: Units) -> String {
     }
     let _ = writeln!(out, "entry:   {entry}");
     let _ = writeln!(out, "sizes:   {}", units.describe());
+    match (&l.target, &l.target_error) {
+        (Some(target), _) => {
+            let _ = writeln!(out, "target:  {}", target.describe());
+        }
+        (None, error) => {
+            let _ = writeln!(out, "target:  unknown: {}", error.as_deref().unwrap_or("?"));
+        }
+    }
     let _ = writeln!(
         out,
         "size:    {} stub + {} stored ({} original) in {} entries",
@@ -612,6 +633,31 @@ fn package_totals(by_package: &[PackageTotal], units: Units) -> String {
         );
     }
     out
+}
+
+/// What the bundle's own native code (the stub in front of the archive, libpython, the
+/// extension modules and the libraries) asks of the machines it runs on.
+fn target_of(file: &[u8], bundle: &Bundle<'_>) -> Result<Target, String> {
+    let stub = usize::try_from(bundle.archive_start())
+        .ok()
+        .and_then(|end| file.get(..end))
+        .ok_or("the stub is not in the file")?;
+    let mut objects = Vec::new();
+    for kind in [Kind::LibPython, Kind::Extension, Kind::Library] {
+        for index in bundle.kind_range(kind) {
+            let entry = bundle.entry(index).map_err(|e| e.to_string())?;
+            let contents = entry.contents().map_err(|e| e.to_string())?;
+            objects.push((kind, entry.name, contents));
+        }
+    }
+    let bundled = objects
+        .iter()
+        .filter(|(kind, _, _)| *kind != Kind::Extension)
+        .map(|(_, name, _)| *name)
+        .collect();
+    let named = objects.iter().map(|(_, name, bytes)| (*name, &bytes[..]));
+    target::of(std::iter::once((target::STUB, stub)).chain(named), &bundled)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

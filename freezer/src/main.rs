@@ -124,8 +124,9 @@ impl From<LsArgs> for ls::Request {
 #[derive(Args)]
 struct BuildArgs {
     /// The app: a project directory (its pyproject.toml configures the build; else the
-    /// entry is __main__.py, else main.py) or a .py file [default: the project of the
-    /// working directory, whose pyproject.toml is there or in a directory above].
+    /// entry is __main__.py, else main.py), a .py file, or a zipapp (.pyz, as `python -m
+    /// zipapp`, shiv or pex make) [default: the project of the working directory, whose pyproject.toml is there
+    /// or in a directory above].
     app: Option<PathBuf>,
     /// Build this console script of the project's [project.scripts] [default: all of
     /// them, each to dist/<NAME>, unless an entry point is given].
@@ -183,6 +184,10 @@ struct BuildArgs {
     /// app's files or the interpreter's, a directory, device, FIFO or socket).
     #[arg(long)]
     force: bool,
+    /// Fail if the bundle needs a newer glibc than this (e.g. 2.28): the oldest glibc
+    /// the machines it must run on have.
+    #[arg(long, value_name = "VERSION")]
+    min_glibc: Option<pyfreeze::target::Version>,
     /// Print nothing but errors and warnings.
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
@@ -213,6 +218,7 @@ impl From<BuildArgs> for Flags {
             python_options: args.python_options,
             no_cache: args.no_cache,
             force: args.force,
+            min_glibc: args.min_glibc,
         }
     }
 }

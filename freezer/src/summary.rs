@@ -48,6 +48,7 @@ pub fn report(report: &BuildReport, verbose: u8) -> String {
         c.data_files,
         report.elapsed.as_secs_f64(),
     ));
+    out.push_str(&format!("runs on {}\n", report.target.describe()));
     for missing in &report.missing_in_app {
         let by = if missing.imported_by.is_empty() {
             "--include".to_owned()

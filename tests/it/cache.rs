@@ -83,6 +83,10 @@ const SUMMARY_FILTERS: &[(&str, &str)] = &[
     ),
     (r"in \d+\.\d+s", "in [TIME]"),
     (
+        r"runs on Linux \S+ with glibc ≥ [\d.]+; system libraries: .*",
+        "runs on Linux [ARCH] with glibc ≥ [GLIBC]; system libraries: [LIBRARIES]",
+    ),
+    (
         r"note: \d+ imports in dependencies were not found (\(.*\)): .*",
         "note: [N] imports in dependencies were not found $1: [MODULES]",
     ),

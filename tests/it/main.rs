@@ -37,4 +37,6 @@ mod runtime_faults;
 mod shadowing;
 mod stdlib_imports;
 mod stub_errors;
+mod target;
 mod thirdparty;
+mod zipapps;

@@ -1,7 +1,8 @@
 //! `pyfreeze build`: the build's straight path, one module per step, each handing the next
 //! a plain value:
 //!
-//! 1. [`project`]: the app directory, its name and its entry point;
+//! 1. [`project`]: the app directory, its name and its entry point (a [`zipapp`]'s
+//!    extracted first);
 //! 2. [`interpreter`]: which Python builds it;
 //! 3. [`analysis`]: one run of that Python finds the import closure and compiles it;
 //! 4. [`disk`]: what is put on disk at run time: what `--collect-to-disk` asks for, and
@@ -24,8 +25,9 @@ pub(crate) mod output_guard;
 pub(crate) mod pack;
 pub(crate) mod partial;
 pub(crate) mod project;
+pub(crate) mod zipapp;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,7 @@ use pyfreeze_archive::{runtime_module, PythonOptions, UnsupportedOption, MAIN_MO
 
 use crate::cache::{self, Cache, CacheError, Hits};
 use crate::progress::{Progress, Step};
+use crate::target::{self, Target, Version};
 use analysis::{ExtraModule, Request};
 
 pub use analysis::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure, Reuse, Via};
@@ -105,6 +108,8 @@ pub struct BuildOptions {
     pub no_cache: bool,
     /// Replace an output that is a regular file but not a bundle.
     pub force: bool,
+    /// Refuse a bundle that needs a newer glibc than this.
+    pub min_glibc: Option<Version>,
 }
 
 /// What a build made, for the summary.
@@ -136,6 +141,8 @@ pub struct BuildReport {
     /// Advice on options the build saw reason for.
     pub hints: Vec<String>,
     pub cache: CacheUse,
+    /// The machines the bundle runs on.
+    pub target: Target,
 }
 
 /// What the build cache did for a build.
@@ -245,11 +252,32 @@ fn app_files(analysis: &analysis::Analysis, app_dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// What the bundle needs of the machines it runs on: what the stub and the native code, as
+/// they are packed, ask of the system.
+fn target_of(stub: &Path, native: &native::Native) -> anyhow::Result<Target> {
+    let stub_bytes = fs_err::read(stub)?;
+    let libraries = std::iter::once(&native.libpython).chain(&native.libraries);
+    let bundled: BTreeSet<&str> = libraries.clone().map(|l| l.name.as_str()).collect();
+    let objects = std::iter::once((target::STUB, &stub_bytes[..])).chain(
+        libraries
+            .chain(&native.extensions)
+            .map(|o| (o.name.as_str(), o.bytes.as_slice())),
+    );
+    Ok(target::of(objects, &bundled)?)
+}
+
 /// Builds what `options` ask for, telling `progress` which step it is at.
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
-    let project = project::resolve(&options.app, options.entry.as_deref())?;
+    let zipapp = zipapp::extract(&options.app)?;
+    let app = zipapp
+        .as_ref()
+        .map_or(options.app.as_path(), |z| z.dir.path());
+    let mut project = project::resolve(app, options.entry.as_deref())?;
+    if let Some(zipapp) = &zipapp {
+        project.name.clone_from(&zipapp.name);
+    }
     let output = options
         .output
         .clone()
@@ -365,6 +393,10 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
         .collect();
     progress.step(Step::Native);
     let native = native::collect(&analysis, &python, cache.as_ref())?;
+    let target = target_of(&stub, &native)?;
+    if let Some(limit) = &options.min_glibc {
+        target.check(limit)?;
+    }
     let not_bundled = native.not_bundled.clone();
     progress.step(Step::Packing);
     let (archive, contents) = pack::pack(
@@ -410,6 +442,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
         not_utf8,
         hints,
         cache,
+        target,
     })
 }
 

@@ -109,8 +109,10 @@ const PLATFORM: &str = "x86_64";
 /// What the loader reads from an object's dynamic section.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dynamic {
-    machine: u16,
+    pub(crate) machine: u16,
     pub(crate) needed: Vec<String>,
+    /// The symbol versions it asks each library for (`.gnu.version_r`): (file, version).
+    pub(crate) version_needs: Vec<(String, String)>,
     soname: Option<String>,
     rpath: Option<Vec<u8>>,
     runpath: Option<Vec<u8>>,
@@ -609,6 +611,19 @@ pub(crate) fn parse_dynamic(data: &[u8]) -> Result<Dynamic, String> {
             .map(<[u8]>::to_vec)
             .map_err(|e| e.to_string())
     };
+    if let Some(address) = tag_value(abi::DT_VERNEED) {
+        let count = tag_value(abi::DT_VERNEEDNUM).unwrap_or(0);
+        let table = segments
+            .iter()
+            .filter(|segment| segment.p_type(endian) == abi::PT_LOAD)
+            .find_map(|segment| {
+                let end = segment.p_vaddr(endian) + segment.p_filesz(endian);
+                let size = end.checked_sub(address).filter(|&size| size > 0)?;
+                segment.data_range(endian, data, address, size).ok()?
+            })
+            .ok_or("the version needs are outside the loaded segments")?;
+        dynamic.version_needs = version_needs(endian, table, count, strings)?;
+    }
     for entry in entries {
         let tag = entry.d_tag(endian);
         if tag == u64::from(abi::DT_NEEDED) {
@@ -626,6 +641,45 @@ pub(crate) fn parse_dynamic(data: &[u8]) -> Result<Dynamic, String> {
         }
     }
     Ok(dynamic)
+}
+
+/// The `count` entries of a version needs table (what `DT_VERNEED` points at) as (file,
+/// version) pairs, read as the loader reads them: object's own iterator over them wants the
+/// section headers, which a stripped file may lack.
+fn version_needs(
+    endian: Endianness,
+    table: &[u8],
+    count: u64,
+    strings: StringTable<'_>,
+) -> Result<Vec<(String, String)>, String> {
+    let bytes = object::Bytes(table);
+    let string = |offset: u32| {
+        strings
+            .get(offset)
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .map_err(|()| "a version name is outside the dynamic string table".to_owned())
+    };
+    let mut needs = Vec::new();
+    let mut at = 0usize;
+    for _ in 0..count {
+        let need = bytes
+            .read_at::<abi::Verneed<Endianness>>(at)
+            .map_err(|()| "a version need is outside its segment")?;
+        let file = string(need.vn_file.get(endian))?;
+        let mut aux_at = at + need.vn_aux.get(endian) as usize;
+        for _ in 0..need.vn_cnt.get(endian) {
+            let aux = bytes
+                .read_at::<abi::Vernaux<Endianness>>(aux_at)
+                .map_err(|()| "a version need is outside its segment")?;
+            needs.push((file.clone(), string(aux.vna_name.get(endian))?));
+            aux_at += aux.vna_next.get(endian) as usize;
+        }
+        match need.vn_next.get(endian) {
+            0 => break,
+            next => at += next as usize,
+        }
+    }
+    Ok(needs)
 }
 
 /// Every library reachable from `direct`, each once.
@@ -749,7 +803,7 @@ fn strongly_connected(libraries: &[Library]) -> Vec<Vec<usize>> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::process::Command;
 

@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use crate::build::analysis::{Analysis, ModuleKind};
 use crate::cache::{self, Cache};
 use crate::parallel;
+pub(crate) use ldso::parse_dynamic;
+#[cfg(test)]
+pub(crate) use ldso::tests;
 use ldso::LibraryError;
 
 /// A stripped shared object ready to be packed.

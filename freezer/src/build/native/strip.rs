@@ -68,6 +68,12 @@ mod tests {
         assert!(file.section_by_name(".dynsym").is_some());
         let needed = |data: &[u8]| ldso::parse_dynamic(data).unwrap().needed;
         assert_eq!(needed(&stripped), needed(&original));
+        // What the target requirement is read from, too.
+        let versions = |data: &[u8]| ldso::parse_dynamic(data).unwrap().version_needs;
+        assert!(versions(&original)
+            .iter()
+            .any(|(file, _)| file == "libc.so.6"));
+        assert_eq!(versions(&stripped), versions(&original));
     }
 
     #[test]
