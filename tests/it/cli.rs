@@ -145,6 +145,7 @@ fn snapshot_summary(name: &str, scene: &Scene, summary: &str) {
             "note: [N] imports in dependencies were not found $1: [MODULES]",
         ),
         (r"(?m)^cache: .*$", "cache: [CACHE]"),
+        (r"(?m)^runs on .*$", "runs on [TARGET]"),
     ] {
         settings.add_filter(pattern, replacement);
     }
