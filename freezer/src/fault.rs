@@ -15,6 +15,7 @@ use crate::build::output::OutputError;
 use crate::build::project::ProjectError;
 use crate::cache::CacheError;
 use crate::ls::LsError;
+use crate::why::WhyError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -59,6 +60,7 @@ pub fn of(error: &anyhow::Error) -> Fault {
             NativeError,
             CacheError,
             LsError,
+            WhyError,
         );
     }
     Fault::Internal

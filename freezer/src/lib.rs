@@ -11,3 +11,6 @@ pub mod fault;
 pub mod ls;
 mod marshal;
 mod parallel;
+pub mod platforms;
+pub mod sizes;
+pub mod why;

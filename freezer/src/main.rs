@@ -11,7 +11,7 @@ use pyfreeze::build::{
 };
 use pyfreeze::cache::{self, Hits};
 use pyfreeze::fault::{self, Fault};
-use pyfreeze::ls;
+use pyfreeze::{ls, platforms, sizes, why};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +39,15 @@ enum Command {
         /// Print JSON for scripts instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Say why a module, extension module, shared library or data file is in a bundle
+    /// (the chain of imports, with the file and line of each, or the extension modules
+    /// that need the library), or why a module is not.
+    Why {
+        /// A bundle made by `pyfreeze build`.
+        binary: PathBuf,
+        /// A module, extension module, library soname, or data file path in the bundle.
+        name: String,
     },
     /// The build cache: what earlier builds computed, reused when nothing it came from
     /// changed ($PYFREEZE_CACHE_DIR, else $XDG_CACHE_HOME/pyfreeze/build, else
@@ -108,6 +117,13 @@ struct BuildArgs {
     /// app's files or the interpreter's, a directory, device, FIFO or socket).
     #[arg(long)]
     force: bool,
+    /// After the summary, say why NAME is in the bundle or not, as `pyfreeze why` does
+    /// (repeatable).
+    #[arg(long = "why", value_name = "NAME")]
+    why: Vec<String>,
+    /// Say more: the imports of other platforms' modules that were not found.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 impl From<BuildArgs> for BuildOptions {
@@ -152,7 +168,7 @@ fn optional_left_out(left_out: &[LeftOut]) -> Vec<String> {
         .collect()
 }
 
-fn report(report: &BuildReport) -> String {
+fn report(report: &BuildReport, verbose: u8) -> String {
     let mut out = String::new();
     let c = report.contents;
     out.push_str(&format!(
@@ -166,6 +182,10 @@ fn report(report: &BuildReport) -> String {
         c.data_files,
         report.elapsed.as_secs_f64(),
     ));
+    if let Some(line) = sizes::biggest_line(&report.biggest) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     for missing in &report.missing_in_app {
         let by = if missing.imported_by.is_empty() {
             "--include".to_owned()
@@ -184,10 +204,13 @@ fn report(report: &BuildReport) -> String {
             .map(|m| m.name.as_str())
             .collect();
         out.push_str(&format!(
-            "note: {} imports in dependencies were not found (CPython fails only if they run; most are other platforms' modules): {}\n",
+            "note: {} imports in dependencies were not found (CPython fails only if they run; `pyfreeze why BINARY NAME` says where): {}\n",
             names.len(),
             names.join(", ")
         ));
+    }
+    if verbose > 0 {
+        out.push_str(&platforms::note(&report.missing_other_platforms));
     }
     let standard: Vec<&str> = report
         .left_out
@@ -327,10 +350,15 @@ fn report(report: &BuildReport) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Build(args) => {
+        Command::Build(mut args) => {
+            let (names, verbose) = (std::mem::take(&mut args.why), args.verbose);
             let built = build::build(&(*args).into())?;
-            eprint!("{}", report(&built));
+            eprint!("{}", report(&built, verbose));
+            for name in names {
+                eprint!("{}", why::explain(&built.output, &name)?);
+            }
         }
+        Command::Why { binary, name } => print!("{}", why::explain(&binary, &name)?),
         Command::Ls { binary, json } => {
             let text = ls::list(&binary, json)?;
             let mut stdout = std::io::stdout().lock();

@@ -425,7 +425,7 @@ class ScanTest(unittest.TestCase):
     def test_read_code(self):
         code = compile("import os\nX = __file__\n", "m.py", "exec")
         imports, use = read_code("m", code)
-        self.assertEqual(imports, (("os", 0, None, EAGER, 0),))
+        self.assertEqual(imports, (("os", 0, None, EAGER, 0, 1),))
         self.assertEqual(use[:2], (True, False))
 
 

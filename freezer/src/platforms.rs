@@ -1,0 +1,88 @@
+//! Modules that exist only on other platforms than Linux: the standard library (and
+//! packages written like it) imports them under a `sys.platform` or `os.name` test, or in
+//! a `try` whose `except ImportError` is the Linux path, so that they are never found on
+//! Linux and never imported there. The build does not report them as missing unless the
+//! app itself imports them (`-v` lists them); `pyfreeze why` says what they are.
+//!
+//! The list is CPython's own such imports, 3.8 to 3.13 (`os`, `ntpath`, `subprocess`,
+//! `multiprocessing`, `asyncio`, `platform`, `mimetypes`, `getpass`, `urllib.request`,
+//! `ctypes`, `uuid`, `pickle`, `copy`...), with Jython's (`java`, `org.python`) and
+//! pywin32's, which packages import in the same way.
+
+use crate::build::Missing;
+
+/// The top-level names; a dotted name counts by its first part (`org.python.core`).
+const OTHER_PLATFORMS: &[&str] = &[
+    // Windows: CPython's own modules there.
+    "nt",
+    "msvcrt",
+    "winreg",
+    "_winreg",
+    "_winapi",
+    "_overlapped",
+    "winsound",
+    "_msi",
+    "_wmi",
+    "_subprocess",
+    "_winxptheme",
+    // Windows: pywin32, imported in the same way (`platform`, `mimetypes` before 3.12...).
+    "win32api",
+    "win32con",
+    "win32pdh",
+    "win32process",
+    "pywintypes",
+    "win32com",
+    // macOS.
+    "_scproxy",
+    "MacOS",
+    "Carbon",
+    "EasyDialogs",
+    // Jython.
+    "java",
+    "org",
+    // Older or rarer systems.
+    "vms_lib",
+    "riscos",
+    "riscosenviron",
+    "riscospath",
+    "ce",
+    "os2",
+    "os2emxpath",
+    "_emx_link",
+];
+
+/// The `-v` build summary's line for other platforms' modules that only dependencies
+/// import; nothing when there are none.
+pub fn note(missing: &[Missing]) -> String {
+    if missing.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = missing.iter().map(|m| m.name.as_str()).collect();
+    format!(
+        "note: {} imports of other platforms' modules were not found, as on any Linux \
+         (dependencies import them only where they exist): {}\n",
+        names.len(),
+        names.join(", ")
+    )
+}
+
+/// Whether `name` is a module of other platforms (see the module's documentation).
+pub(crate) fn is_other_platforms(name: &str) -> bool {
+    let top = name.split('.').next().unwrap_or(name);
+    OTHER_PLATFORMS.contains(&top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_platforms_modules_count_by_their_top_level_name() {
+        for name in ["nt", "_winapi", "org.python.core", "java.lang", "_scproxy"] {
+            assert!(is_other_platforms(name), "{name}");
+        }
+        for name in ["os", "posix", "ntpath", "organic", "javascript"] {
+            assert!(!is_other_platforms(name), "{name}");
+        }
+    }
+}
