@@ -287,8 +287,13 @@ pub fn explain(binary: &Path, name: &str) -> Result<String, WhyError> {
                 let _ = writeln!(out, "  {}", links.join(" -> "));
             }
         }
-        if let Some(first) = needed_by.first() {
-            chain(&mut out, first);
+        // The import chain of the extension module the fewest imports reach.
+        let nearest = needed_by.iter().min_by_key(|extension| {
+            info.import_chain(extension)
+                .map_or(usize::MAX, |(chain, _)| chain.matches(" -> ").count())
+        });
+        if let Some(nearest) = nearest {
+            chain(&mut out, nearest);
         }
     }
     if let Some(libpython) = bundle.find(Kind::LibPython, name)? {

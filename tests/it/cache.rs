@@ -82,6 +82,7 @@ const SUMMARY_FILTERS: &[(&str, &str)] = &[
         "[N] $1",
     ),
     (r"in \d+\.\d+s", "in [TIME]"),
+    (r"(?m)^biggest: .*", "biggest: [PARTS]"),
     (
         r"note: \d+ imports in dependencies were not found (\(.*\)): .*",
         "note: [N] imports in dependencies were not found $1: [MODULES]",

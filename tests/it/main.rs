@@ -36,3 +36,4 @@ mod shadowing;
 mod stdlib_imports;
 mod stub_errors;
 mod thirdparty;
+mod why;

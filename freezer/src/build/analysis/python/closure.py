@@ -109,6 +109,13 @@ ROOT_CODECS = "a codec of encodings, all of which are bundled, as CPython looks 
 ROOT_OTHER = "the analysis"
 
 
+def edge_rank(how):
+    """How an import of Analysis.edges sorts: a line first, then a way, then nothing."""
+    if isinstance(how, int):
+        return (0, how, "")
+    return (1, 0, how) if how is not None else (2, 0, "")
+
+
 def relative_to(package, name, level):
     """The absolute name of the import of `name` at `level` (dots) in `package`, or None
     when it reaches beyond the top-level package."""
@@ -580,11 +587,10 @@ class Analysis:
         how = self.via
         if how is None and self.at is not None and self.at[0] == importer:
             how = self.at[1]
-        first = self.edges.get((importer, name))
-        if (importer, name) not in self.edges or (
-            isinstance(how, int) and (not isinstance(first, int) or how < first)
-        ):
-            self.edges[importer, name] = how
+        # The same whatever order the compilers answer in: the first line, else the
+        # first of the ways, else none.
+        known = self.edges.get((importer, name), how)
+        self.edges[importer, name] = min(known, how, key=edge_rank)
 
     def add(self, module, importer, eager, narrow=False):
         self.note_edge(importer, module.name)
