@@ -25,7 +25,10 @@ const OTHER_PLATFORMS: &[&str] = &[
     "_wmi",
     "_subprocess",
     "_winxptheme",
-    // Windows: pywin32, imported in the same way (`platform`, `mimetypes` before 3.12...).
+    // Windows: packages of its own that CPython imports there (ctypes' COM servers:
+    // `DllCanUnloadNow`, defined only when `os.name == "nt"`), and pywin32, imported in
+    // the same way by packages.
+    "comtypes",
     "win32api",
     "win32con",
     "win32pdh",

@@ -11,8 +11,8 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 use pyfreeze_tests::{
-    bundle, bundle_with, for_each_interpreter, freeze, newest_interpreter, pyfreeze, test_name,
-    write_app, AppDir, Checked, Interpreter, Status,
+    bundle, bundle_with, for_each_interpreter, freeze, listed_entries, newest_interpreter,
+    pyfreeze, test_name, write_app, AppDir, Checked, Interpreter, Status,
 };
 
 /// The app: the line of each import is what `why` is held to.
@@ -114,8 +114,10 @@ const ASKED: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// What the snapshot of `why`'s answers hides: sizes and the standard library's lines.
+/// What the snapshot of `why`'s answers hides: sizes, the standard library's lines and
+/// which of its modules import nt (3.13's `_colorize` does).
 fn filtered(settings: &mut insta::Settings) {
+    settings.add_filter(r"(module nt: .* imported by ).*", "$1[IMPORTERS]");
     settings.add_filter(r"\b\d+(\.\d)? (B|kB|MB)\b", "[SIZE]");
     settings.add_filter(r"main\.py:(\d+)", "MAIN_PY:$1");
     settings.add_filter(r"\.py:\d+", ".py:[LINE]");
@@ -129,6 +131,12 @@ fn why_explains_each_kind_of_entry_and_what_is_not_bundled() {
     for_each_interpreter(test_name!(), |python| {
         let frozen = bundle_of_app(python)?;
         let mut problems = Vec::new();
+        // What `why` reads: one entry, which `ls` lists too.
+        let entries = listed_entries(&frozen)?;
+        let info: Vec<_> = entries.iter().filter(|(k, _)| k == "build-info").collect();
+        if info != [&("build-info".to_owned(), "build".to_owned())] {
+            problems.push(format!("{python}: build-info entries: {info:?}"));
+        }
         for (name, holds) in ASKED {
             let out = why(&frozen, name);
             if out.status != Status::Code(0) {
