@@ -197,21 +197,11 @@ fn report(report: &BuildReport, verbose: u8) -> String {
             missing.name
         ));
     }
-    if !report.missing_elsewhere.is_empty() {
-        let names: Vec<&str> = report
-            .missing_elsewhere
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        out.push_str(&format!(
-            "note: {} imports in dependencies were not found (CPython fails only if they run; `pyfreeze why BINARY NAME` says where): {}\n",
-            names.len(),
-            names.join(", ")
-        ));
-    }
-    if verbose > 0 {
-        out.push_str(&platforms::note(&report.missing_other_platforms));
-    }
+    out.push_str(&platforms::not_found_notes(
+        &report.missing_elsewhere,
+        &report.missing_other_platforms,
+        verbose,
+    ));
     let standard: Vec<&str> = report
         .left_out
         .iter()

@@ -106,7 +106,7 @@ ROOT_INCLUDE = "named by --include"
 ROOT_RUNTIME = "pyfreeze's runtime"
 ROOT_STARTUP = "CPython imports it while it starts"
 ROOT_CODECS = "a codec of encodings, all of which are bundled, as CPython looks codecs up by name"
-ROOT_OTHER = "the analysis"
+ROOT_OTHER = "added by the analysis"
 
 
 def edge_rank(how):
@@ -1032,7 +1032,9 @@ class Analysis:
         for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
         stdlib = in_stdlib(module.origin)
         found_first = self.resolved_guards(imports, package)
-        saved = self.at
+        # Its own statements, even when a rule's adding modules brought it in.
+        saved = self.at, self.via
+        self.via = None
         for name, level, fromlist, eager, guard, line in imports:
             self.at = (module.name, line)
             # Optional: made inside a function, or by a call (see scan.CALL) in a module
@@ -1104,7 +1106,7 @@ class Analysis:
                     self.defer(*left, name, module.name, level, fromlist, eager, line)
                     continue
             self.follow_one(name, level, fromlist, module.name, eager)
-        self.at = saved
+        self.at, self.via = saved
 
     def follow_one(self, name, level, fromlist, importer, eager):
         """Follows one import of the absolute `name` by `importer`."""
@@ -1242,11 +1244,12 @@ class Analysis:
             return
         self.used.add(key)
         self.optional.pop(key, None)
-        saved = self.at
+        saved = self.at, self.via
+        self.via = None
         for name, level, fromlist, importer, eager, line in self.deferred.pop(key, ()):
             self.at = (importer, line)
             self.follow_one(name, level, fromlist, importer, eager)
-        self.at = saved
+        self.at, self.via = saved
 
     def note_call(self, module_name, function, caller, eager):
         """`caller` imports `function` from `module_name` (None: imports the module, and
