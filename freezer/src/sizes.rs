@@ -16,7 +16,7 @@ use std::path::Path;
 use pyfreeze_archive::boot::STUB_MODULE;
 use pyfreeze_archive::{Bundle, Kind};
 
-use crate::why::{size, BuildInfo, WhyError};
+use crate::why::{size, BuildInfo, Unreadable, WhyError};
 
 /// The part for the standard library.
 const STDLIB: &str = "stdlib";
@@ -55,7 +55,11 @@ fn part_of_module(info: &BuildInfo, name: &str) -> String {
 /// The `count` biggest parts of the bundle at `binary`, biggest first.
 pub(crate) fn biggest(binary: &Path, count: usize) -> Result<Vec<Contributor>, WhyError> {
     let bytes = fs_err::read(binary)?;
-    let bundle = Bundle::parse(&bytes)?;
+    parts(&bytes, count).map_err(|problem| problem.of(binary))
+}
+
+fn parts(bytes: &[u8], count: usize) -> Result<Vec<Contributor>, Unreadable> {
+    let bundle = Bundle::parse(bytes)?;
     let info = BuildInfo::of(&bundle)?;
     let mut parts: BTreeMap<String, Contributor> = BTreeMap::new();
     for entry in bundle.entries() {

@@ -101,12 +101,12 @@ impl BuildInfo {
     }
 
     /// The bundle's, read from its [`Kind::BuildInfo`] entry.
-    pub(crate) fn of(bundle: &Bundle<'_>) -> Result<Self, WhyError> {
+    pub(crate) fn of(bundle: &Bundle<'_>) -> Result<Self, Unreadable> {
         let entry = bundle
             .find(Kind::BuildInfo, BUILD_INFO_NAME)?
-            .ok_or(WhyError::NoBuildInfo)?;
+            .ok_or(Unreadable::NoBuildInfo)?;
         serde_json::from_slice(&entry.contents()?)
-            .map_err(|e| WhyError::BadBuildInfo(e.to_string()))
+            .map_err(|e| Unreadable::BadBuildInfo(e.to_string()))
     }
 
     /// The extension modules (by name) that need the library `soname`, directly or not.
@@ -200,18 +200,35 @@ fn not_bundled_why(not: &NotBundled) -> String {
 pub enum WhyError {
     #[error(transparent)]
     Read(#[from] std::io::Error),
-    #[error(transparent)]
-    Format(#[from] pyfreeze_archive::Error),
-    #[error("the bundle has no build information (entry `{BUILD_INFO_NAME}`)\nhelp: build it again with this pyfreeze")]
-    NoBuildInfo,
-    #[error("the bundle's build information is not what this pyfreeze writes: {0}\nhelp: build it again with this pyfreeze")]
-    BadBuildInfo(String),
+    /// What is wrong is part of the message, not a cause: said once.
+    #[error("{}: {problem}", path.display())]
+    Bundle { path: PathBuf, problem: Unreadable },
     #[error("{}: `{name}` is no module, extension module, library or data file of the bundle, nor a module its build left out or did not find\nhelp: {help}", binary.display())]
     Unknown {
         binary: PathBuf,
         name: String,
         help: String,
     },
+}
+
+/// Why a file is not a bundle `pyfreeze why` can read.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error(transparent)]
+    Format(#[from] pyfreeze_archive::Error),
+    #[error("the bundle has no build information (entry `{BUILD_INFO_NAME}`)\nhelp: build it again with this pyfreeze")]
+    NoBuildInfo,
+    #[error("the bundle's build information is not what this pyfreeze writes: {0}\nhelp: build it again with this pyfreeze")]
+    BadBuildInfo(String),
+}
+
+impl Unreadable {
+    pub(crate) fn of(self, path: &Path) -> WhyError {
+        WhyError::Bundle {
+            path: path.to_owned(),
+            problem: self,
+        }
+    }
 }
 
 impl crate::fault::Blame for WhyError {
@@ -248,7 +265,20 @@ fn stored(entry: &Entry<'_>) -> String {
 /// Why `name` is in the bundle at `binary`, or not, in a few lines.
 pub fn explain(binary: &Path, name: &str) -> Result<String, WhyError> {
     let bytes = fs_err::read(binary)?;
-    let bundle = Bundle::parse(&bytes)?;
+    match describe(&bytes, name).map_err(|problem| problem.of(binary))? {
+        Ok(text) => Ok(text),
+        Err(help) => Err(WhyError::Unknown {
+            binary: binary.to_owned(),
+            name: name.to_owned(),
+            help,
+        }),
+    }
+}
+
+/// What [`explain`] says of `name`, or, for a name the bundle does not know, the help
+/// line that names the closest ones.
+fn describe(bytes: &[u8], name: &str) -> Result<Result<String, String>, Unreadable> {
+    let bundle = Bundle::parse(bytes)?;
     let info = BuildInfo::of(&bundle)?;
     let mut out = String::new();
     let chain = |out: &mut String, module: &str| {
@@ -342,13 +372,9 @@ pub fn explain(binary: &Path, name: &str) -> Result<String, WhyError> {
         out.push_str(&not_found(missing));
     }
     if out.is_empty() {
-        return Err(WhyError::Unknown {
-            binary: binary.to_owned(),
-            name: name.to_owned(),
-            help: suggest(&bundle, &info, name)?,
-        });
+        return Ok(Err(suggest(&bundle, &info, name)?));
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
 /// What `pyfreeze why` says of an import that nothing resolved.
@@ -381,7 +407,7 @@ fn not_found(missing: &Missing) -> String {
 }
 
 /// The `help:` of an unknown name: the names of the bundle closest to it.
-fn suggest(bundle: &Bundle<'_>, info: &BuildInfo, name: &str) -> Result<String, WhyError> {
+fn suggest(bundle: &Bundle<'_>, info: &BuildInfo, name: &str) -> Result<String, Unreadable> {
     let mut names: BTreeSet<&str> = info.missing.iter().map(|m| m.name.as_str()).collect();
     for entry in bundle.entries() {
         let entry = entry?;

@@ -251,3 +251,15 @@ fn the_summary_names_the_biggest_parts_and_other_platforms_modules_only_with_v()
     filtered(&mut settings);
     settings.bind(|| insta::assert_snapshot!(line));
 }
+
+#[test]
+fn a_file_that_is_not_a_bundle_is_a_user_error_naming_it() {
+    let dir = pyfreeze_tests::tempdir("why-not-a-bundle");
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "not a bundle\n").expect("write");
+    let out = why(&file, "json");
+    assert_eq!(out.status, Status::Code(1), "{out}");
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex::escape(&dir.path().to_string_lossy()), "[TMP]");
+    settings.bind(|| insta::assert_snapshot!(out.stderr));
+}
