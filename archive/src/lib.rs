@@ -1,5 +1,5 @@
 //! The pyfreeze bundle format, in one place: written by `pyfreeze build`, read by the
-//! runtime stub at every start and by `pyfreeze ls`.
+//! runtime stub at every start and by `pyfreeze ls` and `pyfreeze why`.
 //!
 //! A bundle is the runtime stub's ELF image followed by an archive:
 //!
