@@ -249,16 +249,35 @@ pub(crate) fn size(bytes: u64) -> String {
     }
 }
 
-/// How an entry is stored: "12.0 kB stored raw", "3.1 kB stored compressed (12.6 kB)".
+/// How an entry is stored, and why so: "12.0 kB stored raw (...)", "3.1 kB stored
+/// compressed (12.6 kB uncompressed; ...)". The build stores raw what the stub may use at
+/// start-up straight from its mapping, and compresses what may never be read.
 fn stored(entry: &Entry<'_>) -> String {
     let bytes = entry.stored.len() as u64;
-    match entry.compression {
-        Compression::None => format!("{} stored raw", size(bytes)),
-        Compression::Zstd => format!(
-            "{} stored compressed ({} uncompressed)",
+    let raw = entry.compression == Compression::None;
+    let why = match (entry.kind, raw) {
+        (Kind::Module, true) if entry.is_bootstrap() => "in CPython's frozen table",
+        (Kind::Module | Kind::Extension, true) => "the app may import it while it starts",
+        (Kind::Module, false) if entry.is_locale_codec() => {
+            "CPython needs it only in a locale of its encoding"
+        }
+        (Kind::Module | Kind::Extension, false) => {
+            "cold: no import that may run while the app starts reaches it"
+        }
+        (Kind::Library, true) => "an extension module the app may import while it starts needs it",
+        (Kind::Library, false) => "only cold extension modules need it",
+        (Kind::Source, _) => "read only for tracebacks and inspect",
+        (Kind::LibPython, _) => "loaded at every start",
+        _ => "read only when code asks for it",
+    };
+    if raw {
+        format!("{} stored raw ({why})", size(bytes))
+    } else {
+        format!(
+            "{} stored compressed ({} uncompressed; {why})",
             size(bytes),
             size(entry.original_len)
-        ),
+        )
     }
 }
 

@@ -63,7 +63,7 @@ const ASKED: &[(&str, &[&str])] = &[
         "json.decoder",
         &[
             "module json.decoder: code ",
-            "stored raw; source ",
+            "stored raw (the app may import it while it starts); source ",
             "\n  __main__ (main.py:4) -> json (json/__init__.py:",
             ") -> json.decoder\n  __main__: the app's entry point\n",
         ],
@@ -88,7 +88,8 @@ const ASKED: &[(&str, &[&str])] = &[
     (
         "pkg/data.txt",
         &[
-            "data file pkg/data.txt: 15 B stored compressed (6 B uncompressed)",
+            "data file pkg/data.txt: 15 B stored compressed (6 B uncompressed; read only when code \
+             asks for it)",
             "\n  a file of package pkg, bundled with it\n  __main__ (main.py:7) -> pkg\n",
         ],
     ),
