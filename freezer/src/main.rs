@@ -121,7 +121,8 @@ struct BuildArgs {
     /// (repeatable).
     #[arg(long = "why", value_name = "NAME")]
     why: Vec<String>,
-    /// Say more: the imports of other platforms' modules that were not found.
+    /// Say more: list the imports of dependencies that were not found (otherwise counted),
+    /// other platforms' modules among them.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
 }
