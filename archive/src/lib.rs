@@ -1,5 +1,5 @@
 //! The pyfreeze bundle format, in one place: written by `pyfreeze build`, read by the
-//! runtime stub at every start and by `pyfreeze ls`.
+//! runtime stub at every start and by `pyfreeze ls` and `pyfreeze why`.
 //!
 //! A bundle is the runtime stub's ELF image followed by an archive:
 //!
@@ -58,7 +58,8 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 /// stub and the freezer are released together, so a mismatch means mixed releases.
 /// It stays 12 bytes from the end of the file in every version, so that any reader can
 /// name the version it was given.
-pub const FORMAT_VERSION: u32 = 7;
+/// Version 8 added [`Kind::BuildInfo`].
+pub const FORMAT_VERSION: u32 = 8;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -226,6 +227,14 @@ byte_enum! {
         /// "No module named". Name is the module's; contents are UTF-8 text saying why it
         /// was left out and which option bundles it, stored raw.
         LeftOut = 10 => "left-out",
+        /// What the build knew of why each entry is there (which import brought a module
+        /// in, at which line; which extension modules need a library; what brought a
+        /// data file) and of the modules it did not bundle, for `pyfreeze why`: one
+        /// entry, named [`BUILD_INFO_NAME`], whose contents are UTF-8 JSON, stored
+        /// zstd-compressed. The freezer alone writes and reads it, and its schema is the
+        /// freezer's (`freezer/src/why.rs`); the stub never reads it, so that it costs
+        /// start-up nothing but the index record.
+        BuildInfo = 11 => "build-info",
     }
 }
 
@@ -295,6 +304,9 @@ pub fn disk_digest<'f>(files: impl IntoIterator<Item = (&'f str, &'f [u8])>) -> 
         .map(|byte| format!("{byte:02x}"))
         .collect()
 }
+
+/// The name of the one [`Kind::BuildInfo`] entry.
+pub const BUILD_INFO_NAME: &str = "build";
 
 /// The module name a script entry point is stored under.
 pub const MAIN_MODULE: &str = "__main__";

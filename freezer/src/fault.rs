@@ -18,6 +18,7 @@ use crate::cache::CacheError;
 use crate::config::ConfigError;
 use crate::ls::LsError;
 use crate::target::TargetError;
+use crate::why::WhyError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -71,6 +72,7 @@ pub fn help(error: &anyhow::Error) -> Option<String> {
             NativeError,
             CacheError,
             LsError,
+            WhyError,
         );
     }
     None
@@ -102,6 +104,7 @@ pub fn of(error: &anyhow::Error) -> Fault {
             LsError,
             TargetError,
             ZipappError,
+            WhyError,
         );
     }
     Fault::Internal

@@ -6,7 +6,8 @@
 //! compute (analysis, stripping, compression) are not repeated; [`marshal`] puts bytecode
 //! in a canonical form; [`summary`] words what a build made, [`progress`] what it is
 //! doing, and [`terminal`] shows both on stderr; [`target`] says which machines a bundle
-//! runs on.
+//! runs on; [`why`] what brought each entry in, [`sizes`] which parts weigh most, and
+//! [`platforms`] which unresolved imports are other platforms' modules.
 
 pub mod build;
 pub mod cache;
@@ -15,8 +16,11 @@ pub mod fault;
 pub mod ls;
 mod marshal;
 mod parallel;
+pub mod platforms;
 pub mod progress;
+pub mod sizes;
 pub mod summary;
 pub mod target;
 pub mod terminal;
 pub mod version;
+pub mod why;

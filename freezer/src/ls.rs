@@ -342,8 +342,8 @@ fn needed_by(
 }
 
 /// The top-level package `item` counts towards in the totals by package, if any: the
-/// loader's records (which libraries a module needs) and the notes of modules left out
-/// count towards none.
+/// loader's records (which libraries a module needs), the build's record and the notes of
+/// modules left out count towards none.
 fn top_level(item: &Item<'_>) -> Option<String> {
     match item.kind {
         Kind::Module | Kind::Source | Kind::Extension => {
@@ -352,7 +352,7 @@ fn top_level(item: &Item<'_>) -> Option<String> {
         Kind::Data | Kind::Disk => item.name.split('/').next().map(str::to_owned),
         Kind::Library => Some("(libraries)".to_owned()),
         Kind::LibPython => Some("(libpython)".to_owned()),
-        Kind::Needs | Kind::Group | Kind::LeftOut => None,
+        Kind::Needs | Kind::Group | Kind::BuildInfo | Kind::LeftOut => None,
     }
 }
 

@@ -11,7 +11,7 @@ use pyfreeze::config::{self, Flags};
 use pyfreeze::fault::{self, Fault};
 use pyfreeze::progress::Silent;
 use pyfreeze::terminal::{self, Spinner};
-use pyfreeze::{ls, summary, version};
+use pyfreeze::{ls, summary, version, why};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +46,15 @@ enum Command {
     /// List what a bundle contains, print one of its modules or data files, or write
     /// them out.
     Ls(Box<LsArgs>),
+    /// Say why a module, extension module, shared library or data file is in a bundle
+    /// (the chain of imports, with the file and line of each, or the extension modules
+    /// that need the library), or why a module is not.
+    Why {
+        /// A bundle made by `pyfreeze build`.
+        binary: PathBuf,
+        /// A module, extension module, library soname, or data file path in the bundle.
+        name: String,
+    },
     /// The build cache: what earlier builds computed, reused when nothing it came from
     /// changed ($PYFREEZE_CACHE_DIR, else $XDG_CACHE_HOME/pyfreeze/build, else
     /// ~/.cache/pyfreeze/build).
@@ -191,12 +200,17 @@ struct BuildArgs {
     /// Print nothing but errors and warnings.
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
-    /// Say more in the summary: what was left out as a fallback (repeatable).
+    /// Say more in the summary: the imports of dependencies that were not found (otherwise
+    /// counted), other platforms' modules among them, and what was left out as a fallback.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
     /// Print the summary as JSON on stdout (docs/build-json.md) instead of text on stderr.
     #[arg(long)]
     json: bool,
+    /// After the summary, say why NAME is in the bundle or not, as `pyfreeze why` does
+    /// (repeatable).
+    #[arg(long = "why", value_name = "NAME")]
+    why: Vec<String>,
 }
 
 impl From<BuildArgs> for Flags {
@@ -225,8 +239,9 @@ impl From<BuildArgs> for Flags {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Build(args) => {
+        Command::Build(mut args) => {
             let (quiet, verbose, json) = (args.quiet, args.verbose, args.json);
+            let names = std::mem::take(&mut args.why);
             for options in config::builds((*args).into(), &std::env::current_dir()?)? {
                 let spinner = (!quiet && !json).then(Spinner::for_stderr).flatten();
                 let progress = spinner.as_ref().map_or(&Silent as _, |s| s as _);
@@ -242,8 +257,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         text
                     });
                 }
+                for name in &names {
+                    eprint!("{}", why::explain(&built.output, name)?);
+                }
             }
         }
+        Command::Why { binary, name } => print!("{}", why::explain(&binary, &name)?),
         Command::Ls(args) => {
             let output = ls::run(&(*args).into())?;
             let mut stdout = std::io::stdout().lock();

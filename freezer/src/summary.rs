@@ -33,7 +33,8 @@ fn optional_left_out(left_out: &[LeftOut]) -> Vec<String> {
 }
 
 /// The summary `pyfreeze build` prints: what it built, then warnings and notes.
-/// `verbose` adds what is left out as a fallback.
+/// `verbose` adds the imports of dependencies that were not found, and what is left out
+/// as a fallback.
 pub fn report(report: &BuildReport, verbose: u8) -> String {
     let mut out = String::new();
     let c = report.contents;
@@ -49,6 +50,10 @@ pub fn report(report: &BuildReport, verbose: u8) -> String {
         report.elapsed.as_secs_f64(),
     ));
     out.push_str(&format!("runs on {}\n", report.target.describe()));
+    if let Some(line) = crate::sizes::biggest_line(&report.biggest) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     for missing in &report.missing_in_app {
         let by = if missing.imported_by.is_empty() {
             "--include".to_owned()
@@ -60,18 +65,11 @@ pub fn report(report: &BuildReport, verbose: u8) -> String {
             missing.name
         ));
     }
-    if !report.missing_elsewhere.is_empty() {
-        let names: Vec<&str> = report
-            .missing_elsewhere
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        out.push_str(&format!(
-            "note: {} imports in dependencies were not found (CPython fails only if they run; most are other platforms' modules): {}\n",
-            names.len(),
-            names.join(", ")
-        ));
-    }
+    out.push_str(&crate::platforms::not_found_notes(
+        &report.missing_elsewhere,
+        &report.missing_other_platforms,
+        verbose,
+    ));
     let standard: Vec<&str> = report
         .left_out
         .iter()
@@ -256,8 +254,11 @@ struct Json<'a> {
     python_version: &'a str,
     elapsed_seconds: f64,
     contents: Contents,
+    target: &'a crate::target::Target,
+    biggest: &'a [crate::sizes::Contributor],
     missing_in_app: &'a [Missing],
     missing_elsewhere: &'a [Missing],
+    missing_other_platforms: &'a [Missing],
     left_out: &'a [LeftOut],
     not_bundled: &'a [NotBundled],
     skipped: &'a [CompileError],
@@ -328,8 +329,11 @@ pub fn json(report: &BuildReport) -> serde_json::Result<String> {
         python_version: &report.python_version,
         elapsed_seconds: report.elapsed.as_secs_f64(),
         contents: report.contents,
+        target: &report.target,
+        biggest: &report.biggest,
         missing_in_app: &report.missing_in_app,
         missing_elsewhere: &report.missing_elsewhere,
+        missing_other_platforms: &report.missing_other_platforms,
         left_out: &report.left_out,
         not_bundled: &report.not_bundled,
         skipped: &report.skipped,

@@ -82,6 +82,7 @@ const SUMMARY_FILTERS: &[(&str, &str)] = &[
         "[N] $1",
     ),
     (r"in \d+\.\d+s", "in [TIME]"),
+    (r"(?m)^biggest: .*", "biggest: [PARTS]"),
     (
         r"runs on Linux \S+ with glibc ≥ [\d.]+; system libraries: .*",
         "runs on Linux [ARCH] with glibc ≥ [GLIBC]; system libraries: [LIBRARIES]",

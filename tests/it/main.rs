@@ -39,4 +39,5 @@ mod stdlib_imports;
 mod stub_errors;
 mod target;
 mod thirdparty;
+mod why;
 mod zipapps;

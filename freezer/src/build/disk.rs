@@ -325,6 +325,8 @@ mod tests {
             builds_path_from_file: builds_path,
             file_evidence: Vec::new(),
             native_importers: Vec::new(),
+            stdlib: false,
+            brought_by: None,
         }
     }
 

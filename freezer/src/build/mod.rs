@@ -122,8 +122,14 @@ pub struct BuildReport {
     pub elapsed: Duration,
     /// Imports in the app's own modules that nothing resolves.
     pub missing_in_app: Vec<Missing>,
-    /// The same in dependencies (mostly other platforms' modules, such as `nt`).
+    /// The same in dependencies, but for other platforms' modules.
     pub missing_elsewhere: Vec<Missing>,
+    /// Other platforms' modules (such as `nt`) that only dependencies import, which
+    /// they import only where they exist.
+    pub missing_other_platforms: Vec<Missing>,
+    /// The five parts of the app (top-level packages, libpython, the standard library)
+    /// that take the most bytes of the bundle, biggest first; see [`crate::sizes`].
+    pub biggest: Vec<crate::sizes::Contributor>,
     /// What the closure left out on purpose (not `--exclude`), and why.
     pub left_out: Vec<LeftOut>,
     pub not_bundled: Vec<NotBundled>,
@@ -352,6 +358,10 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
                     .iter()
                     .any(|i| app_modules.contains(i.as_str()))
         });
+    let (missing_other_platforms, missing_elsewhere): (Vec<Missing>, Vec<Missing>) =
+        missing_elsewhere
+            .into_iter()
+            .partition(|m| crate::platforms::is_other_platforms(&m.name));
     let script = match &project.entry {
         analysis::EntrySpec::Script { path } => path.file_name().and_then(|n| n.to_str()),
         _ => None,
@@ -413,6 +423,8 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
     let size = output::write(&stub, archive, &output, &guard, |contents| {
         pack::compress_all(contents, cache.as_ref(), &project.app_dir, &python)
     })?;
+    let biggest = crate::sizes::biggest(&output, 5)
+        .with_context(|| format!("cannot read back {}", output.display()))?;
     let cache = match (cache, unavailable) {
         (Some(cache), _) => CacheUse::Used(CacheReport {
             dir: cache.root().to_owned(),
@@ -433,6 +445,8 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
         elapsed: started.elapsed(),
         missing_in_app,
         missing_elsewhere,
+        missing_other_platforms,
+        biggest,
         left_out: analysis.left_out.clone(),
         not_bundled,
         skipped: analysis.skipped,

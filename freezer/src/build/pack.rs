@@ -13,7 +13,7 @@ use std::path::Path;
 
 use pyfreeze_archive::{
     disk_digest, flags, needs_contents, ArchiveWriter, BundleInfo, Compression, EntryPointKind,
-    Kind, NewEntry, PythonOptions, MAIN_MODULE,
+    Kind, NewEntry, PythonOptions, BUILD_INFO_NAME, MAIN_MODULE,
 };
 
 use crate::build::analysis::{Analysis, EntrySpec, LeftOut, LeftOutRule, ModuleKind};
@@ -21,6 +21,7 @@ use crate::build::disk::DiskFile;
 use crate::build::native::Native;
 use crate::cache::{self, Cache, Pack};
 use crate::parallel;
+use crate::why::BuildInfo;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PackError {
@@ -149,6 +150,7 @@ pub(crate) fn pack(
     on_disk: Vec<DiskFile>,
     left_out: &[LeftOutEntry],
 ) -> Result<(ArchiveWriter, Contents), PackError> {
+    let build_info = BuildInfo::new(analysis, &native);
     let python = &analysis.python;
     let (entry_kind, entry_module, entry_arg) = match entry {
         EntrySpec::Script { path } => (
@@ -324,6 +326,13 @@ pub(crate) fn pack(
             data: left.why.clone().into_bytes(),
         })?;
     }
+    writer.add(NewEntry {
+        kind: Kind::BuildInfo,
+        name: BUILD_INFO_NAME.to_owned(),
+        flags: 0,
+        compression: Compression::Zstd,
+        data: build_info.to_json(),
+    })?;
     writer.add(NewEntry {
         kind: Kind::LibPython,
         name: native.libpython.name,

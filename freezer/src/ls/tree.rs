@@ -28,7 +28,7 @@ impl Section {
             Kind::Data | Kind::Disk => Section::Data,
             Kind::Library => Section::Libraries,
             Kind::LibPython => Section::LibPython,
-            Kind::Needs | Kind::Group => Section::Loader,
+            Kind::Needs | Kind::Group | Kind::BuildInfo => Section::Loader,
         }
     }
 
@@ -38,7 +38,10 @@ impl Section {
             Section::Data => "data files, by directory",
             Section::Libraries => "shared libraries",
             Section::LibPython => "libpython",
-            Section::Loader => "the loader's records (what each library needs, groups)",
+            Section::Loader => {
+                "records: the loader's (what each library needs, groups) and the build's (for \
+                 `pyfreeze why`)"
+            }
         }
     }
 

@@ -33,11 +33,11 @@ use crate::cache::{self, Cache, Key};
 use crate::progress::Progress;
 pub use protocol::Via;
 use protocol::{Answer, Blob, CacheRequest, Manifest, Sent, PROTOCOL};
-pub use protocol::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure};
 pub(crate) use protocol::{
-    DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, NotUtf8, PythonInfo, Request,
-    ScriptError,
+    BroughtBy, DataFile, EntrySpec, ExtraModule, FileEvidence, ModuleKind, NotUtf8, PythonInfo,
+    Request, ScriptError,
 };
+pub use protocol::{CompileError, LeftOut, LeftOutRule, Missing, NativeImportFailure};
 
 /// The files of the analysis script, in the order they are joined into one program:
 /// each uses only what the files before it define.
@@ -135,6 +135,10 @@ pub(crate) struct Module {
     pub(crate) builds_path_from_file: bool,
     pub(crate) file_evidence: Vec<FileEvidence>,
     pub(crate) native_importers: Vec<String>,
+    /// The standard library's (an extension module of lib-dynload too).
+    pub(crate) stdlib: bool,
+    /// What brought it into the bundle, for `pyfreeze why`.
+    pub(crate) brought_by: Option<BroughtBy>,
 }
 
 /// The result of the analysis.
@@ -515,6 +519,8 @@ fn into_analysis(
                 builds_path_from_file: m.builds_path_from_file,
                 file_evidence: m.file_evidence,
                 native_importers: m.native_importers,
+                stdlib: m.stdlib,
+                brought_by: m.brought_by,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

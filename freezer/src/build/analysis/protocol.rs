@@ -15,7 +15,7 @@ use crate::cache::EntryLayout;
 
 /// The version of the formats below, which the script checks: `PROTOCOL` in
 /// `python/protocol.py`.
-pub(super) const PROTOCOL: u32 = 5;
+pub(super) const PROTOCOL: u32 = 6;
 
 /// How the app starts, as the analysis needs it.
 #[derive(Debug, Clone, Serialize)]
@@ -176,6 +176,31 @@ pub(super) struct ManifestModule {
     /// it): the extension modules that import it, when they are imported or (for the few
     /// the script knows) when a function of theirs runs.
     pub(super) native_importers: Vec<String>,
+    /// Its file is the standard library's (an extension module of lib-dynload too).
+    pub(super) stdlib: bool,
+    /// What brought it in; absent only for a module no import the closure followed
+    /// reaches (one that another failed module alone imports).
+    pub(super) brought_by: Option<BroughtBy>,
+}
+
+/// What brought a module into the bundle: the import through which the fewest imports
+/// reach it from what the closure started with, or why it is one of those.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub(crate) enum BroughtBy {
+    /// A module the closure started with: the entry point, an `--include`, a module of
+    /// the runtime or of CPython's start-up, or one a rule added (a package bundled
+    /// whole); `root` says which, in words.
+    Root { root: String },
+    /// Imported by the module `by`: at `line` of its file (`file`, as the bundle names
+    /// it) when an import statement or call of its does, else as `via` says (a hidden
+    /// import, native code...).
+    Import {
+        by: String,
+        file: Option<String>,
+        line: Option<u32>,
+        via: Option<String>,
+    },
 }
 
 /// An import that no finder could resolve, with the modules that contain it (none when the
@@ -185,6 +210,8 @@ pub(super) struct ManifestModule {
 pub struct Missing {
     pub name: String,
     pub imported_by: Vec<String>,
+    /// For the importers whose import of it is a statement: `file:line` of theirs.
+    pub places: std::collections::BTreeMap<String, String>,
 }
 
 /// A module the closure left out on purpose, with the modules whose imports of it were

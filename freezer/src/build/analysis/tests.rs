@@ -310,6 +310,57 @@ fn closure_of_an_app() {
 }
 
 #[test]
+fn what_brought_each_module_in_is_told_with_the_importing_line() {
+    let app = tempfile::tempdir().unwrap();
+    write(
+        app.path(),
+        &[
+            (
+                "main.py",
+                "import sys\n\nimport json\nif sys.platform == 'win32':\n    import winreg\n",
+            ),
+            ("pkg/__init__.py", ""),
+        ],
+    );
+    with_each_python(|version, python| {
+        let analysis = analyse(python, &script(app.path(), "main.py"), None).unwrap();
+        let modules = by_name(&analysis);
+        let brought_by = |name: &str| modules[name].brought_by.clone();
+        let import = |by: &str| match brought_by(by) {
+            Some(BroughtBy::Import { by, file, line, .. }) => (by, file, line),
+            other => panic!("{version}: {other:?}"),
+        };
+        assert_eq!(
+            brought_by("__main__"),
+            Some(BroughtBy::Root {
+                root: "the app's entry point".to_owned()
+            }),
+            "{version}"
+        );
+        assert_eq!(
+            import("json"),
+            ("__main__".to_owned(), Some("main.py".to_owned()), Some(3)),
+            "{version}"
+        );
+        // json/__init__.py's `from .decoder import ...`, whatever its line in this version.
+        let (by, file, line) = import("json.decoder");
+        assert_eq!(
+            (by.as_str(), file.as_deref()),
+            ("json", Some("json/__init__.py"))
+        );
+        assert!(line.is_some(), "{version}");
+        assert_eq!(import("_json").0, "json.decoder", "{version}");
+        assert!(modules["json"].stdlib && !modules["__main__"].stdlib);
+        let winreg = analysis
+            .missing
+            .iter()
+            .find(|m| m.name == "winreg")
+            .unwrap();
+        assert_eq!(winreg.places["__main__"], "main.py:5", "{version}");
+    });
+}
+
+#[test]
 fn app_modules_named_like_what_python_serves_before_the_path_are_not_those() {
     let app = tempfile::tempdir().unwrap();
     write(
@@ -1188,7 +1239,7 @@ fn answers_are_checked() {
     let python = Path::new("python");
     let manifest_of = |kind: &str, code: &str| {
         format!(
-            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"locale_codec":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[]}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"not_utf8":[],"code_cache":null,"deps":null}}}}"#
+            r#"{{"manifest":{{"python":{PYTHON},"modules":[{{"name":"m","kind":"{kind}","is_package":true,"bootstrap":false,"locale_codec":false,"cold":false,"origin":null,"code":{code},"source":null,"builds_path_from_file":false,"file_evidence":[],"native_importers":[],"stdlib":false,"brought_by":null}}],"data":[],"app_data":[],"missing":[],"errors":[],"left_out":[],"native_import_failures":[],"not_utf8":[],"code_cache":null,"deps":null}}}}"#
         )
     };
     let manifest = |code: &str| manifest_of("python", code);

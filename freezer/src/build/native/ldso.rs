@@ -54,6 +54,9 @@ pub(crate) struct Closure {
     /// For each input object (by the key given), the libraries it needs, transitively,
     /// in load order (dependencies first). Objects needing nothing are absent or empty.
     pub(crate) needs: BTreeMap<String, Vec<String>>,
+    /// For each input object, the libraries it names itself (`DT_NEEDED`), system
+    /// libraries left out: what `pyfreeze why` tells.
+    pub(crate) direct: BTreeMap<String, Vec<String>>,
     /// (object key or library soname, soname) pairs the loader could not find.
     pub(crate) unresolved: Vec<(String, String)>,
 }
@@ -195,7 +198,15 @@ pub(crate) fn closure(objects: &[(String, PathBuf)]) -> Result<Closure, LibraryE
     };
     let libraries = &resolver.libraries;
     let mut needs = BTreeMap::new();
+    let mut named = BTreeMap::new();
     for (key, direct) in direct {
+        named.insert(
+            key.to_owned(),
+            direct
+                .iter()
+                .map(|&index| libraries[index].soname.clone())
+                .collect(),
+        );
         let mut reached = reach(libraries, &direct);
         if reached.is_empty() {
             continue;
@@ -236,6 +247,7 @@ pub(crate) fn closure(objects: &[(String, PathBuf)]) -> Result<Closure, LibraryE
             })
             .collect(),
         needs,
+        direct: named,
         unresolved: resolver.unresolved.into_iter().collect(),
         misnamed: resolver.misnamed.into_iter().collect(),
     })

@@ -56,6 +56,9 @@ pub(crate) struct Native {
     /// For each bundled extension module and library, the bundled libraries to load
     /// before it, dependencies first, a group's members together in its plan's order.
     pub(crate) needs: BTreeMap<String, Vec<String>>,
+    /// For each bundled extension module and library, the bundled libraries it names
+    /// itself (`DT_NEEDED`): the links `pyfreeze why` shows.
+    pub(crate) direct: BTreeMap<String, Vec<String>>,
     /// How each group of bundled libraries that need each other is loaded.
     pub(crate) groups: Vec<groups::Plan>,
     pub(crate) not_bundled: Vec<NotBundled>,
@@ -344,11 +347,26 @@ pub(crate) fn collect(
         }
     }
     libraries.sort_by_key(|l| position[l.name.as_str()]);
+    let mut direct: BTreeMap<String, Vec<String>> = closure
+        .direct
+        .into_iter()
+        .filter(|(name, named)| kept.contains(name.as_str()) && !named.is_empty())
+        .collect();
+    for library in closure
+        .libraries
+        .iter()
+        .filter(|l| used.contains(l.soname.as_str()))
+    {
+        if !library.needs.is_empty() {
+            direct.insert(library.soname.clone(), library.needs.clone());
+        }
+    }
     Ok(Native {
         libpython,
         extensions,
         libraries,
         needs,
+        direct,
         groups: plans,
         not_bundled,
     })

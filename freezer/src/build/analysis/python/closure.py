@@ -94,6 +94,28 @@ APP = Found("the app")
 STDLIB = Found("the standard library")
 
 
+# How a module was brought in without an import statement of its importer's (see
+# Analysis.edges), and why a module was added with no importer (Analysis.roots): the
+# words `pyfreeze why` prints.
+VIA_HIDDEN = "a hidden import pyfreeze knows of"
+VIA_DATA_PACKAGE = "a package of data files in it"
+VIA_ENTRY_POINT = "an entry point its distribution declares"
+ROOT_ENTRY = "the app's entry point"
+ROOT_RUNPY = "runs the entry module, as python -m does"
+ROOT_INCLUDE = "named by --include"
+ROOT_RUNTIME = "pyfreeze's runtime"
+ROOT_STARTUP = "CPython imports it while it starts"
+ROOT_CODECS = "a codec of encodings, all of which are bundled, as CPython looks codecs up by name"
+ROOT_OTHER = "added by the analysis"
+
+
+def edge_rank(how):
+    """How an import of Analysis.edges sorts: a line first, then a way, then nothing."""
+    if isinstance(how, int):
+        return (0, how, "")
+    return (1, 0, how) if how is not None else (2, 0, "")
+
+
 def relative_to(package, name, level):
     """The absolute name of the import of `name` at `level` (dots) in `package`, or None
     when it reaches beyond the top-level package."""
@@ -339,6 +361,7 @@ class Analysis:
         # Imports that may run while the app starts: the eager ones, and all of the app's.
         self.start_edges = {}
         self.missing = {}  # name -> importers
+        self.missing_at = {}  # name -> {importer: the first line of its that imports it}
         self.errors = []
         self.app_errors = []
         self.compiled = {}  # name -> (code bytes, source bytes or None)
@@ -359,6 +382,16 @@ class Analysis:
         # (module, function) -> (caller, eager) of the modules that import the function
         # from the module before it is scanned
         self.callers = {}
+        # What `pyfreeze why` tells (see manifest.parents): (importer, module) -> the
+        # first line of the importer's file that imports it, or else how it does
+        # (VIA_HIDDEN...), or None; and what each module added without an importer was
+        # added for (ROOT_ENTRY...). While an import statement is followed, `at` is its
+        # place, (importer, line); while a table or rule adds modules, `via` says which.
+        self.edges = {}
+        self.roots = {}
+        self.at = None
+        self.via = None
+        self.root_reason = ROOT_OTHER
 
     # -- finding -----------------------------------------------------------------------
 
@@ -545,7 +578,22 @@ class Analysis:
 
     # -- the closure -------------------------------------------------------------------
 
+    def note_edge(self, importer, name):
+        """Records the import of `name` by `importer` (None: a root) for `pyfreeze why`:
+        the line of the statement being followed, if it is `importer`'s."""
+        if importer is None:
+            self.roots.setdefault(name, self.root_reason)
+            return
+        how = self.via
+        if how is None and self.at is not None and self.at[0] == importer:
+            how = self.at[1]
+        # The same whatever order the compilers answer in: the first line, else the
+        # first of the ways, else none.
+        known = self.edges.get((importer, name), how)
+        self.edges[importer, name] = min(known, how, key=edge_rank)
+
     def add(self, module, importer, eager, narrow=False):
+        self.note_edge(importer, module.name)
         if importer is not None and eager:
             self.eager_edges.setdefault(importer, set()).add(module.name)
         if importer is not None and (eager or self.reached[importer].in_app):
@@ -591,6 +639,9 @@ class Analysis:
         """Adds the hidden imports of `importer`; one that is not `reached` (a built-in
         module) is not their importer, and they are `narrow` as its importer was."""
         by = importer if reached else None
+        saved = self.via, self.root_reason
+        self.via = VIA_HIDDEN
+        self.root_reason = f"a hidden import of the built-in module {importer}"
         for target in HIDDEN_IMPORTS[importer]:
             package, _, last = target.rpartition(".")
             names = [target]
@@ -606,6 +657,7 @@ class Analysis:
             for name in names:
                 if isinstance(self.find(name), Module):
                     self.need(name, by, narrow=narrow)
+        self.via, self.root_reason = saved
 
     def need_data_packages(self, package):
         """Adds the packages of data files in `package`'s directory (see is_data_package),
@@ -618,9 +670,11 @@ class Analysis:
                 subdirs = sorted(e.name for e in it if e.is_dir() and e.name.isidentifier())
         except OSError:
             return
+        saved, self.via = self.via, VIA_DATA_PACKAGE
         for name in subdirs:
             if is_data_package(os.path.join(directory, name)):
                 self.need(package.name + "." + name, package.name)
+        self.via = saved
 
     def need_entry_points(self, top):
         """Adds the modules of the entry points that the distributions installing `top`
@@ -630,11 +684,13 @@ class Analysis:
             for _, info in distribution_infos(self.search_path):
                 for name in distribution_tops(self.observations, info):
                     self.distributions.setdefault(name, []).append(info)
+        saved, self.via = self.via, VIA_ENTRY_POINT
         for info in self.distributions.get(top, ()):
             tops = distribution_tops(self.observations, info)
             for name in own_entry_points(self.observations, info, tops):
                 if isinstance(self.find(name), Module):
                     self.need(name, top)
+        self.via = saved
 
     def need_prefix(self, prefix, importer, eager, suffixes=()):
         """Adds what an import of a name computed from the literal `prefix` may import:
@@ -704,6 +760,9 @@ class Analysis:
         importers = self.missing.setdefault(name, set())
         if importer is not None:
             importers.add(importer)
+            if self.at is not None and self.at[0] == importer and self.at[1] is not None:
+                places = self.missing_at.setdefault(name, {})
+                places[importer] = min(places.get(importer, self.at[1]), self.at[1])
 
     def is_narrow(self, importer):
         """Whether what `importer` (None: a root) imports is narrow (see add)."""
@@ -778,8 +837,14 @@ class Analysis:
         if package is None or package.locations is None:
             return
         subs = sorted(info.name for info in pkgutil.iter_modules(package.locations))
+        saved = self.root_reason
+        if is_within(name, self.whole):
+            self.root_reason = f"--include {name} brings all its submodules"
+        elif package.in_app:
+            self.root_reason = f"the app's package {name} is bundled whole"
         for sub in subs:
             self.need(name + "." + sub, None)
+        self.root_reason = saved
 
     def run(self, request):
         for name in self.with_names:
@@ -787,6 +852,7 @@ class Analysis:
             if not known and not isinstance(self.find(name.partition(".")[0]), Module):
                 raise Failure("unknown_with", name=name, executable=sys.executable)
         self.extra_names = [extra["name"] for extra in request["extra_modules"]]
+        self.root_reason = ROOT_RUNTIME
         for extra in request["extra_modules"]:
             module = Module(extra["name"], "python", False, None, None, None, True)
             module.source_text = extra["source"].encode("utf-8")
@@ -802,6 +868,7 @@ class Analysis:
         self.boot_names = [e["name"] for e in request["extra_modules"] if e["bootstrap"]]
 
         entry = request["entry"]
+        self.root_reason = ROOT_ENTRY
         if entry["kind"] == "script":
             self.main_names = {"__main__"}
             self.add_script(entry["path"])
@@ -810,7 +877,9 @@ class Analysis:
             self.found["__main__"] = PROVIDED
             if entry["kind"] == "module":
                 # The stub runs the module as `python -m` does, with runpy.
+                self.root_reason = ROOT_RUNPY
                 self.need("runpy", None)
+                self.root_reason = ROOT_ENTRY
             name = entry["module"]
             if entry["kind"] == "module":
                 self.main_names = {name, name + ".__main__"}
@@ -832,13 +901,17 @@ class Analysis:
                 self.need(main.name, None)
 
         self.start_roots = [entry.get("module", "__main__"), "runpy", *request["includes"]]
+        self.root_reason = ROOT_INCLUDE
         for name in request["includes"]:
             self.need(name, None)
+        self.root_reason = ROOT_STARTUP
         self.narrow_roots = True
         for name in BOOTSTRAP_ROOTS[1:]:
             self.need(name, None)
+        self.root_reason = ROOT_CODECS
         self.need_all_submodules(BOOTSTRAP_ROOTS[0])
         self.narrow_roots = False
+        self.root_reason = ROOT_OTHER
 
         compilers = Compilers(self.optimize)
         try:
@@ -959,7 +1032,11 @@ class Analysis:
         for_the_caller = LAZY_FOR_THE_CALLER.get(module.name, ())
         stdlib = in_stdlib(module.origin)
         found_first = self.resolved_guards(imports, package)
-        for name, level, fromlist, eager, guard in imports:
+        # Its own statements, even when a rule's adding modules brought it in.
+        saved = self.at, self.via
+        self.via = None
+        for name, level, fromlist, eager, guard, line in imports:
+            self.at = (module.name, line)
             # Optional: made inside a function, or by a call (see scan.CALL) in a module
             # that itself may never be imported.
             optional = not eager or (level == CALL and module.lazy_only)
@@ -1026,9 +1103,10 @@ class Analysis:
             if optional:
                 left = self.undeclared(module, name)
                 if left is not None:
-                    self.defer(*left, name, module.name, level, fromlist, eager)
+                    self.defer(*left, name, module.name, level, fromlist, eager, line)
                     continue
             self.follow_one(name, level, fromlist, module.name, eager)
+        self.at, self.via = saved
 
     def follow_one(self, name, level, fromlist, importer, eager):
         """Follows one import of the absolute `name` by `importer`."""
@@ -1052,7 +1130,7 @@ class Analysis:
         names: the imports of its handlers are fallbacks that never run in the bundle. A
         `try` that also imports a name computed at run time, or nothing, cannot tell."""
         names = {}
-        for name, level, fromlist, eager, guard in imports:
+        for name, level, fromlist, eager, guard, _ in imports:
             if guard <= 0 or not eager:
                 continue
             if level > 0:
@@ -1146,11 +1224,11 @@ class Analysis:
             name = name.rpartition(".")[0]
         return None
 
-    def defer(self, key, target, name, importer, level, fromlist, eager):
+    def defer(self, key, target, name, importer, level, fromlist, eager, line):
         """Puts off an optional import of `name` (`target` the module it finds) into the
         distribution `key`: followed once the closure uses that distribution, else
         reported (see manifest.left_out)."""
-        self.deferred.setdefault(key, []).append((name, level, fromlist, importer, eager))
+        self.deferred.setdefault(key, []).append((name, level, fromlist, importer, eager, line))
         tops, importers = self.optional.setdefault(key, (set(), set()))
         tops.add(target.name.partition(".")[0])
         importers.add(importer)
@@ -1166,8 +1244,12 @@ class Analysis:
             return
         self.used.add(key)
         self.optional.pop(key, None)
-        for name, level, fromlist, importer, eager in self.deferred.pop(key, ()):
+        saved = self.at, self.via
+        self.via = None
+        for name, level, fromlist, importer, eager, line in self.deferred.pop(key, ()):
+            self.at = (importer, line)
             self.follow_one(name, level, fromlist, importer, eager)
+        self.at, self.via = saved
 
     def note_call(self, module_name, function, caller, eager):
         """`caller` imports `function` from `module_name` (None: imports the module, and

@@ -8,7 +8,18 @@ import platform
 import sys
 import sysconfig
 
-from .closure import CODE_SUFFIXES, distribution_infos, distribution_key, distribution_tops
+from .closure import (
+    CODE_SUFFIXES,
+    ROOT_ENTRY,
+    ROOT_INCLUDE,
+    ROOT_RUNPY,
+    ROOT_RUNTIME,
+    ROOT_STARTUP,
+    distribution_infos,
+    distribution_key,
+    distribution_tops,
+    in_stdlib,
+)
 from .protocol import Failure
 from .tables import BOOTSTRAP_ROOTS, BYTES_CODECS
 
@@ -329,6 +340,7 @@ def manifest(analysis):
     paths = data_paths(data, [n for n in names if analysis.reached[n].is_package])
     holders = data_holders(paths)
     modules = []
+    brought_by = parents(analysis, names)
     for name in sorted(names):
         module = analysis.reached[name]
         file_use = analysis.file_use.get(name, NO_FILE_USE)
@@ -353,6 +365,8 @@ def manifest(analysis):
                 "builds_path_from_file": builds_path_to_data(analysis, name, file_use, holders),
                 "file_evidence": file_evidence(analysis, name, file_use, paths),
                 "native_importers": sorted(analysis.native.importers.get(name, ())),
+                "stdlib": in_stdlib(module.origin),
+                "brought_by": brought_by.get(name),
             }
         )
     manifest = {
@@ -361,7 +375,14 @@ def manifest(analysis):
         "data": data,
         "app_data": app_data_files(analysis, app_not_utf8),
         "missing": [
-            {"name": name, "imported_by": sorted(analysis.missing[name])}
+            {
+                "name": name,
+                "imported_by": sorted(analysis.missing[name]),
+                "places": {
+                    importer: f"{place(analysis, importer)}:{line}"
+                    for importer, line in sorted(analysis.missing_at.get(name, {}).items())
+                },
+            }
             for name in sorted(analysis.missing)
         ],
         "errors": sorted(errors, key=lambda e: e["module"]),
@@ -384,6 +405,54 @@ def manifest(analysis):
     # Last: making the rest of the manifest looks at the file system too.
     manifest["deps"] = analysis.observations.answer()
     return manifest, blobs
+
+
+def place(analysis, name):
+    """The file of module `name` as the bundle names it (`json/__init__.py`, `main.py`)."""
+    return analysis.reached[name].bundle_path
+
+
+def parents(analysis, names):
+    """What brought each module of `names` into the bundle, for `pyfreeze why`: the
+    importer through which the fewest imports reach it from what the closure started
+    with, as {"by", "file", "line", "via"} (the line of the importer's file, else how it
+    imports it), or {"root": why it was added} for a start itself. The entry point and
+    --include are started from first, so that what the app imports is told through the
+    app even where the runtime or CPython's start-up imports it too; what only a rule
+    added (a package bundled whole, a built-in's hidden imports) last."""
+    edges = {}
+    for (importer, name), how in sorted(analysis.edges.items(), key=lambda e: str(e[0])):
+        if importer in names and name in names and importer != name:
+            edges.setdefault(importer, []).append((name, how))
+    first = (ROOT_ENTRY, ROOT_RUNPY, ROOT_INCLUDE)
+    then = (ROOT_RUNTIME, ROOT_STARTUP)
+    found = {}
+    for reasons in (first, then, None):
+        frontier = sorted(
+            name
+            for name, reason in analysis.roots.items()
+            if name in names
+            and name not in found
+            and (reason in reasons if reasons else reason not in first + then)
+        )
+        for name in frontier:
+            found[name] = {"root": analysis.roots[name]}
+        while frontier:
+            following = []
+            for importer in frontier:
+                for name, how in edges.get(importer, ()):
+                    if name in found:
+                        continue
+                    line = how if isinstance(how, int) else None
+                    found[name] = {
+                        "by": importer,
+                        "file": place(analysis, importer) if line is not None else None,
+                        "line": line,
+                        "via": how if isinstance(how, str) else None,
+                    }
+                    following.append(name)
+            frontier = following
+    return found
 
 
 def left_out(analysis):

@@ -22,6 +22,9 @@ import time
 
 from .observe import REAL_SCANDIR
 
+# How `pyfreeze why` says an extension module imports what it does (see Analysis.edges).
+VIA_NATIVE = "imported by its native code"
+
 # Imports native code makes when one of its functions runs, bundled (stored compressed
 # unless something else imports them while the app starts) whenever the extension module
 # is, if they are installed. The standard library's: the dotted names of existing modules
@@ -248,7 +251,10 @@ class NativeImports:
     def need(self, analysis, name, importer, eager):
         # Only what no Python import brought in is in because of native code.
         because = name in self.importers or name not in analysis.reached
-        if analysis.need(name, importer, eager) is not None and because:
+        saved, analysis.via = analysis.via, VIA_NATIVE
+        needed = analysis.need(name, importer, eager)
+        analysis.via = saved
+        if needed is not None and because:
             self.importers.setdefault(name, set()).add(importer)
 
     def probe(self, search_path, names):

@@ -27,7 +27,7 @@ import json
 
 # The version of the request and answer formats, the freezer's PROTOCOL; a request of
 # another version is refused.
-PROTOCOL = 5
+PROTOCOL = 6
 
 
 class Failure(Exception):

@@ -236,7 +236,8 @@ def dotted_names(const):
 
 def scan(code, guards=()):
     """The imports in `code` and its nested code, as a set of
-    (name, level, fromlist, eager, guard): eager (True) ones run when the module itself is
+    (name, level, fromlist, eager, guard, line), `line` the first line that makes the
+    import (None for what no instruction of its own shows, a table's names): eager (True) ones run when the module itself is
     imported, others (False) when a function runs, MAIN_BLOCK ones when it runs as
     __main__. A literal name given to an importing function has the level CALL. `guards` are the module's `try` statements that catch a failed import, as
     the compiler found them (see compile.py): the guard of an eager import in the body
@@ -246,7 +247,15 @@ def scan(code, guards=()):
     imports its parameter is reported by name, with the level ARGUMENT, and the names
     of directories code may put on sys.path with the level SEARCH_DIR, the distributions
     whose metadata it reads by name with the level METADATA."""
-    imports = set()
+    # (name, level, fromlist, eager, guard) -> its first line: `pyfreeze why` names one.
+    imports = {}
+
+    def found(name, level, fromlist, when, guard, line=None):
+        key = (name, level, fromlist, when, guard)
+        first = imports.get(key)
+        if key not in imports or (line is not None and (first is None or line < first)):
+            imports[key] = line
+
     # The `eager` of each import by computed name, and the strings importers were given.
     computed = set()
     arguments = set()
@@ -266,7 +275,7 @@ def scan(code, guards=()):
         if "__file__" in names and "path" in names and any(m in names for m in PATH_CHANGES):
             for const in co.co_consts:
                 if isinstance(const, str) and const.isidentifier():
-                    imports.add((const, SEARCH_DIR, None, eager, 0))
+                    found(const, SEARCH_DIR, None, eager, 0)
         varnames = co.co_varnames
         wordcode = co.co_code
         dynamic = any(name in names for name in IMPORT_CALLS + METADATA_CALLS)
@@ -274,7 +283,9 @@ def scan(code, guards=()):
         if not dynamic and IMPORT_NAME not in wordcode[::2]:
             continue
         consts = co.co_consts
-        lines = line_starts(co) if guards and eager else None
+        lines = line_starts(co)
+        # Only an eager import's guard matters (see guard_of).
+        guarded = guards if eager else ()
         find_main = eager and "__name__" in names and "__main__" in consts
         main_end = -1
         extended = 0
@@ -299,14 +310,14 @@ def scan(code, guards=()):
                     fromlist = tuple(x for x in fromlist if isinstance(x, str))
                 else:
                     fromlist = None
-                imports.add(
-                    (
-                        names[arg],
-                        level,
-                        fromlist,
-                        MAIN_BLOCK if i < main_end else eager,
-                        guard_of(lines, i, guards),
-                    )
+                line = line_of(lines, i)
+                found(
+                    names[arg],
+                    level,
+                    fromlist,
+                    MAIN_BLOCK if i < main_end else eager,
+                    guard_of(line, guarded),
+                    line,
                 )
             elif dynamic and callee(op1, arg1, names, varnames) in IMPORT_CALLS:
                 importer = callee(op1, arg1, names, varnames)
@@ -325,18 +336,20 @@ def scan(code, guards=()):
                     ):
                         suffix = (how[2],) if how[2] else None
                         level = CALL if how[0] == 0 else how[0]
-                        imports.add((how[1], level, suffix, when, guard_of(lines, i, guards)))
+                        line = line_of(lines, i)
+                        found(how[1], level, suffix, when, guard_of(line, guarded), line)
                         if how[0] == PREFIX:
                             computed.add(when)
                 elif importer in DYNAMIC_IMPORTERS and (stack_effect(op, arg) or 0) > 0:
                     # Called with what a load leaves: a name computed whole, maybe from
                     # a prefix the same code builds it with first (rich's
                     # `name = f".unicode{v}"; import_module(name, package)`).
-                    imports.add(("", PREFIX, None, when, 0))
+                    line = line_of(lines, i)
+                    found("", PREFIX, None, when, 0, line)
                     computed.add(when)
                     prefixes = built_prefixes(co)
                     for prefix in prefixes:
-                        imports.add((prefix, PREFIX, None, when, 0))
+                        found(prefix, PREFIX, None, when, 0, line)
                     if (
                         not prefixes
                         and op in VARIABLE_LOADS
@@ -347,7 +360,7 @@ def scan(code, guards=()):
                         # A variable, of the function or of a closure it returns, most
                         # likely what it was given or made from it (boto3's
                         # `lazy_call(full_name)`, whose handler imports the module part).
-                        imports.add((function.co_name, ARGUMENT, None, when, 0))
+                        found(function.co_name, ARGUMENT, None, when, 0, line)
             elif (
                 dynamic
                 and op == LOAD_CONST
@@ -355,7 +368,8 @@ def scan(code, guards=()):
                 and isinstance(consts[arg], str)
                 and (first_argument(wordcode, i, names, consts, consts[arg]) or (None,))[0] == 0
             ):
-                imports.add((consts[arg], METADATA, None, MAIN_BLOCK if i < main_end else eager, 0))
+                when = MAIN_BLOCK if i < main_end else eager
+                found(consts[arg], METADATA, None, when, 0, line_of(lines, i))
             elif (
                 find_main
                 and op in JUMP_IF_FALSE
@@ -374,8 +388,8 @@ def scan(code, guards=()):
     if computed:
         when = True if True in computed else False if False in computed else MAIN_BLOCK
         for name in (listed_names(code) | bare_arguments(code)) - arguments:
-            imports.add((name, TABLE, None, when, 0))
-    return imports
+            found(name, TABLE, None, when, 0)
+    return {key + (line,) for key, line in imports.items()}
 
 
 def line_starts(co):
@@ -384,16 +398,18 @@ def line_starts(co):
     return [offset for offset, _ in starts], [line for _, line in starts]
 
 
-def guard_of(lines, offset, guards):
-    """The guard (see scan) of the import at `offset`, from the innermost `try` that holds
-    its line."""
-    if lines is None:
-        return 0
+def line_of(lines, offset):
+    """The line of the instruction at `offset`, from line_starts, or None."""
     offsets, numbers = lines
     at = bisect.bisect_right(offsets, offset) - 1
-    if at < 0:
+    return numbers[at] if at >= 0 else None
+
+
+def guard_of(line, guards):
+    """The guard (see scan) of the import at `line`, from the innermost `try` that holds
+    it."""
+    if line is None:
         return 0
-    line = numbers[at]
     found, span = 0, None
     for n, (first, last, handlers) in enumerate(guards, 1):
         ranges = [(first, last, n)] + [(start, end, -n) for start, end in handlers]

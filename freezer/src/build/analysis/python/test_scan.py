@@ -422,10 +422,36 @@ class ScanTest(unittest.TestCase):
         self.assertEqual(loaders, ("myapp", "other.pkg"))
         self.assertIn("templates", constants)
 
+    def test_each_import_comes_with_its_first_line(self):
+        source = textwrap.dedent(
+            """
+            import os
+
+            def f():
+                import json
+                import os
+            import importlib
+            importlib.import_module("colorsys")
+            import os
+            """
+        )
+        code = compile(source, "m.py", "exec", dont_inherit=True)
+        lines = {(name, eager): line for name, _, _, eager, _, line in scan(code)}
+        self.assertEqual(
+            lines,
+            {
+                ("os", EAGER): 2,
+                ("json", LAZY): 5,
+                ("os", LAZY): 6,
+                ("importlib", EAGER): 7,
+                ("colorsys", EAGER): 8,
+            },
+        )
+
     def test_read_code(self):
         code = compile("import os\nX = __file__\n", "m.py", "exec")
         imports, use = read_code("m", code)
-        self.assertEqual(imports, (("os", 0, None, EAGER, 0),))
+        self.assertEqual(imports, (("os", 0, None, EAGER, 0, 1),))
         self.assertEqual(use[:2], (True, False))
 
 
