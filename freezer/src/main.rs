@@ -1,6 +1,7 @@
 //! The `pyfreeze` command line: parses arguments, calls the library, reports.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use pyfreeze::build::{
     self, BuildOptions, BuildReport, CacheUse, LeftOut, LeftOutRule, Reuse, Unbundled, Via,
 };
 use pyfreeze::cache::{self, Hits};
+use pyfreeze::check;
 use pyfreeze::fault::{self, Fault};
 use pyfreeze::ls;
 
@@ -32,6 +34,9 @@ struct Cli {
 enum Command {
     /// Build a standalone executable from a Python app.
     Build(Box<BuildArgs>),
+    /// Build an app, run it under the build's Python and as the bundle, and compare.
+    #[command(after_help = CHECK_HELP)]
+    Check(Box<CheckArgs>),
     /// List what a bundle contains.
     Ls {
         /// A bundle made by `pyfreeze build`.
@@ -53,6 +58,25 @@ enum CacheCommand {
     Dir,
     /// Remove everything in the cache.
     Clean,
+}
+
+const CHECK_HELP: &str = "Builds APP with the build options given (into a temporary directory \
+    unless -o is given; that bundle also holds check's probe, so build the one to ship with \
+    `pyfreeze build`), then runs it under the build's Python and as the bundle, both with ARGS, \
+    the same working directory and environment, and stdin empty. Compares the exit status, \
+    stdout, stderr (in tracebacks, the directories of Python's sys.path, the app's and the \
+    bundle's path masked) and the modules in sys.modules at exit, and names each module and \
+    data file CPython used that the bundle lacks, with the option that brings it in.\n\n\
+    Exit status: 0 when the runs match and the bundle lacks nothing; 1 when they differ (or the \
+    input is wrong, as for build); 2 when pyfreeze, the interpreter or the machine failed.";
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    build: BuildArgs,
+    /// The app's arguments, for both runs.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<OsString>,
 }
 
 #[derive(Args)]
@@ -128,6 +152,7 @@ impl From<BuildArgs> for BuildOptions {
             python_options: args.python_options,
             no_cache: args.no_cache,
             force: args.force,
+            check_probe: false,
         }
     }
 }
@@ -325,11 +350,20 @@ fn report(report: &BuildReport) -> String {
     out
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build(args) => {
             let built = build::build(&(*args).into())?;
             eprint!("{}", report(&built));
+        }
+        Command::Check(args) => {
+            let CheckArgs { build, args } = *args;
+            let checked = check::check(&build.into(), &args)?;
+            eprint!("{}", report(&checked.build));
+            print!("{}", checked.report);
+            if !checked.passed {
+                return Ok(ExitCode::from(Fault::User.exit_code()));
+            }
         }
         Command::Ls { binary, json } => {
             let text = ls::list(&binary, json)?;
@@ -349,7 +383,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -367,7 +401,7 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             let mut message = format!("error: {error}");
             for cause in error.chain().skip(1) {

@@ -68,6 +68,8 @@ const PARTS: [((&str, &str), &[&str]); 4] = [
     (runtime_python!(mp), &[]),
     (runtime_python!(resources), &[]),
 ];
+/// The probe only a `pyfreeze check` build holds (see [`BuildOptions::check_probe`]).
+const CHECK_PROBE: (&str, &str) = runtime_python!(check);
 /// CPython's regression-test package, "meant for internal use by Python only": stdlib
 /// helpers import it lazily (`multiprocessing.util` does), and through it `tkinter` and
 /// an X11 stack would land in every bundle. Left out only there: an app (or a dependency)
@@ -99,6 +101,9 @@ pub struct BuildOptions {
     pub no_cache: bool,
     /// Replace an output that is a regular file but not a bundle.
     pub force: bool,
+    /// Add the probe of `pyfreeze check`, with which the bundle reports the modules it
+    /// imported (see `runtime-stub/python/_pyfreeze_check.py`).
+    pub check_probe: bool,
 }
 
 /// What a build made, for the summary.
@@ -187,7 +192,7 @@ fn boot_lazy_imports(python_options: &PythonOptions) -> Vec<String> {
 
 /// The runtime's Python, compiled under importlib's file name (see [`BOOT_FILENAME`]);
 /// only the boot module goes into the frozen table.
-fn runtime_modules(python_options: &PythonOptions) -> Vec<ExtraModule> {
+fn runtime_modules(python_options: &PythonOptions, check_probe: bool) -> Vec<ExtraModule> {
     let module = |(name, source): (&str, &str), bootstrap, lazy_imports| ExtraModule {
         name: name.to_owned(),
         source: source.to_owned(),
@@ -198,13 +203,17 @@ fn runtime_modules(python_options: &PythonOptions) -> Vec<ExtraModule> {
     let parts = PARTS
         .iter()
         .map(|&(part, lazy)| module(part, false, lazy.iter().map(|&m| m.into()).collect()));
+    let probe = check_probe.then(|| module(CHECK_PROBE, false, Vec::new()));
     std::iter::once(module(BOOT, true, boot_lazy_imports(python_options)))
         .chain(parts)
+        .chain(probe)
         .collect()
 }
 
 /// The `--python-option`s, and the optimisation level they and `-O` ask for together.
-fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), UnsupportedOption> {
+pub(crate) fn python_options(
+    options: &BuildOptions,
+) -> Result<(PythonOptions, u8), UnsupportedOption> {
     let mut parsed = PythonOptions::default();
     let mut optimize = options.optimize;
     for option in &options.python_options {
@@ -216,7 +225,7 @@ fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), Unsuppo
 }
 
 /// The options as python's arguments: `-W ARG` and `-X OPT` are two each.
-fn python_args(python_options: &PythonOptions) -> Vec<String> {
+pub(crate) fn python_args(python_options: &PythonOptions) -> Vec<String> {
     let mut args = Vec::new();
     for option in python_options.command_line() {
         match option.split_once(' ') {
@@ -279,7 +288,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<BuildReport> {
         stdlib_excludes: vec![INTERNAL_TEST_PACKAGE.to_owned()],
         optimize,
         sources: options.sources,
-        extra_modules: runtime_modules(&python_options),
+        extra_modules: runtime_modules(&python_options, options.check_probe),
         // A bundle built into the app directory (`dist/`) is not one of the app's files,
         // nor is a build cache there.
         skip_dirs: std::path::absolute(&target)
@@ -436,7 +445,7 @@ mod tests {
 
     #[test]
     fn only_the_boot_module_is_bootstrap_and_it_names_every_part() {
-        let modules = runtime_modules(&PythonOptions::default());
+        let modules = runtime_modules(&PythonOptions::default(), false);
         let (boot, parts): (Vec<_>, Vec<_>) = modules.iter().partition(|m| m.bootstrap);
         assert_eq!(boot.len(), 1);
         assert_eq!(boot[0].name, "_pyfreeze_boot");

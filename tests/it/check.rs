@@ -1,0 +1,172 @@
+//! `pyfreeze check` on every interpreter: an app importing a module by a name the build
+//! cannot see (a plain build lacks it) fails the check, which names the module and
+//! `--include`; with `--include` it passes. An app reading a data file next to its script,
+//! named by its argument, fails the check, which names the file and `--collect-to-disk .`;
+//! with that option it passes. The arguments after `--` reach both runs (the app exits
+//! with their count, and reads the file the first one names). The reports are snapshots
+//! for the newest interpreter; every interpreter must give the same verdict.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use pyfreeze_tests::{
+    for_each_interpreter, freeze, holds_module, newest_interpreter, pyfreeze, tempdir, test_name,
+    write_app, Interpreter, Status,
+};
+
+const PLUGIN_MAIN: &str = r#"import importlib
+import sys
+
+print("args:", sys.argv[1:])
+try:
+    plugin = importlib.import_module("".join(reversed("ycnaf_nigulp")))
+except ImportError:
+    print("no fancy plugin")
+else:
+    print(plugin.greet())
+sys.exit(len(sys.argv) - 1)
+"#;
+
+const PLUGIN: &str =
+    "import textwrap\n\n\ndef greet():\n    return textwrap.shorten(\"fancy!\", 10)\n";
+
+const DATA_MAIN: &str = r#"import os
+import sys
+
+with open(os.path.join(os.path.dirname(__file__), sys.argv[1])) as f:
+    print(f.read().strip())
+"#;
+
+/// `pyfreeze check APP --python PYTHON OPTIONS -- ARGS`, run from a scratch directory.
+fn check(
+    app: &Path,
+    python: &Interpreter,
+    options: &[&str],
+    args: &[&str],
+) -> pyfreeze_tests::Output {
+    let cwd = tempdir("check-cwd");
+    let mut argv: Vec<&OsStr> = vec![
+        OsStr::new("check"),
+        app.as_os_str(),
+        OsStr::new("--python"),
+        python.path.as_os_str(),
+    ];
+    argv.extend(options.iter().map(OsStr::new));
+    argv.push(OsStr::new("--"));
+    argv.extend(args.iter().map(OsStr::new));
+    pyfreeze(&argv, cwd.path())
+}
+
+/// The problems with `out`, a check that should have exited `status` with a report that
+/// starts with `summary` and holds every one of `lines`; the report is snapshot `name`
+/// for the newest interpreter.
+fn verdict(
+    python: &Interpreter,
+    name: &str,
+    out: &pyfreeze_tests::Output,
+    status: i32,
+    summary: &str,
+    lines: &[&str],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if out.status != Status::Code(status) {
+        problems.push(format!(
+            "{python}: {name}: exit status not {status}:\n{out}"
+        ));
+    }
+    if !out.stdout.starts_with(summary) {
+        problems.push(format!(
+            "{python}: {name}: the report does not start with {summary:?}:\n{out}"
+        ));
+    }
+    for line in lines {
+        if !out.stdout.lines().any(|l| l == *line) {
+            problems.push(format!(
+                "{python}: {name}: the report has no line {line:?}:\n{out}"
+            ));
+        }
+    }
+    if python == newest_interpreter() {
+        insta::assert_snapshot!(name, out.stdout);
+    }
+    problems
+}
+
+#[test]
+fn check_names_a_module_imported_by_a_computed_name() {
+    let app = write_app(
+        "plugapp",
+        &[("main.py", PLUGIN_MAIN), ("plugin_fancy.py", PLUGIN)],
+    );
+    for_each_interpreter(test_name!(), |python| {
+        let mut problems = Vec::new();
+        let plain = freeze(&app.path, python, &[]).map_err(|e| format!("{python}: {e}"))?;
+        if holds_module(&plain.exe, "plugin_fancy")? {
+            problems.push(format!(
+                "{python}: a plain build holds plugin_fancy: the test's import is not hidden from the build"
+            ));
+        }
+        let out = check(&app.path, python, &[], &["a", "b"]);
+        problems.extend(verdict(
+            python,
+            "check_lacking_module",
+            &out,
+            1,
+            "check: exit status 2 = 2, stdout differs, stderr same, modules: 1 missing,",
+            &[
+                "stdout: line 2 differs: CPython \"fancy!\", bundle \"no fancy plugin\"",
+                "error: the bundle lacks 1 module CPython imported: plugin_fancy (imported by a name the build cannot see, at run time)",
+                "help: build with --include plugin_fancy",
+            ],
+        ));
+        let out = check(
+            &app.path,
+            python,
+            &["--include", "plugin_fancy"],
+            &["a", "b"],
+        );
+        problems.extend(verdict(
+            python,
+            "check_included_module",
+            &out,
+            0,
+            "check: exit status 2 = 2, stdout same, stderr same, modules: 0 missing, 3 extra (pyfreeze runtime)\n",
+            &[],
+        ));
+        Ok(problems)
+    });
+}
+
+#[test]
+fn check_names_a_data_file_opened_next_to_the_script() {
+    let app = write_app(
+        "dataapp",
+        &[("main.py", DATA_MAIN), ("x.txt", "hello from x\n")],
+    );
+    for_each_interpreter(test_name!(), |python| {
+        let mut problems = Vec::new();
+        let out = check(&app.path, python, &[], &["x.txt"]);
+        problems.extend(verdict(
+            python,
+            "check_lacking_data_file",
+            &out,
+            1,
+            "check: exit status 0 != 1, stdout differs, stderr differs, modules: 0 missing,",
+            &[
+                "stdout: line 1 differs: CPython \"hello from x\", bundle nothing",
+                "error: the bundle lacks 1 data file CPython opened: x.txt (in the app directory)",
+                "help: build with --collect-to-disk .",
+            ],
+        ));
+        let out = check(&app.path, python, &["--collect-to-disk", "."], &["x.txt"]);
+        problems.extend(verdict(
+            python,
+            "check_data_file_on_disk",
+            &out,
+            0,
+            "check: exit status 0 = 0, stdout same, stderr same, modules: 0 missing, 3 extra (pyfreeze runtime)\n",
+            &[],
+        ));
+        Ok(problems)
+    });
+}
