@@ -66,7 +66,7 @@ pub struct Checked {
 /// it left without running atexit functions, as `os._exit` does).
 struct Run {
     output: Output,
-    modules: Option<BTreeMap<String, String>>,
+    modules: Option<BTreeSet<String>>,
 }
 
 /// What the CPython run's report says beyond the modules.
@@ -75,9 +75,14 @@ struct CpythonReport {
     modules: BTreeMap<String, String>,
     start: BTreeSet<String>,
     path: Vec<String>,
-    /// (owner package or ".", name in the bundle)
-    files: Vec<(String, String)>,
+    /// The module whose import statement first imported each module.
+    importers: BTreeMap<String, String>,
+    files: Vec<DataFile>,
 }
+
+/// A data file CPython opened: the package whose directory holds it (`.` for the app
+/// directory) and its name in a bundle.
+type DataFile = (String, String);
 
 /// What the bundle holds, as the comparison needs it.
 #[derive(Default)]
@@ -149,21 +154,18 @@ pub fn check(options: &BuildOptions, args: &[OsString]) -> anyhow::Result<Checke
     fs_err::remove_file(&probe_report)?;
     let frozen_output = frozen_output?;
     let probe_text = probe_text.map_err(|source| CheckError::Report {
-        path: probe_report.clone(),
+        path: probe_report,
         source,
     })?;
-    let frozen_modules = (!probe_text.is_empty()).then(|| {
-        probe_text
-            .lines()
-            .map(|n| (n.to_owned(), String::new()))
-            .collect()
-    });
+    let frozen_modules =
+        (!probe_text.is_empty()).then(|| probe_text.lines().map(str::to_owned).collect());
 
     let holds = holds(&exe)?;
     let comparison = Comparison {
         cpython: Run {
             output: cpython_output,
-            modules: (!reference.modules.is_empty()).then(|| reference.modules.clone()),
+            modules: (!reference.modules.is_empty())
+                .then(|| reference.modules.keys().cloned().collect()),
         },
         frozen: Run {
             output: frozen_output,
@@ -217,6 +219,9 @@ fn read_cpython_report(path: &Path) -> Result<CpythonReport, CheckError> {
                 report.start.insert(name.to_owned());
             }
             ["path", dir] => report.path.push(dir.to_owned()),
+            ["importer", name, by] => {
+                report.importers.insert(name.to_owned(), by.to_owned());
+            }
             ["file", owner, name] => report.files.push((owner.to_owned(), name.to_owned())),
             _ => {}
         }
@@ -257,11 +262,11 @@ struct Comparison<'a> {
 }
 
 /// A module CPython imported that the bundle lacks, why the build left it out, and the
-/// option that brings it in.
+/// option that brings it in (none when what brings in its importer does).
 struct Lacking {
     name: String,
     why: String,
-    fix: String,
+    fix: Option<String>,
 }
 
 impl Comparison<'_> {
@@ -422,23 +427,22 @@ impl Comparison<'_> {
             .collect();
         roots.push(self.app_dir.to_string_lossy().into_owned());
         let exe = [self.exe.to_string_lossy().into_owned()];
-        (
-            mask(&lossy(&self.cpython.output.stderr), &roots),
-            mask(&lossy(&self.frozen.output.stderr), &exe),
+        frozen_frames(
+            &mask(&lossy(&self.cpython.output.stderr), &roots),
+            &mask(&lossy(&self.frozen.output.stderr), &exe),
         )
     }
 
     /// The modules CPython imported (after it started) that the bundle did not import,
     /// as (name, what it is).
     fn not_imported(&self) -> Vec<(&str, &str)> {
-        let (Some(cpython), Some(frozen)) = (&self.cpython.modules, &self.frozen.modules) else {
+        let (Some(_), Some(frozen)) = (&self.cpython.modules, &self.frozen.modules) else {
             return Vec::new();
         };
-        cpython
+        self.reference
+            .modules
             .iter()
-            .filter(|(name, _)| {
-                !frozen.contains_key(*name) && !self.reference.start.contains(*name)
-            })
+            .filter(|(name, _)| !frozen.contains(*name) && !self.reference.start.contains(*name))
             .map(|(name, kind)| (name.as_str(), kind.as_str()))
             .collect()
     }
@@ -446,13 +450,26 @@ impl Comparison<'_> {
     /// Of [`Self::not_imported`], the modules of files (not built in, frozen into
     /// libpython, aliases or made at run time) the bundle does not hold.
     fn lacking_modules(&self) -> Vec<Lacking> {
-        self.not_imported()
+        let names: BTreeSet<&str> = self
+            .not_imported()
             .into_iter()
             .filter(|(name, kind)| {
                 matches!(*kind, "source" | "extension" | "namespace")
                     && !self.holds.modules.contains(*name)
             })
-            .map(|(name, _)| self.why_lacking(name))
+            .map(|(name, _)| name)
+            .collect();
+        names
+            .iter()
+            .map(|name| match self.reference.importers.get(*name) {
+                // The build follows the imports of what brings in the importer.
+                Some(by) if names.contains(by.as_str()) => Lacking {
+                    name: (*name).to_owned(),
+                    why: format!("imported by {by}"),
+                    fix: None,
+                },
+                _ => self.why_lacking(name),
+            })
             .collect()
     }
 
@@ -463,7 +480,7 @@ impl Comparison<'_> {
             return Lacking {
                 name: name.to_owned(),
                 why: format!("left out by --exclude {excluded}"),
-                fix: format!("no --exclude {excluded}"),
+                fix: Some(format!("no --exclude {excluded}")),
             };
         }
         let left = self.build.left_out.iter().find(|l| within(&l.name));
@@ -493,7 +510,7 @@ impl Comparison<'_> {
         Lacking {
             name: name.to_owned(),
             why,
-            fix,
+            fix: Some(fix),
         }
     }
 
@@ -514,17 +531,12 @@ impl Comparison<'_> {
         let (Some(cpython), Some(frozen)) = (&self.cpython.modules, &self.frozen.modules) else {
             return Vec::new();
         };
-        frozen
-            .keys()
-            .filter(|name| !cpython.contains_key(*name))
-            .cloned()
-            .collect()
+        frozen.difference(cpython).cloned().collect()
     }
 
     /// The data files CPython opened that the bundle does not put on disk: those it does
     /// not hold at all, and those it holds in memory only.
-    #[allow(clippy::type_complexity)]
-    fn lacking_files(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn lacking_files(&self) -> (Vec<DataFile>, Vec<DataFile>) {
         let not_on_disk = self
             .reference
             .files
@@ -569,7 +581,7 @@ fn describe_file(owner: &str, name: &str) -> String {
 }
 
 /// The `--collect-to-disk` options for `files`, once each.
-fn disk_options(files: &[(String, String)]) -> String {
+fn disk_options(files: &[DataFile]) -> String {
     let owners: BTreeSet<&str> = files.iter().map(|(owner, _)| owner.as_str()).collect();
     owners
         .iter()
@@ -581,7 +593,7 @@ fn disk_options(files: &[(String, String)]) -> String {
 /// The options that bring in `lacking`, once each; `--include` of a package covers its
 /// submodules.
 fn fixes(lacking: &[Lacking]) -> String {
-    let all: BTreeSet<&str> = lacking.iter().map(|m| m.fix.as_str()).collect();
+    let all: BTreeSet<&str> = lacking.iter().filter_map(|m| m.fix.as_deref()).collect();
     let covered = |fix: &str| {
         fix.strip_prefix("--include ").is_some_and(|name| {
             all.iter().any(|other| {
@@ -645,6 +657,42 @@ fn mask(text: &str, roots: &[String]) -> String {
     out
 }
 
+/// The two masked stderrs with the frames of modules CPython runs from its frozen table
+/// (3.11+: `File "<frozen runpy>"`, which python shows without source lines) and the
+/// bundle from its own source (`File "runpy.py"`) made alike: the former named as the
+/// latter, the latter without its source lines. importlib's own frames are frozen in both.
+fn frozen_frames(cpython: &str, bundle: &str) -> (String, String) {
+    const FROZEN: &str = "File \"<frozen ";
+    let mut frozen = BTreeSet::new();
+    let mut cpython_out = String::with_capacity(cpython.len());
+    for line in cpython.split_inclusive('\n') {
+        let renamed = line.split_once(FROZEN).and_then(|(before, rest)| {
+            let (module, after) = rest.split_once(">\"")?;
+            let path = format!("{}.py", module.replace('.', "/"));
+            let line = format!("{before}File \"{path}\"{after}");
+            frozen.insert(path);
+            Some(line)
+        });
+        cpython_out.push_str(renamed.as_deref().unwrap_or(line));
+    }
+    let mut bundle_out = String::with_capacity(bundle.len());
+    let mut skip_below: Option<usize> = None;
+    for line in bundle.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if skip_below.is_some_and(|frame| indent > frame && !line.trim().is_empty()) {
+            continue;
+        }
+        skip_below = line
+            .trim_start()
+            .strip_prefix("File \"")
+            .and_then(|rest| rest.split_once('"'))
+            .filter(|(path, _)| frozen.contains(*path))
+            .map(|_| indent);
+        bundle_out.push_str(line);
+    }
+    (cpython_out, bundle_out)
+}
+
 /// `root` replaced by [`MASK`] where it is a whole path, not the start of a longer name.
 fn replace_path(text: &str, root: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -675,16 +723,27 @@ mod tests {
     }
 
     #[test]
+    fn frames_of_frozen_modules_read_as_the_bundle_s_without_source_lines() {
+        let cpython = "Traceback (most recent call last):\n  File \"<frozen runpy>\", line 198, in _run_module_as_main\n  File \"app.py\", line 1, in <module>\n    boom()\nValueError\n";
+        let bundle = "Traceback (most recent call last):\n  File \"runpy.py\", line 198, in _run_module_as_main\n    return _run_code(code, main_globals, None,\n                     \"__main__\", mod_spec)\n  File \"app.py\", line 1, in <module>\n    boom()\nValueError\n";
+        let (a, b) = frozen_frames(cpython, bundle);
+        assert_eq!(a, b);
+        assert!(a.contains("  File \"runpy.py\", line 198"), "{a}");
+        assert!(a.contains("    boom()\n"), "{a}");
+    }
+
+    #[test]
     fn an_include_of_a_package_covers_its_submodules() {
         let lacking = |name: &str, fix: &str| Lacking {
             name: name.to_owned(),
             why: String::new(),
-            fix: fix.to_owned(),
+            fix: (!fix.is_empty()).then(|| fix.to_owned()),
         };
         let all = [
             lacking("plugins", "--include plugins"),
             lacking("plugins.fancy", "--include plugins.fancy"),
             lacking("pluginsx", "--include pluginsx"),
+            lacking("textwrap", ""),
             lacking("rich", "--with rich"),
         ];
         assert_eq!(

@@ -459,6 +459,21 @@ mod tests {
     }
 
     #[test]
+    fn only_a_check_build_holds_the_probe_which_the_boot_module_names() {
+        let names = |check_probe| -> Vec<String> {
+            runtime_modules(&PythonOptions::default(), check_probe)
+                .into_iter()
+                .map(|m| m.name)
+                .collect()
+        };
+        assert!(!names(false).iter().any(|n| n == CHECK_PROBE.0));
+        assert!(names(true).iter().any(|n| n == CHECK_PROBE.0));
+        assert!(BOOT
+            .1
+            .contains(&format!("CHECK_PROBE = \"{}\"", CHECK_PROBE.0)));
+    }
+
+    #[test]
     fn the_runtime_module_is_always_left_out() {
         let options = BuildOptions {
             excludes: vec!["json".to_owned()],

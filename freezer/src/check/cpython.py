@@ -7,6 +7,8 @@
 #     module NAME KIND   each name in sys.modules at exit, with what the module is
 #     start NAME         each name in sys.modules before the app ran (python's, site's)
 #     path DIR           each directory of sys.path as the app started
+#     importer NAME BY   the module whose import statement first imported NAME (the
+#                        "import" audit event; none for importlib.import_module)
 #     file OWNER NAME    each file the app opened for reading in a package's directory
 #                        (OWNER the package) or the app directory (OWNER "."), NAME its
 #                        path as a bundle would hold it
@@ -25,9 +27,23 @@ def main():
     args = sys.argv[5:]
     start = sorted(sys.modules)
     opened = []
+    importers = {}
 
     def audit(event, audit_args):
-        # An exception here would fail the app's open(): none leaves.
+        # An exception here would fail the app's open() or import: none leaves.
+        if event == "import":
+            try:
+                name = audit_args[0]
+                frame = sys._getframe(1)
+                while frame is not None and frame.f_globals.get("__name__", "").startswith(
+                    "importlib._bootstrap"
+                ):
+                    frame = frame.f_back
+                if frame is not None and name not in importers:
+                    importers[name] = frame.f_globals.get("__name__")
+            except Exception:  # noqa: BLE001
+                pass
+            return
         if event != "open":
             return
         try:
@@ -99,6 +115,7 @@ def main():
             lines.append(f"module\t{name}\t{kind}")
         lines += [f"start\t{name}" for name in start]
         lines += [f"path\t{entry}" for entry in path]
+        lines += [f"importer\t{name}\t{by}" for name, by in importers.items() if by]
         lines += [f"file\t{owner}\t{inside}" for owner, inside in data_files(modules)]
         with open(report, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write("".join(line + "\n" for line in lines if "\n" not in line))
