@@ -261,12 +261,20 @@ struct Comparison<'a> {
     build: &'a BuildReport,
 }
 
-/// A module CPython imported that the bundle lacks, why the build left it out, and the
-/// option that brings it in (none when what brings in its importer does).
+/// A module CPython imported that the bundle lacks, why the build left it out, and what
+/// brings it in (nothing when what brings in its importer does).
 struct Lacking {
     name: String,
     why: String,
-    fix: Option<String>,
+    fix: Option<Fix>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Fix {
+    /// An option to add: `--include MOD`, `--with DIST`.
+    Add(String),
+    /// An `--exclude` to drop.
+    Unexclude(String),
 }
 
 impl Comparison<'_> {
@@ -377,7 +385,7 @@ impl Comparison<'_> {
                 count(lacking.len(), "module"),
                 listed.join(", ")
             );
-            let _ = writeln!(out, "help: build with {}", fixes(&lacking));
+            let _ = writeln!(out, "help: {}", fixes(&lacking));
         }
         if !files_lacking.is_empty() {
             let _ = writeln!(
@@ -475,12 +483,12 @@ impl Comparison<'_> {
 
     fn why_lacking(&self, name: &str) -> Lacking {
         let within = |top: &str| name == top || name.starts_with(&format!("{top}."));
-        let include = format!("--include {name}");
+        let include = Fix::Add(format!("--include {name}"));
         if let Some(excluded) = self.options.excludes.iter().find(|e| within(e)) {
             return Lacking {
                 name: name.to_owned(),
                 why: format!("left out by --exclude {excluded}"),
-                fix: Some(format!("no --exclude {excluded}")),
+                fix: Some(Fix::Unexclude(excluded.clone())),
             };
         }
         let left = self.build.left_out.iter().find(|l| within(&l.name));
@@ -489,7 +497,7 @@ impl Comparison<'_> {
                 format!(
                     "only functions of {by} import it, and their distributions do not require {distribution}"
                 ),
-                format!("--with {distribution}"),
+                Fix::Add(format!("--with {distribution}")),
             ),
             Some((LeftOutRule::StandardLibrary, by)) => (
                 format!("only the standard library imports it ({by}), inside functions"),
@@ -590,24 +598,42 @@ fn disk_options(files: &[DataFile]) -> String {
         .join(" ")
 }
 
-/// The options that bring in `lacking`, once each; `--include` of a package covers its
-/// submodules.
+/// "build with OPTIONS, and without --exclude MOD": what brings in `lacking`, each once;
+/// `--include` of a package covers its submodules.
 fn fixes(lacking: &[Lacking]) -> String {
-    let all: BTreeSet<&str> = lacking.iter().filter_map(|m| m.fix.as_deref()).collect();
-    let covered = |fix: &str| {
-        fix.strip_prefix("--include ").is_some_and(|name| {
-            all.iter().any(|other| {
-                other
-                    .strip_prefix("--include ")
-                    .is_some_and(|package| name.starts_with(&format!("{package}.")))
-            })
+    let all: BTreeSet<&Fix> = lacking.iter().filter_map(|m| m.fix.as_ref()).collect();
+    let includes: Vec<&str> = all
+        .iter()
+        .filter_map(|fix| match fix {
+            Fix::Add(option) => option.strip_prefix("--include "),
+            Fix::Unexclude(_) => None,
+        })
+        .collect();
+    let covered = |option: &str| {
+        option.strip_prefix("--include ").is_some_and(|name| {
+            includes
+                .iter()
+                .any(|package| name.starts_with(&format!("{package}.")))
         })
     };
-    all.iter()
-        .filter(|fix| !covered(fix))
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut add = Vec::new();
+    let mut drop = Vec::new();
+    for fix in all {
+        match fix {
+            Fix::Add(option) if !covered(option) => add.push(option.as_str()),
+            Fix::Add(_) => {}
+            Fix::Unexclude(module) => drop.push(format!("--exclude {module}")),
+        }
+    }
+    match (add.is_empty(), drop.is_empty()) {
+        (false, true) => format!("build with {}", add.join(" ")),
+        (true, false) => format!("build without {}", drop.join(" ")),
+        _ => format!(
+            "build with {}, and without {}",
+            add.join(" "),
+            drop.join(" ")
+        ),
+    }
 }
 
 /// "stdout: line N differs: CPython "...", bundle "..."": the first line where `a` and
@@ -733,23 +759,30 @@ mod tests {
     }
 
     #[test]
-    fn an_include_of_a_package_covers_its_submodules() {
-        let lacking = |name: &str, fix: &str| Lacking {
+    fn an_include_of_a_package_covers_its_submodules_and_excludes_are_dropped() {
+        let lacking = |name: &str, fix: Option<Fix>| Lacking {
             name: name.to_owned(),
             why: String::new(),
-            fix: (!fix.is_empty()).then(|| fix.to_owned()),
+            fix,
         };
-        let all = [
-            lacking("plugins", "--include plugins"),
-            lacking("plugins.fancy", "--include plugins.fancy"),
-            lacking("pluginsx", "--include pluginsx"),
-            lacking("textwrap", ""),
-            lacking("rich", "--with rich"),
+        let add = |option: &str| Some(Fix::Add(option.to_owned()));
+        let mut all = vec![
+            lacking("plugins", add("--include plugins")),
+            lacking("plugins.fancy", add("--include plugins.fancy")),
+            lacking("pluginsx", add("--include pluginsx")),
+            lacking("textwrap", None),
+            lacking("rich", add("--with rich")),
         ];
         assert_eq!(
             fixes(&all),
-            "--include plugins --include pluginsx --with rich"
+            "build with --include plugins --include pluginsx --with rich"
         );
+        all.push(lacking("json", Some(Fix::Unexclude("json".to_owned()))));
+        assert_eq!(
+            fixes(&all),
+            "build with --include plugins --include pluginsx --with rich, and without --exclude json"
+        );
+        assert_eq!(fixes(&all[5..]), "build without --exclude json");
     }
 
     #[test]

@@ -6,13 +6,14 @@
 //! with their count, and reads the file the first one names). The reports are snapshots
 //! for the newest interpreter; every interpreter must give the same verdict. An app that
 //! fails the same way both ways passes: its tracebacks are the same once paths are masked.
+//! A module left out by `--exclude` is named with that option.
 
 use std::ffi::OsStr;
 use std::path::Path;
 
 use pyfreeze_tests::{
-    for_each_interpreter, freeze, holds_module, newest_interpreter, pyfreeze, tempdir, test_name,
-    write_app, Interpreter, Status,
+    for_each_interpreter, for_each_of, freeze, holds_module, newest_and_3_8, newest_interpreter,
+    pyfreeze, tempdir, test_name, write_app, Interpreter, Status,
 };
 
 const PLUGIN_MAIN: &str = r#"import importlib
@@ -196,6 +197,36 @@ fn check_masks_the_paths_in_tracebacks() {
             0,
             "check: exit status 1 = 1, stdout same, stderr same, modules: 0 missing, ",
             &[],
+        ))
+    });
+}
+
+const OPTIONAL_MAIN: &str = r#"try:
+    import json
+except ImportError:
+    json = None
+print("json:", json is not None)
+"#;
+
+#[test]
+fn check_names_the_exclude_that_left_a_module_out() {
+    let app = write_app("excludeapp", &[("main.py", OPTIONAL_MAIN)]);
+    let test = test_name!();
+    for_each_of(test, newest_and_3_8(test), |python| {
+        // json's submodules are named with json, which brings them.
+        let out = check(&app.path, python, &["--exclude", "json"], &[]);
+        Ok(verdict(
+            python,
+            "check_excluded_module",
+            &out,
+            1,
+            "check: exit status 0 = 0, stdout differs, stderr same, modules: ",
+            &[
+                "\nerror: the bundle lacks ",
+                " json (left out by --exclude json), ",
+                " json.decoder (imported by json), ",
+                "\nhelp: build without --exclude json\n",
+            ],
         ))
     });
 }
