@@ -23,7 +23,8 @@ use pyfreeze::ls;
     after_help = "Exit status: 0 on success; 1 when the input is wrong (a missing app or entry \
                   point, a bad option, a syntax error in the app, a file that is not a bundle), \
                   and the message says what to fix; 2 when pyfreeze, the interpreter or the \
-                  machine failed on input that was fine."
+                  machine failed on input that was fine. `pyfreeze check` also exits 1 when the \
+                  frozen app's run differs from CPython's."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,7 +36,10 @@ enum Command {
     /// Build a standalone executable from a Python app.
     Build(Box<BuildArgs>),
     /// Build an app, run it under the build's Python and as the bundle, and compare.
-    #[command(after_help = CHECK_HELP)]
+    #[command(
+        after_help = CHECK_HELP,
+        mut_arg("output", |arg| arg.help("Where to write the executable [default: a temporary directory]"))
+    )]
     Check(Box<CheckArgs>),
     /// List what a bundle contains.
     Ls {
