@@ -16,12 +16,12 @@ REPORT_SUFFIX = ".pyfreeze-check"
 def _write():
     names = sorted(sys.modules)
     try:
-        report = open(_pyfreeze.executable + REPORT_SUFFIX, "r+", encoding="utf-8")
+        with open(_pyfreeze.executable + REPORT_SUFFIX, "r+", encoding="utf-8") as report:
+            report.truncate()
+            report.write("".join(name + "\n" for name in names))
     except OSError:
+        # No such file: not check's run.
         return
-    with report:
-        report.truncate()
-        report.write("".join(name + "\n" for name in names))
 
 
 atexit.register(_write)

@@ -41,7 +41,7 @@ def main():
                     frame = frame.f_back
                 if frame is not None and name not in importers:
                     importers[name] = frame.f_globals.get("__name__")
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110
                 pass
             return
         if event != "open":
@@ -55,7 +55,7 @@ def main():
             if mode is None and flags & 3 == os.O_WRONLY:
                 return
             opened.append(os.path.abspath(os.fsdecode(path)))
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S110
             pass
 
     def kind_of(name, module):
@@ -82,7 +82,7 @@ def main():
             code.add(getattr(module, "__file__", None))
             try:
                 directories = list(getattr(module, "__path__", None) or ())
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S112 (a __path__ that cannot be listed)
                 continue
             for directory in directories:
                 if isinstance(directory, str):
@@ -126,23 +126,26 @@ def main():
     if kind == "script":
         sys.argv[:] = [target] + args
         sys.path[0] = os.path.dirname(target)
-        path = list(sys.path)
         with open(target, "rb") as f:
             code = compile(f.read(), target, "exec")
         loader = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", target)
         main_module.__dict__.update(__file__=target, __cached__=None, __loader__=loader)
-        run = lambda: exec(code, main_module.__dict__)  # noqa: E731
     else:
         sys.argv[:] = ["-m" if kind == "module" else target] + args
         sys.path[0] = app_dir
-        path = list(sys.path)
-        if kind == "module":
+    path = list(sys.path)
+
+    def run():
+        if kind == "script":
+            exec(code, main_module.__dict__)  # noqa: S102 (the app's script, as python runs it)
+        elif kind == "module":
             import runpy
 
-            run = lambda: runpy._run_module_as_main(target)  # noqa: E731
+            runpy._run_module_as_main(target)
         else:
             module, _, function = target.partition(":")
-            run = lambda: sys.exit(getattr(__import__(module, fromlist=["_"]), function)())  # noqa: E731
+            sys.exit(getattr(__import__(module, fromlist=["_"]), function)())
+
     try:
         run()
     except (SystemExit, KeyboardInterrupt):
