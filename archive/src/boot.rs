@@ -14,7 +14,9 @@ use std::ffi::CStr;
 /// * the parts the boot module imports when an app first uses what they serve, ordinary
 ///   bundled modules that its finder serves: `ctypes` (bundled libraries for ctypes),
 ///   `hooks` (tracebacks printed with source lines), `mp` (multiprocessing's helper
-///   processes), `resources` (resource readers and distributions).
+///   processes), `resources` (resource readers and distributions);
+/// * `check`: the probe only a `pyfreeze check` build holds, which the boot module imports
+///   when the bundle has it: it reports the modules the app imported.
 #[macro_export]
 macro_rules! runtime_module {
     (stub) => {
@@ -34,6 +36,9 @@ macro_rules! runtime_module {
     };
     (resources) => {
         "_pyfreeze_resources"
+    };
+    (check) => {
+        "_pyfreeze_check"
     };
 }
 

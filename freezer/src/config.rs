@@ -561,6 +561,7 @@ fn options(
         no_cache: flags.no_cache,
         force: flags.force,
         min_glibc: flags.min_glibc,
+        check_probe: false,
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! [`config`] turns a project's `pyproject.toml` and the command line into builds;
 //! [`build`] is the build's straight path, one module per step (its docs list them);
-//! [`ls`] reads a bundle back; the [`cache`] keeps what builds computed, so the steps that
+//! [`ls`] reads a bundle back; [`check`] compares a bundle's run with CPython's; the [`cache`] keeps what builds computed, so the steps that
 //! compute (analysis, stripping, compression) are not repeated; [`marshal`] puts bytecode
 //! in a canonical form; [`summary`] words what a build made, [`progress`] what it is
 //! doing, and [`terminal`] shows both on stderr; [`target`] says which machines a bundle
@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod check;
 pub mod config;
 pub mod fault;
 pub mod ls;

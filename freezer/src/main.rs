@@ -1,5 +1,6 @@
 //! The `pyfreeze` command line: parses arguments, calls the library, reports.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use pyfreeze::build;
 use pyfreeze::cache;
+use pyfreeze::check;
 use pyfreeze::config::{self, Flags};
 use pyfreeze::fault::{self, Fault};
 use pyfreeze::progress::Silent;
@@ -21,7 +23,8 @@ use pyfreeze::{ls, summary, version, why};
     after_help = "Exit status: 0 on success; 1 when the input is wrong (a missing app or entry \
                   point, a bad option, a syntax error in the app, a file that is not a bundle), \
                   and the message says what to fix; 2 when pyfreeze, the interpreter or the \
-                  machine failed on input that was fine."
+                  machine failed on input that was fine. `pyfreeze check` also exits 1 when the \
+                  frozen app's run differs from CPython's."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,6 +46,12 @@ struct Cli {
 enum Command {
     /// Build a standalone executable from a Python app.
     Build(Box<BuildArgs>),
+    /// Build an app, run it under the build's Python and as the bundle, and compare.
+    #[command(
+        after_help = CHECK_HELP,
+        mut_arg("output", |arg| arg.help("Where to write the executable [default: a temporary directory]"))
+    )]
+    Check(Box<CheckArgs>),
     /// List what a bundle contains, print one of its modules or data files, or write
     /// them out.
     Ls(Box<LsArgs>),
@@ -73,6 +82,25 @@ enum CacheCommand {
     Dir,
     /// Remove everything in the cache.
     Clean,
+}
+
+const CHECK_HELP: &str = "Builds APP with the build options given (into a temporary directory \
+    unless -o is given; that bundle also holds check's probe, so build the one to ship with \
+    `pyfreeze build`), then runs it under the build's Python and as the bundle, both with ARGS, \
+    the same working directory and environment, and stdin empty. Compares the exit status, \
+    stdout, stderr (in tracebacks, the directories of Python's sys.path, the app's and the \
+    bundle's path masked) and the modules in sys.modules at exit, and names each module and \
+    data file CPython used that the bundle lacks, with the option that brings it in.\n\n\
+    Exit status: 0 when the runs match and the bundle lacks nothing; 1 when they differ (or the \
+    input is wrong, as for build); 2 when pyfreeze, the interpreter or the machine failed.";
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    build: BuildArgs,
+    /// The app's arguments, for both runs.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<OsString>,
 }
 
 #[derive(Args)]
@@ -237,7 +265,7 @@ impl From<BuildArgs> for Flags {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build(mut args) => {
             let (quiet, verbose, json) = (args.quiet, args.verbose, args.json);
@@ -260,6 +288,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 for name in &names {
                     eprint!("{}", why::explain(&built.output, name)?);
                 }
+            }
+        }
+        Command::Check(args) => {
+            let CheckArgs { build, args } = *args;
+            let (output, verbose) = (build.output.clone(), build.verbose);
+            let mut passed = true;
+            for mut options in config::builds(build.into(), &std::env::current_dir()?)? {
+                // A project's configured output is the one to ship: check builds its own
+                // bundle, with the probe, into a temporary directory unless -o names one.
+                options.output.clone_from(&output);
+                let checked = check::check(&options, &args)?;
+                terminal::eprint_styled(&summary::report(&checked.build, verbose));
+                print!("{}", checked.report);
+                passed &= checked.passed;
+            }
+            if !passed {
+                return Ok(ExitCode::from(Fault::User.exit_code()));
             }
         }
         Command::Why { binary, name } => print!("{}", why::explain(&binary, &name)?),
@@ -290,7 +335,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -313,7 +358,7 @@ fn main() -> ExitCode {
     };
     terminal::choose_colours(cli.color);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             terminal::eprint_styled(&terminal::error_text(&error));
             ExitCode::from(fault::of(&error).exit_code())

@@ -10,10 +10,12 @@ What only some apps need is in the other modules beside it (runtime-stub/python/
 ordinary bundled modules that its finder serves, imported when first needed:
 _pyfreeze_resources (importlib.resources and importlib.metadata), _pyfreeze_hooks
 (tracebacks with source lines), _pyfreeze_mp (multiprocessing's helper processes) and
-_pyfreeze_ctypes (bundled libraries for ctypes). All are compiled under the file name of
-importlib's own frames, _pyfreeze.BOOT_FILENAME, so that CPython trims the loader's frames
-from tracebacks exactly as it trims its own (``remove_importlib_frames`` in
-Python/import.c); the finder leaves that name to them.
+_pyfreeze_ctypes (bundled libraries for ctypes); and, only in a build of `pyfreeze
+check`, _pyfreeze_check, imported before the entry point runs (it reports sys.modules at
+exit). All are compiled under the file name of importlib's own frames,
+_pyfreeze.BOOT_FILENAME, so that CPython trims the loader's frames from tracebacks exactly
+as it trims its own (``remove_importlib_frames`` in Python/import.c); the finder leaves
+that name to them.
 """
 
 import _frozen_importlib as _bootstrap
@@ -29,6 +31,9 @@ EXTENSION_SUFFIX = _imp.extension_suffixes()[0]
 
 # What _pyfreeze.map_extension maps with, RTLD_NOW, python's default.
 _DEFAULT_DLOPEN_FLAGS = sys.getdlopenflags()
+
+# The probe of a `pyfreeze check` build (freezer/src/check.rs).
+CHECK_PROBE = "_pyfreeze_check"
 
 # The directory holding the files the build put on disk (--collect-to-disk), or None.
 _DISK = _pyfreeze.disk_dir
@@ -546,6 +551,10 @@ def setup():
         # __main__ stays as bare as python -c leaves it: a spawned child re-runs the
         # script in a module of its own (see _pyfreeze_mp.adapt_spawn).
         return helper
+
+    if _pyfreeze.find(CHECK_PROBE):
+        # Only a `pyfreeze check` build holds it: it reports sys.modules at exit.
+        _bootstrap._gcd_import(CHECK_PROBE)
 
     kind = _pyfreeze.entry_kind
     if kind == "script":

@@ -198,7 +198,9 @@ fn the_summary_as_text_quiet_and_json() {
         "{summary}"
     );
     assert!(summary["elapsed_seconds"].as_f64() > Some(0.0), "{summary}");
-    let missing = summary["missing_other_platforms"].as_array().expect("a list");
+    let missing = summary["missing_other_platforms"]
+        .as_array()
+        .expect("a list");
     assert!(
         missing.iter().any(|m| m["name"] == "nt"),
         "nt is another platform's module: {summary}"

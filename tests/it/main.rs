@@ -7,6 +7,7 @@ mod as_file;
 mod bad_input;
 mod behaviour;
 mod cache;
+mod check;
 mod cli;
 mod cold;
 mod collect_app_dir;

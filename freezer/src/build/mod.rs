@@ -73,6 +73,8 @@ const PARTS: [((&str, &str), &[&str]); 4] = [
     (runtime_python!(mp), &[]),
     (runtime_python!(resources), &[]),
 ];
+/// The probe only a `pyfreeze check` build holds (see [`BuildOptions::check_probe`]).
+const CHECK_PROBE: (&str, &str) = runtime_python!(check);
 /// CPython's regression-test package, "meant for internal use by Python only": stdlib
 /// helpers import it lazily (`multiprocessing.util` does), and through it `tkinter` and
 /// an X11 stack would land in every bundle. Left out only there: an app (or a dependency)
@@ -110,6 +112,9 @@ pub struct BuildOptions {
     pub force: bool,
     /// Refuse a bundle that needs a newer glibc than this.
     pub min_glibc: Option<Version>,
+    /// Add the probe of `pyfreeze check`, with which the bundle reports the modules it
+    /// imported (see `runtime-stub/python/_pyfreeze_check.py`).
+    pub check_probe: bool,
 }
 
 /// What a build made, for the summary.
@@ -206,7 +211,7 @@ fn boot_lazy_imports(python_options: &PythonOptions) -> Vec<String> {
 
 /// The runtime's Python, compiled under importlib's file name (see [`BOOT_FILENAME`]);
 /// only the boot module goes into the frozen table.
-fn runtime_modules(python_options: &PythonOptions) -> Vec<ExtraModule> {
+fn runtime_modules(python_options: &PythonOptions, check_probe: bool) -> Vec<ExtraModule> {
     let module = |(name, source): (&str, &str), bootstrap, lazy_imports| ExtraModule {
         name: name.to_owned(),
         source: source.to_owned(),
@@ -217,13 +222,17 @@ fn runtime_modules(python_options: &PythonOptions) -> Vec<ExtraModule> {
     let parts = PARTS
         .iter()
         .map(|&(part, lazy)| module(part, false, lazy.iter().map(|&m| m.into()).collect()));
+    let probe = check_probe.then(|| module(CHECK_PROBE, false, Vec::new()));
     std::iter::once(module(BOOT, true, boot_lazy_imports(python_options)))
         .chain(parts)
+        .chain(probe)
         .collect()
 }
 
 /// The `--python-option`s, and the optimisation level they and `-O` ask for together.
-fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), UnsupportedOption> {
+pub(crate) fn python_options(
+    options: &BuildOptions,
+) -> Result<(PythonOptions, u8), UnsupportedOption> {
     let mut parsed = PythonOptions::default();
     let mut optimize = options.optimize;
     for option in &options.python_options {
@@ -235,7 +244,7 @@ fn python_options(options: &BuildOptions) -> Result<(PythonOptions, u8), Unsuppo
 }
 
 /// The options as python's arguments: `-W ARG` and `-X OPT` are two each.
-fn python_args(python_options: &PythonOptions) -> Vec<String> {
+pub(crate) fn python_args(python_options: &PythonOptions) -> Vec<String> {
     let mut args = Vec::new();
     for option in python_options.command_line() {
         match option.split_once(' ') {
@@ -272,6 +281,19 @@ fn target_of(stub: &Path, native: &native::Native) -> anyhow::Result<Target> {
     Ok(target::of(objects, &bundled)?)
 }
 
+/// The interpreter `options` build with, in the order `--python`'s help gives.
+pub(crate) fn interpreter_of(
+    options: &BuildOptions,
+) -> Result<PathBuf, interpreter::InterpreterError> {
+    interpreter::choose(
+        options.python.as_deref(),
+        std::env::var_os("VIRTUAL_ENV"),
+        options.configured_python.as_deref(),
+        options.project_venv.as_deref(),
+        std::env::var_os("PATH"),
+    )
+}
+
 /// Builds what `options` ask for, telling `progress` which step it is at.
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
@@ -293,13 +315,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
         Ok(cache) => (cache, None),
         Err(error) => (None, Some(error)),
     };
-    let python = interpreter::choose(
-        options.python.as_deref(),
-        std::env::var_os("VIRTUAL_ENV"),
-        options.configured_python.as_deref(),
-        options.project_venv.as_deref(),
-        std::env::var_os("PATH"),
-    )?;
+    let python = interpreter_of(options)?;
     let mut guard = output_guard::OutputGuard {
         app_dir: project.app_dir.clone(),
         app_files: match &project.entry {
@@ -322,7 +338,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
         stdlib_excludes: vec![INTERNAL_TEST_PACKAGE.to_owned()],
         optimize,
         sources: options.sources,
-        extra_modules: runtime_modules(&python_options),
+        extra_modules: runtime_modules(&python_options, options.check_probe),
         // A bundle built into the app directory (`dist/`) is not one of the app's files,
         // nor is a build cache there.
         skip_dirs: std::path::absolute(&target)
@@ -496,7 +512,7 @@ mod tests {
 
     #[test]
     fn only_the_boot_module_is_bootstrap_and_it_names_every_part() {
-        let modules = runtime_modules(&PythonOptions::default());
+        let modules = runtime_modules(&PythonOptions::default(), false);
         let (boot, parts): (Vec<_>, Vec<_>) = modules.iter().partition(|m| m.bootstrap);
         assert_eq!(boot.len(), 1);
         assert_eq!(boot[0].name, "_pyfreeze_boot");
@@ -507,6 +523,21 @@ mod tests {
         for module in &modules {
             assert_eq!(module.filename.as_deref(), Some(BOOT_FILENAME));
         }
+    }
+
+    #[test]
+    fn only_a_check_build_holds_the_probe_which_the_boot_module_names() {
+        let names = |check_probe| -> Vec<String> {
+            runtime_modules(&PythonOptions::default(), check_probe)
+                .into_iter()
+                .map(|m| m.name)
+                .collect()
+        };
+        assert!(!names(false).iter().any(|n| n == CHECK_PROBE.0));
+        assert!(names(true).iter().any(|n| n == CHECK_PROBE.0));
+        assert!(BOOT
+            .1
+            .contains(&format!("CHECK_PROBE = \"{}\"", CHECK_PROBE.0)));
     }
 
     #[test]
