@@ -34,12 +34,9 @@ pub enum LsError {
         path: PathBuf,
         error: pyfreeze_archive::Error,
     },
-    #[error("invalid name pattern: {0}\nhelp: patterns are shell globs over entry names, e.g. 'json*' or 'shop.*'")]
+    #[error("invalid name pattern: {0}")]
     Pattern(globset::Error),
-    #[error(
-        "--dis disassembles one module, and '{0}' is a pattern\nhelp: give a module's name, \
-         e.g. one that `pyfreeze ls BINARY '{0}'` lists"
-    )]
+    #[error("--dis disassembles one module, and '{0}' is a pattern")]
     DisOfPattern(String),
     #[error(transparent)]
     Show(#[from] show::ShowError),
@@ -55,13 +52,15 @@ impl crate::fault::Help for LsError {
                 error: pyfreeze_archive::Error::NotABundle,
                 ..
             } => Some("give an executable made by `pyfreeze build`".to_owned()),
-            // These carry their help in their message.
-            LsError::Format { .. }
-            | LsError::Read(_)
-            | LsError::Pattern(_)
-            | LsError::DisOfPattern(_)
-            | LsError::Show(_)
-            | LsError::Extract(_) => None,
+            LsError::Pattern(_) => Some(
+                "patterns are shell globs over entry names, e.g. 'json*' or 'shop.*'".to_owned(),
+            ),
+            LsError::DisOfPattern(pattern) => Some(format!(
+                "give a module's name, e.g. one that `pyfreeze ls BINARY '{pattern}'` lists"
+            )),
+            LsError::Show(error) => error.help(),
+            LsError::Extract(error) => error.help(),
+            LsError::Format { .. } | LsError::Read(_) => None,
         }
     }
 }
@@ -663,6 +662,15 @@ fn target_of(file: &[u8], bundle: &Bundle<'_>) -> Result<Target, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error and its help, as the command line says them.
+    fn shown(error: &LsError) -> String {
+        use crate::fault::Help;
+        match error.help() {
+            Some(help) => format!("{error}\nhelp: {help}"),
+            None => error.to_string(),
+        }
+    }
     use pyfreeze_archive::{
         flags, ArchiveWriter, BundleInfo, Compression, EntryPointKind, NewEntry,
     };
@@ -946,7 +954,7 @@ mod tests {
         assert_eq!(show("settings.ini").unwrap(), b"[app]\n");
         let mut messages = ["heavy", "math", "plugins", "nowhere"]
             .iter()
-            .map(|name| show(name).unwrap_err().to_string())
+            .map(|name| shown(&show(name).unwrap_err()))
             .collect::<Vec<_>>()
             .join("\n");
         let dis_of_a_pattern = run(&Request {
@@ -955,7 +963,7 @@ mod tests {
             dis: true,
             ..Request::default()
         });
-        messages += &format!("\n{}", dis_of_a_pattern.unwrap_err());
+        messages += &format!("\n{}", shown(&dis_of_a_pattern.unwrap_err()));
         settings(dir.path()).bind(|| insta::assert_snapshot!(messages));
     }
 
@@ -987,7 +995,7 @@ mod tests {
         assert!(out.join("encodings/koi8_r.pyc").is_file());
         assert!(out.join("plugins").is_dir());
         assert_eq!(fs_err::read(out.join("settings.ini")).unwrap(), b"[app]\n");
-        let refused = extract().unwrap_err().to_string();
+        let refused = shown(&extract().unwrap_err());
         // An empty directory is replaced by the tree.
         fs_err::remove_dir_all(&out).unwrap();
         fs_err::create_dir(&out).unwrap();
@@ -1059,7 +1067,7 @@ mod tests {
         let missing = dir.path().join("missing");
         let messages = [&plain, &damaged, &missing]
             .iter()
-            .map(|p| list(p, false).unwrap_err().to_string())
+            .map(|p| shown(&list(p, false).unwrap_err()))
             .collect::<Vec<_>>()
             .join("\n");
         settings(dir.path()).bind(|| insta::assert_snapshot!(messages));

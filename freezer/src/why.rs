@@ -215,7 +215,15 @@ impl crate::fault::Help for WhyError {
     fn help(&self) -> Option<String> {
         match self {
             WhyError::Unknown { help, .. } => Some(help.clone()),
-            // A bundle's problem carries its own fix, as `ls` says it.
+            WhyError::Bundle {
+                problem: Unreadable::NoBuildInfo | Unreadable::BadBuildInfo(_),
+                ..
+            } => Some("build it again with this pyfreeze".to_owned()),
+            WhyError::Bundle {
+                problem: Unreadable::Format(pyfreeze_archive::Error::NotABundle),
+                ..
+            } => Some("give an executable made by `pyfreeze build`".to_owned()),
+            // The archive's other errors say their fix themselves, as the stub prints them.
             WhyError::Read(_) | WhyError::Bundle { .. } => None,
         }
     }
@@ -226,9 +234,9 @@ impl crate::fault::Help for WhyError {
 pub enum Unreadable {
     #[error(transparent)]
     Format(#[from] pyfreeze_archive::Error),
-    #[error("the bundle has no build information (entry `{BUILD_INFO_NAME}`)\nhelp: build it again with this pyfreeze")]
+    #[error("the bundle has no build information (entry `{BUILD_INFO_NAME}`)")]
     NoBuildInfo,
-    #[error("the bundle's build information is not what this pyfreeze writes: {0}\nhelp: build it again with this pyfreeze")]
+    #[error("the bundle's build information is not what this pyfreeze writes: {0}")]
     BadBuildInfo(String),
 }
 

@@ -19,8 +19,7 @@ use super::LsError;
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     #[error(
-        "{}: exists and is not an empty directory\nhelp: give a directory that does not \
-         exist yet, or remove this one first",
+        "{}: exists and is not an empty directory",
         dir.display()
     )]
     NotEmpty { dir: PathBuf },
@@ -36,6 +35,17 @@ pub enum ExtractError {
     },
     #[error(transparent)]
     Write(std::io::Error),
+}
+
+impl crate::fault::Help for ExtractError {
+    fn help(&self) -> Option<String> {
+        match self {
+            ExtractError::NotEmpty { .. } => Some(
+                "give a directory that does not exist yet, or remove this one first".to_owned(),
+            ),
+            ExtractError::UnsafeName { .. } | ExtractError::Write(_) => None,
+        }
+    }
 }
 
 impl crate::fault::Blame for ExtractError {

@@ -34,30 +34,23 @@ const COMMAND_NOT_FOUND: i32 = 127;
 #[derive(Debug, thiserror::Error)]
 pub enum ShowError {
     #[error(
-        "{}: holds no module or data file named {name}\nhelp: `pyfreeze ls {}` lists what it \
-         holds; a pattern such as '{name}*' lists the names that start with it",
-        binary.display(),
+        "{}: holds no module or data file named {name}",
         binary.display()
     )]
     NotFound { binary: PathBuf, name: String },
     #[error("module {name} is not in the bundle: {why}")]
     LeftOut { name: String, why: String },
-    #[error(
-        "{name} is an extension module: native code, with no source or bytecode to print\n\
-         help: give a pure-Python module's name, or a data file's"
-    )]
+    #[error("{name} is an extension module: native code, with no source or bytecode to print")]
     Extension { name: String },
-    #[error("{name} is a namespace package: it has no code\nhelp: '{name}.*' lists its modules")]
+    #[error("{name} is a namespace package: it has no code")]
     Namespace { name: String },
     #[error(
         "no Python {version} found to disassemble {name} with (its bytecode is Python \
-         {version}'s; looked for python{version} on PATH and in pyenv's versions)\n\
-         help: give one with --python PATH"
+         {version}'s; looked for python{version} on PATH and in pyenv's versions)"
     )]
     NoPython { name: String, version: String },
     #[error(
-        "{} is Python {found}, but the bundle's bytecode is Python {version}'s\n\
-         help: give a Python {version} with --python",
+        "{} is Python {found}, but the bundle's bytecode is Python {version}'s",
         python.display()
     )]
     WrongPython {
@@ -77,6 +70,29 @@ pub enum ShowError {
         status: std::process::ExitStatus,
         stderr: String,
     },
+}
+
+impl crate::fault::Help for ShowError {
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            ShowError::NotFound { binary, name } => format!(
+                "`pyfreeze ls {}` lists what it holds; a pattern such as '{name}*' lists the \
+                 names that start with it",
+                binary.display()
+            ),
+            ShowError::Extension { .. } => {
+                "give a pure-Python module's name, or a data file's".to_owned()
+            }
+            ShowError::Namespace { name } => format!("'{name}.*' lists its modules"),
+            ShowError::NoPython { .. } => "give one with --python PATH".to_owned(),
+            ShowError::WrongPython { version, .. } => {
+                format!("give a Python {version} with --python")
+            }
+            ShowError::LeftOut { .. } | ShowError::Start { .. } | ShowError::Disassembly { .. } => {
+                return None
+            }
+        })
+    }
 }
 
 impl crate::fault::Blame for ShowError {
