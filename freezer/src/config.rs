@@ -18,6 +18,7 @@ use toml::Spanned;
 
 use crate::build::project::{is_identifier, is_module_name};
 use crate::build::BuildOptions;
+use crate::target::Version;
 
 /// The file a project is configured in.
 pub const FILE: &str = "pyproject.toml";
@@ -34,7 +35,7 @@ pub struct Key {
 }
 
 /// Every key of `[tool.pyfreeze]`, in the order of [`ToolConfig`]'s fields.
-pub const KEYS: [Key; 11] = [
+pub const KEYS: [Key; 12] = [
     Key {
         name: "entry",
         takes: "a string: FILE, MODULE or MODULE:FUNCTION",
@@ -90,6 +91,11 @@ pub const KEYS: [Key; 11] = [
         takes: "a list of package names",
         example: r#"no-collect-to-disk = ["jinja2"]"#,
     },
+    Key {
+        name: "min-glibc",
+        takes: "a glibc version (a string such as \"2.28\")",
+        example: r#"min-glibc = "2.28""#,
+    },
 ];
 
 /// `[tool.pyfreeze]`; the keys are [`KEYS`].
@@ -113,6 +119,7 @@ struct ToolConfig {
     collect_to_disk: Vec<String>,
     #[serde(default)]
     no_collect_to_disk: Vec<String>,
+    min_glibc: Option<Spanned<String>>,
 }
 
 /// What pyfreeze reads of a `pyproject.toml`; the rest is other tools' business.
@@ -343,6 +350,11 @@ fn read(dir: PathBuf, file: PathBuf, cwd: &Path) -> Result<Project, ConfigError>
             return Err(project.wrong_type("optimize", &optimize.span()));
         }
     }
+    if let Some(version) = &project.tool.min_glibc {
+        if version.get_ref().parse::<Version>().is_err() {
+            return Err(project.wrong_type("min-glibc", &version.span()));
+        }
+    }
     Ok(project)
 }
 
@@ -560,7 +572,10 @@ fn options(
         python_options: extend(tool.python_options, flags.python_options),
         no_cache: flags.no_cache,
         force: flags.force,
-        min_glibc: flags.min_glibc,
+        min_glibc: flags.min_glibc.or_else(|| {
+            tool.min_glibc
+                .and_then(|version| version.into_inner().parse().ok())
+        }),
         check_probe: false,
     }
 }
@@ -698,6 +713,31 @@ python-options = ["-u"]
         assert_eq!(
             builds(flags, &root).unwrap()[0].entry.as_deref(),
             Some("tool.other:main")
+        );
+    }
+
+    #[test]
+    fn min_glibc_is_read_and_a_flag_overrides_it() {
+        let configured = "[project.scripts]\ngreet = \"greeter.cli:greet\"\n\n[tool.pyfreeze]\nmin-glibc = \"2.28\"\n";
+        let (_dir, root) = src_layout(configured);
+        let version = |flags| {
+            builds(flags, &root).unwrap()[0]
+                .min_glibc
+                .as_ref()
+                .map(ToString::to_string)
+        };
+        assert_eq!(version(Flags::default()).as_deref(), Some("2.28"));
+        let flags = Flags {
+            min_glibc: Some("2.31".parse().unwrap()),
+            ..Flags::default()
+        };
+        assert_eq!(version(flags).as_deref(), Some("2.31"));
+        let bad = error("[tool.pyfreeze]\n\nmin-glibc = \"2.x\"\n", Flags::default());
+        assert!(
+            bad.starts_with(
+                "pyproject.toml:3: `min-glibc` in [tool.pyfreeze] takes a glibc version"
+            ),
+            "{bad}"
         );
     }
 
