@@ -45,51 +45,11 @@ pub(crate) trait Help {
     fn help(&self) -> Option<String>;
 }
 
-/// The fix the first error in `error`'s chain that knows one offers.
-pub fn help(error: &anyhow::Error) -> Option<String> {
-    macro_rules! first_that_helps {
-        ($cause:expr, $($error:ty),+ $(,)?) => {
-            $(if let Some(known) = $cause.downcast_ref::<$error>() {
-                if let Some(help) = known.help() {
-                    return Some(help);
-                }
-            })+
-        };
-    }
-    for cause in error.chain() {
-        first_that_helps!(
-            cause,
-            ProjectError,
-            ConfigError,
-            TargetError,
-            InterpreterError,
-            ProbeError,
-            LimitError,
-            UnsupportedOption,
-            OutputError,
-            DiskError,
-            AnalysisError,
-            NativeError,
-            CacheError,
-            LsError,
-            WhyError,
-        );
-    }
-    None
-}
-
-/// The fault of the first error in `error`'s chain that knows it.
-pub fn of(error: &anyhow::Error) -> Fault {
-    macro_rules! first_that_knows {
-        ($cause:expr, $($error:ty),+ $(,)?) => {
-            $(if let Some(known) = $cause.downcast_ref::<$error>() {
-                return known.fault();
-            })+
-        };
-    }
-    for cause in error.chain() {
-        first_that_knows!(
-            cause,
+/// Hands `$apply` every error type of the library, each of which knows its fault and its
+/// fix: the one list both [`help`] and [`of`] ask.
+macro_rules! with_known_errors {
+    ($apply:ident) => {
+        $apply!(
             ConfigError,
             ProjectError,
             InterpreterError,
@@ -104,8 +64,39 @@ pub fn of(error: &anyhow::Error) -> Fault {
             LsError,
             TargetError,
             ZipappError,
-            WhyError,
-        );
+            WhyError
+        )
+    };
+}
+
+/// The fix the first error in `error`'s chain that knows one offers.
+pub fn help(error: &anyhow::Error) -> Option<String> {
+    for cause in error.chain() {
+        macro_rules! first_that_helps {
+            ($($error:ty),+) => {
+                $(if let Some(known) = cause.downcast_ref::<$error>() {
+                    if let Some(help) = known.help() {
+                        return Some(help);
+                    }
+                })+
+            };
+        }
+        with_known_errors!(first_that_helps);
+    }
+    None
+}
+
+/// The fault of the first error in `error`'s chain that knows it.
+pub fn of(error: &anyhow::Error) -> Fault {
+    for cause in error.chain() {
+        macro_rules! first_that_knows {
+            ($($error:ty),+) => {
+                $(if let Some(known) = cause.downcast_ref::<$error>() {
+                    return known.fault();
+                })+
+            };
+        }
+        with_known_errors!(first_that_knows);
     }
     Fault::Internal
 }

@@ -32,6 +32,13 @@ pub(crate) enum ZipappError {
     },
 }
 
+impl crate::fault::Help for ZipappError {
+    /// Each message says its fix.
+    fn help(&self) -> Option<String> {
+        None
+    }
+}
+
 impl crate::fault::Blame for ZipappError {
     fn fault(&self) -> crate::fault::Fault {
         match self {
