@@ -269,11 +269,10 @@ fn app_files(analysis: &analysis::Analysis, app_dir: &Path) -> Vec<PathBuf> {
 
 /// What the bundle needs of the machines it runs on: what the stub and the native code, as
 /// they are packed, ask of the system.
-fn target_of(stub: &Path, native: &native::Native) -> anyhow::Result<Target> {
-    let stub_bytes = fs_err::read(stub)?;
+fn target_of(stub: &output::Stub, native: &native::Native) -> anyhow::Result<Target> {
     let libraries = std::iter::once(&native.libpython).chain(&native.libraries);
     let bundled: BTreeSet<&str> = libraries.clone().map(|l| l.name.as_str()).collect();
-    let objects = std::iter::once((target::STUB, &stub_bytes[..])).chain(
+    let objects = std::iter::once((target::STUB, &stub.bytes[..])).chain(
         libraries
             .chain(&native.extensions)
             .map(|o| (o.name.as_str(), o.bytes.as_slice())),
@@ -323,7 +322,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
             _ => Vec::new(),
         },
         installations: interpreter::installations(&python),
-        stub: std::fs::canonicalize(&stub).unwrap_or_else(|_| stub.clone()),
+        stub: std::fs::canonicalize(&stub.path).unwrap_or_else(|_| stub.path.clone()),
         force: options.force,
     };
     // Checked again when writing; checked here too so the mistake costs no analysis.

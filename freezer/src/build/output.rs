@@ -55,7 +55,7 @@ impl crate::fault::Blame for OutputError {
 }
 
 /// The stub to build on: `explicit`, else `pyfreeze-stub` next to this executable.
-pub(crate) fn locate_stub(explicit: Option<&Path>) -> Result<PathBuf, OutputError> {
+pub(crate) fn locate_stub(explicit: Option<&Path>) -> Result<Stub, OutputError> {
     let path = match explicit {
         Some(path) => path.to_owned(),
         None => std::env::current_exe()
@@ -63,11 +63,30 @@ pub(crate) fn locate_stub(explicit: Option<&Path>) -> Result<PathBuf, OutputErro
             .and_then(|exe| exe.parent().map(|dir| dir.join(STUB_NAME)))
             .unwrap_or_else(|| PathBuf::from(STUB_NAME)),
     };
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(OutputError::NoStub(path))
+    if !path.is_file() {
+        return Err(OutputError::NoStub(path));
     }
+    let bytes = fs_err::read(&path).map_err(|_| OutputError::NoStub(path.clone()))?;
+    if !bytes.starts_with(b"\x7fELF") {
+        return Err(OutputError::BadStub {
+            path,
+            why: "not an ELF executable",
+        });
+    }
+    if Bundle::parse(&bytes).is_ok() {
+        return Err(OutputError::BadStub {
+            path,
+            why: "it is already a bundle",
+        });
+    }
+    Ok(Stub { path, bytes })
+}
+
+/// The runtime stub a build appends its archive to, read once: the requirement of the
+/// machines it runs on is read from these bytes, and they are what is written.
+pub(crate) struct Stub {
+    pub(crate) path: PathBuf,
+    pub(crate) bytes: Vec<u8>,
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -82,25 +101,12 @@ fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 /// `compress_all` compresses what the archive stores compressed (see
 /// [`ArchiveWriter::write_to_with`]). Returns its size.
 pub(crate) fn write(
-    stub: &Path,
+    stub: &Stub,
     archive: ArchiveWriter,
     output: &Path,
     guard: &OutputGuard,
     compress_all: impl FnOnce(&[&[u8]]) -> std::io::Result<Vec<Vec<u8>>>,
 ) -> Result<u64, OutputError> {
-    let stub_bytes = fs_err::read(stub).map_err(|_| OutputError::NoStub(stub.to_owned()))?;
-    if !stub_bytes.starts_with(b"\x7fELF") {
-        return Err(OutputError::BadStub {
-            path: stub.to_owned(),
-            why: "not an ELF executable",
-        });
-    }
-    if Bundle::parse(&stub_bytes).is_ok() {
-        return Err(OutputError::BadStub {
-            path: stub.to_owned(),
-            why: "it is already a bundle",
-        });
-    }
     let target = guard.check(output)?;
     let dir = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
@@ -112,7 +118,7 @@ pub(crate) fn write(
     let temp = Partial::create(&dir).map_err(write_error(&dir))?;
     let mut out = BufWriter::new(temp.file());
     let len = archive
-        .write_to_with(&mut out, &stub_bytes, compress_all)
+        .write_to_with(&mut out, &stub.bytes, compress_all)
         .map_err(write_error(output))?;
     out.flush().map_err(write_error(output))?;
     drop(out);
