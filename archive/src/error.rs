@@ -70,6 +70,9 @@ pub enum Error {
     #[error("damaged bundle: group entry `{name}`: {what}")]
     BadGroup { name: String, what: String },
 
+    #[error("damaged bundle: mapping entry `{name}`: {what}")]
+    BadMapping { name: String, what: String },
+
     #[error("damaged bundle: {kind} `{name}` has checksum {computed:#010x}, the index says {expected:#010x}; copy or build it again")]
     ContentChecksum {
         kind: Kind,

@@ -23,6 +23,8 @@
 //!   frozen table always points to, is never compressed; that of
 //!   [`flags::LOCALE_CODEC`] modules, which the frozen table needs only in a locale the
 //!   bootstrap codecs do not cover, always is: the stub decompresses them into the heap then.
+//!   Native code stored raw starts on a [`mapping::PAGE_SIZE`] boundary of the file
+//!   (zero bytes pad the gap), so that the stub can map its pages (see [`mapping`]).
 //!
 //! All integers are little-endian. The input is treated as hostile: every offset and length
 //! is checked against the bytes actually present, and every failure is a typed [`Error`].
@@ -37,6 +39,7 @@
 pub mod boot;
 mod error;
 pub mod group;
+pub mod mapping;
 mod options;
 mod reader;
 pub mod user_cache;
@@ -44,6 +47,7 @@ mod writer;
 
 pub use error::Error;
 pub use group::{Group, Link, Member};
+pub use mapping::{MappedRange, Mapping};
 pub use options::{PythonOptions, UnsupportedOption};
 pub use reader::{stub_is_damaged, Bundle, CopyError, Entry, ReadAt};
 pub use writer::{compress, ArchiveWriter, BundleInfo, NewEntry, COMPRESSION_POLICY};
@@ -58,8 +62,9 @@ pub const MAGIC: [u8; 8] = *b"PYFRZ\x00\x01\x0a";
 /// stub and the freezer are released together, so a mismatch means mixed releases.
 /// It stays 12 bytes from the end of the file in every version, so that any reader can
 /// name the version it was given.
-/// Version 8 added [`Kind::BuildInfo`].
-pub const FORMAT_VERSION: u32 = 8;
+/// Version 8 added [`Kind::BuildInfo`]; version 9, [`Kind::Mapping`] and page-aligned
+/// native code.
+pub const FORMAT_VERSION: u32 = 9;
 
 /// Fixed-size record at the end of a bundle.
 #[derive(Debug, Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -235,6 +240,12 @@ byte_enum! {
         /// freezer's (`freezer/src/why.rs`); the stub never reads it, so that it costs
         /// start-up nothing but the index record.
         BuildInfo = 11 => "build-info",
+        /// How a native object ([`Kind::LibPython`], [`Kind::Library`] or
+        /// [`Kind::Extension`] entry of the same name) is loaded with its read-only
+        /// segments mapped from the bundle: see [`mapping`](crate::mapping) for why and the
+        /// contents' layout. Stored raw. An object without one is copied whole into its
+        /// memfd.
+        Mapping = 12 => "mapping",
     }
 }
 
@@ -256,6 +267,13 @@ byte_enum! {
         Module = 2 => "module",
         /// `module:function`: import the module, call the function, exit with its result.
         Function = 3 => "function",
+    }
+}
+
+impl Kind {
+    /// Whether entries of this kind are shared objects the stub loads.
+    pub fn is_native(self) -> bool {
+        matches!(self, Kind::LibPython | Kind::Library | Kind::Extension)
     }
 }
 

@@ -3,9 +3,10 @@ use std::ffi::CStr;
 
 use zerocopy::FromBytes;
 
+use crate::mapping::PAGE_SIZE;
 use crate::{
-    flags, Compression, EntryPointKind, Error, Group, IndexHeader, Kind, PythonOptions, RawEntry,
-    StrRef, Trailer, FORMAT_VERSION, MAGIC,
+    flags, Compression, EntryPointKind, Error, Group, IndexHeader, Kind, Mapping, PythonOptions,
+    RawEntry, StrRef, Trailer, FORMAT_VERSION, MAGIC,
 };
 
 /// A bundle read in place from the bytes of a whole file.
@@ -441,6 +442,30 @@ impl<'a> Bundle<'a> {
             }
         }
         Ok(Some(group))
+    }
+
+    /// How the native object `object` is loaded with parts mapped from the bundle, if it
+    /// is (see [`mapping`](crate::mapping)), checked against the object: stored raw, at a
+    /// page boundary of the file, every range within it.
+    pub fn mapping(&self, object: &Entry<'a>) -> Result<Option<Mapping>, Error> {
+        let Some(entry) = self.find(Kind::Mapping, object.name)? else {
+            return Ok(None);
+        };
+        let bad = |what: String| Error::BadMapping {
+            name: object.name.to_owned(),
+            what,
+        };
+        if !object.kind.is_native() {
+            return Err(bad(format!("it maps a {}", object.kind)));
+        }
+        if object.compression != Compression::None || !object.file_offset.is_multiple_of(PAGE_SIZE)
+        {
+            return Err(bad(format!(
+                "its object is stored {} at offset {:#x}, not raw on a page boundary",
+                object.compression, object.file_offset
+            )));
+        }
+        Mapping::parse(object.name, &entry.contents()?, object.original_len).map(Some)
     }
 
     /// The indices of all entries of `kind` (they are contiguous).

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use zerocopy::little_endian::{U32, U64};
 use zerocopy::IntoBytes;
 
+use crate::mapping::PAGE_SIZE;
 use crate::{
     Compression, EntryPointKind, Error, IndexHeader, Kind, PythonOptions, RawEntry, StrRef,
     Trailer, FORMAT_VERSION, MAGIC,
@@ -184,6 +185,12 @@ impl ArchiveWriter {
             let at = match same.iter().find(|(bytes, _)| bytes == &&stored[..]) {
                 Some(&(_, at)) => at,
                 None => {
+                    if entry.kind.is_native() && entry.compression == Compression::None {
+                        let start = archive_start + offset;
+                        let padding = start.next_multiple_of(PAGE_SIZE) - start;
+                        out.write_all(&vec![0; padding as usize])?;
+                        offset += padding;
+                    }
                     let at = offset;
                     out.write_all(stored)?;
                     offset += stored.len() as u64;
@@ -421,6 +428,68 @@ mod tests {
     }
 
     #[test]
+    fn raw_native_code_starts_on_a_page_and_its_mapping_is_checked_against_it() {
+        use crate::mapping::{prot, MappedRange, Mapping, PAGE_SIZE};
+        let mapping = Mapping {
+            ranges: vec![MappedRange {
+                offset: 0x1000,
+                len: 0x1000,
+                address: 0x1000,
+                prot: prot::READ | prot::EXEC,
+            }],
+            init: None,
+            init_array: Some((0x2000, 1)),
+        };
+        let read = |object_len: usize, compression| {
+            let mut w = ArchiveWriter::new(info());
+            for (kind, name, compression, data) in [
+                (Kind::Module, "m", Compression::None, b"odd length".to_vec()),
+                (Kind::Library, "liba.so.1", compression, vec![7; object_len]),
+                (
+                    Kind::Mapping,
+                    "liba.so.1",
+                    Compression::None,
+                    mapping.to_bytes(),
+                ),
+            ] {
+                w.add(NewEntry {
+                    kind,
+                    name: name.into(),
+                    flags: 0,
+                    compression,
+                    data,
+                })
+                .unwrap();
+            }
+            let mut file = Vec::new();
+            w.write_to(&mut file, b"an odd-length stub").unwrap();
+            file
+        };
+        let file = read(0x3000, Compression::None);
+        let bundle = Bundle::parse(&file).unwrap();
+        let library = bundle.find(Kind::Library, "liba.so.1").unwrap().unwrap();
+        assert_eq!(library.file_offset % PAGE_SIZE, 0);
+        assert_eq!(bundle.mapping(&library).unwrap(), Some(mapping.clone()));
+        let module = bundle.find(Kind::Module, "m").unwrap().unwrap();
+        assert_eq!(bundle.mapping(&module).unwrap(), None);
+
+        let short = read(0x1800, Compression::None);
+        let bundle = Bundle::parse(&short).unwrap();
+        let library = bundle.find(Kind::Library, "liba.so.1").unwrap().unwrap();
+        assert!(matches!(
+            bundle.mapping(&library),
+            Err(Error::BadMapping { .. })
+        ));
+        let compressed = read(0x3000, Compression::Zstd);
+        let bundle = Bundle::parse(&compressed).unwrap();
+        let library = bundle.find(Kind::Library, "liba.so.1").unwrap().unwrap();
+        assert!(matches!(
+            bundle.mapping(&library),
+            Err(Error::BadMapping { .. })
+        ));
+    }
+
+    #[test]
     fn identical_blobs_are_stored_once() {
         let data = b"the same licence text, twice".repeat(20);
         let write = |second: &[u8]| {
@@ -621,10 +690,10 @@ mod tests {
         let good = sample();
         let mut versioned = good.clone();
         let at = versioned.len() - 12;
-        versioned[at] = 9;
+        versioned[at] = 10;
         assert!(matches!(
             Bundle::parse(&versioned),
-            Err(Error::UnsupportedVersion { found: 9, .. })
+            Err(Error::UnsupportedVersion { found: 10, .. })
         ));
 
         let mut corrupt_index = good.clone();

@@ -35,7 +35,7 @@ pub struct Key {
 }
 
 /// Every key of `[tool.pyfreeze]`, in the order of [`ToolConfig`]'s fields.
-pub const KEYS: [Key; 12] = [
+pub const KEYS: [Key; 13] = [
     Key {
         name: "entry",
         takes: "a string: FILE, MODULE or MODULE:FUNCTION",
@@ -92,6 +92,11 @@ pub const KEYS: [Key; 12] = [
         example: r#"no-collect-to-disk = ["jinja2"]"#,
     },
     Key {
+        name: "copy-native",
+        takes: "a list of native object names or patterns",
+        example: r#"copy-native = ["libcrypto.so.*"]"#,
+    },
+    Key {
         name: "min-glibc",
         takes: "a glibc version (a string such as \"2.28\")",
         example: r#"min-glibc = "2.28""#,
@@ -119,6 +124,8 @@ struct ToolConfig {
     collect_to_disk: Vec<String>,
     #[serde(default)]
     no_collect_to_disk: Vec<String>,
+    #[serde(default)]
+    copy_native: Vec<String>,
     min_glibc: Option<Spanned<String>>,
 }
 
@@ -270,6 +277,7 @@ pub struct Flags {
     pub stub: Option<PathBuf>,
     pub collect_to_disk: Vec<String>,
     pub no_collect_to_disk: Vec<String>,
+    pub copy_native: Vec<String>,
     pub python_options: Vec<String>,
     pub no_cache: bool,
     pub force: bool,
@@ -569,6 +577,7 @@ fn options(
         stub: flags.stub,
         collect_to_disk: extend(tool.collect_to_disk, flags.collect_to_disk),
         no_collect_to_disk: extend(tool.no_collect_to_disk, flags.no_collect_to_disk),
+        copy_native: extend(tool.copy_native, flags.copy_native),
         python_options: extend(tool.python_options, flags.python_options),
         no_cache: flags.no_cache,
         force: flags.force,

@@ -351,7 +351,7 @@ fn top_level(item: &Item<'_>) -> Option<String> {
         Kind::Data | Kind::Disk => item.name.split('/').next().map(str::to_owned),
         Kind::Library => Some("(libraries)".to_owned()),
         Kind::LibPython => Some("(libpython)".to_owned()),
-        Kind::Needs | Kind::Group | Kind::BuildInfo | Kind::LeftOut => None,
+        Kind::Needs | Kind::Group | Kind::Mapping | Kind::BuildInfo | Kind::LeftOut => None,
     }
 }
 

@@ -210,6 +210,11 @@ struct BuildArgs {
     /// build summary says which it puts there (repeatable).
     #[arg(long = "no-collect-to-disk", value_name = "PKG")]
     no_collect_to_disk: Vec<String>,
+    /// Copy a native object (libpython's soname, a library's, an extension module's name;
+    /// a glob such as '*') whole into memory at start, instead of running its code from
+    /// the bundle's pages (repeatable).
+    #[arg(long = "copy-native", value_name = "NAME")]
+    copy_native: Vec<String>,
     /// An interpreter option the bundle always starts with, as python takes it: -u, -b,
     /// -bb, -v, -O, -OO, "-W ARG", "-X OPT" (repeatable; e.g. --python-option=-Xutf8).
     #[arg(long = "python-option", value_name = "OPT", allow_hyphen_values = true)]
@@ -257,6 +262,7 @@ impl From<BuildArgs> for Flags {
             stub: args.stub,
             collect_to_disk: args.collect_to_disk,
             no_collect_to_disk: args.no_collect_to_disk,
+            copy_native: args.copy_native,
             python_options: args.python_options,
             no_cache: args.no_cache,
             force: args.force,

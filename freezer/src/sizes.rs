@@ -80,7 +80,7 @@ fn parts(bytes: &[u8], count: usize) -> Result<Vec<Contributor>, Unreadable> {
                 }
             },
             Kind::Disk => name.split('/').next().unwrap_or(name).to_owned(),
-            Kind::Needs | Kind::Group | Kind::LeftOut | Kind::BuildInfo => continue,
+            Kind::Needs | Kind::Group | Kind::Mapping | Kind::LeftOut | Kind::BuildInfo => continue,
         };
         let stored = entry.stored.len() as u64;
         let contributor = parts.entry(part.clone()).or_insert(Contributor {

@@ -29,9 +29,6 @@ from _pyfreeze import EXTENSION, HAS_SOURCE, NAMESPACE, PACKAGE
 
 EXTENSION_SUFFIX = _imp.extension_suffixes()[0]
 
-# What _pyfreeze.map_extension maps with, RTLD_NOW, python's default.
-_DEFAULT_DLOPEN_FLAGS = sys.getdlopenflags()
-
 # The probe of a `pyfreeze check` build (freezer/src/check.rs).
 CHECK_PROBE = "_pyfreeze_check"
 
@@ -211,10 +208,8 @@ class BundleImporter:
             return None
         # dlopen needs a path: the memfd holding the extension's bytes.
         in_memory = _bootstrap.ModuleSpec(spec.name, self, origin=_pyfreeze.extension_path(name))
-        if sys.getdlopenflags() == _DEFAULT_DLOPEN_FLAGS:
-            # Mapped (and its descriptor closed) before its init runs; with other flags,
-            # create_dynamic maps it as the app asked.
-            _pyfreeze.map_extension(name)
+        # Mapped (and its descriptor closed) before its init runs, with the app's flags.
+        _pyfreeze.map_extension(name)
         try:
             return _bootstrap._call_with_frames_removed(_imp.create_dynamic, in_memory)
         finally:

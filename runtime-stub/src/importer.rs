@@ -44,7 +44,8 @@ static EXTENSIONS: Mutex<BTreeMap<String, Extension>> = Mutex::new(BTreeMap::new
 
 struct Extension {
     path: CString,
-    memfd: Option<sys::Memfd>,
+    /// Until the library is mapped.
+    prepared: Option<native::Prepared>,
 }
 
 /// The bits of the answer of `find`, which the module exports for the Python half.
@@ -175,12 +176,12 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
         if let Err(message) = native::load_needs(&state().bundle, name) {
             return callback::import_error(&message);
         }
-        match native::memfd(&extension) {
-            Ok(memfd) => {
-                let path = memfd.path().to_owned();
+        match native::prepare(&state().bundle, &extension) {
+            Ok(prepared) => {
+                let path = prepared.memfd.path().to_owned();
                 let result = callback::str(&path.to_string_lossy());
-                let memfd = Some(memfd);
-                cache.insert(name.to_owned(), Extension { path, memfd });
+                let prepared = Some(prepared);
+                cache.insert(name.to_owned(), Extension { path, prepared });
                 result
             }
             Err(message) => callback::import_error(&message),
@@ -189,21 +190,32 @@ extern "C" fn extension_path(_module: *mut PyObject, arg: *mut PyObject) -> *mut
 }
 
 /// `map_extension(name)`: maps the extension module `name`'s memfd (`extension_path`) with
-/// `dlopen(RTLD_NOW | RTLD_LOCAL)`, python's default flags, and closes it, before
+/// `dlopen` and the flags `sys.getdlopenflags()` gives (python's own), finishes loading it
+/// (its code mapped from the bundle, its constructors run) and closes the memfd, before
 /// `_imp.create_dynamic` runs the module's init: an init importing another extension
 /// module (`_elementtree` imports `pyexpat`) holds no descriptor meanwhile. CPython's own
-/// `dlopen` of the path then finds the library loaded. If it fails, the memfd stays for
-/// `create_dynamic`, which reports the error as python does.
+/// `dlopen` of the path then finds the library loaded. If it fails, the memfd is filled
+/// and stays for `create_dynamic`, which reports the error as python does.
 extern "C" fn map_extension(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
     with_name(arg, |name| {
+        let Some(flags) = callback::dlopen_flags() else {
+            return std::ptr::null_mut();
+        };
         let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(extension) = cache.get_mut(name) {
-            let mapped = extension
-                .memfd
-                .as_ref()
-                .is_some_and(|memfd| sys::Library::open_local(memfd.path()).is_ok());
-            if mapped {
-                extension.memfd = None;
+        let Some(prepared) = cache.get_mut(name).and_then(|e| e.prepared.as_mut()) else {
+            return callback::none();
+        };
+        match sys::Library::open(prepared.memfd.path(), flags) {
+            Ok(library) => {
+                prepared.loaded(library);
+                if let Some(extension) = cache.get_mut(name) {
+                    extension.prepared = None;
+                }
+            }
+            Err(_) => {
+                if let Err(message) = prepared.fill() {
+                    return callback::import_error(&message);
+                }
             }
         }
         callback::none()
@@ -218,9 +230,9 @@ extern "C" fn extension_loaded(_module: *mut PyObject, arg: *mut PyObject) -> *m
     with_name(arg, |name| {
         let mut cache = EXTENSIONS.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(extension) = cache.get_mut(name) {
-            if let Some(memfd) = extension.memfd.take() {
-                let mapped = sys::Library::is_loaded(memfd.path());
-                drop(memfd);
+            if let Some(prepared) = extension.prepared.take() {
+                let mapped = sys::Library::is_loaded(prepared.memfd.path());
+                drop(prepared);
                 if !mapped {
                     cache.remove(name);
                 }

@@ -1,5 +1,5 @@
-//! Step 2: the bundled libpython, copied into a memfd and loaded from there, so nothing is
-//! written to disk and no Python need be installed.
+//! Step 2: the bundled libpython, loaded from a memfd (its code mapped from the bundle:
+//! see [`native`]), so nothing is written to disk and no Python need be installed.
 
 use pyfreeze_archive::{Bundle, Kind};
 
@@ -14,14 +14,15 @@ pub(crate) fn load(bundle: &Bundle<'static>) -> Result<Interpreter, StubError> {
     let entry = bundle
         .find(Kind::LibPython, name)?
         .ok_or_else(|| StubError::MissingLibPython(name.to_owned()))?;
-    let memfd = native::memfd(&entry).map_err(StubError::Memfd)?;
+    let prepared = native::prepare(bundle, &entry).map_err(StubError::Memfd)?;
     let load_error = |message| StubError::Load {
         what: name.to_owned(),
         message,
     };
-    let library = Library::open_global(memfd.path()).map_err(load_error)?;
+    let library = Library::open_global(prepared.memfd.path()).map_err(load_error)?;
+    prepared.loaded(library);
     // Mapped: its descriptor would only count against the app's limit.
-    drop(memfd);
+    drop(prepared);
     let interpreter = Interpreter::new(python::load(library).map_err(load_error)?);
 
     let (major, minor) = bundle.python_major_minor();

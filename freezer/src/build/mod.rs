@@ -104,6 +104,8 @@ pub struct BuildOptions {
     pub collect_to_disk: Vec<String>,
     /// Packages kept in memory though their code shows it opens their files by path.
     pub no_collect_to_disk: Vec<String>,
+    /// Native objects (names or globs) copied whole rather than mapped from the bundle.
+    pub copy_native: Vec<String>,
     /// Interpreter options the bundle starts with, as given on the command line.
     pub python_options: Vec<String>,
     /// Build without the build cache, neither reading nor writing it.
@@ -297,6 +299,7 @@ pub(crate) fn interpreter_of(
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let (python_options, optimize) = python_options(options).context("invalid --python-option")?;
+    let copy_whole = native::CopyWhole::new(&options.copy_native)?;
     let zipapp = zipapp::extract(&options.app)?;
     let app = zipapp
         .as_ref()
@@ -417,7 +420,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> anyhow::Result<
         .map(|n| n.path.clone())
         .collect();
     progress.step(Step::Native);
-    let native = native::collect(&analysis, &python, cache.as_ref())?;
+    let native = native::collect(&analysis, &python, cache.as_ref(), copy_whole)?;
     let target = target_of(&stub, &native)?;
     if let Some(limit) = &options.min_glibc {
         target.check(limit)?;

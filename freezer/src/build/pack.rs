@@ -18,7 +18,7 @@ use pyfreeze_archive::{
 
 use crate::build::analysis::{Analysis, EntrySpec, LeftOut, LeftOutRule, ModuleKind};
 use crate::build::disk::DiskFile;
-use crate::build::native::Native;
+use crate::build::native::{self, CopyWhole, Native, SharedObject};
 use crate::cache::{self, Cache, Pack};
 use crate::parallel;
 use crate::why::BuildInfo;
@@ -270,28 +270,24 @@ pub(crate) fn pack(
         })?;
         contents.disk_files += 1;
     }
+    let copy_whole = native.copy_whole;
     for extension in native.extensions {
-        writer.add(NewEntry {
-            kind: Kind::Extension,
-            compression: stored(cold_extensions.contains(extension.name.as_str())),
-            flags: if package_extensions.contains(extension.name.as_str()) {
-                flags::PACKAGE
-            } else {
-                0
-            },
-            name: extension.name,
-            data: extension.bytes,
-        })?;
+        let cold = cold_extensions.contains(extension.name.as_str());
+        let package = package_extensions.contains(extension.name.as_str());
+        let flags = if package { flags::PACKAGE } else { 0 };
+        add_native(
+            &mut writer,
+            Kind::Extension,
+            extension,
+            flags,
+            cold,
+            &copy_whole,
+        )?;
         contents.extensions += 1;
     }
     for library in native.libraries {
-        writer.add(NewEntry {
-            kind: Kind::Library,
-            compression: stored(!hot_libraries.contains(&library.name)),
-            name: library.name,
-            flags: 0,
-            data: library.bytes,
-        })?;
+        let cold = !hot_libraries.contains(&library.name);
+        add_native(&mut writer, Kind::Library, library, 0, cold, &copy_whole)?;
         contents.libraries += 1;
     }
     for (name, sonames) in &native.needs {
@@ -333,14 +329,58 @@ pub(crate) fn pack(
         compression: Compression::Zstd,
         data: build_info.to_json(),
     })?;
-    writer.add(NewEntry {
-        kind: Kind::LibPython,
-        name: native.libpython.name,
-        flags: 0,
-        compression: Compression::None,
-        data: native.libpython.bytes,
-    })?;
+    add_native(
+        &mut writer,
+        Kind::LibPython,
+        native.libpython,
+        0,
+        false,
+        &copy_whole,
+    )?;
     Ok((writer, contents))
+}
+
+/// Adds a native object: compressed if `cold` (the stub copies it whole when it is
+/// needed, if ever); else raw, with a [`Kind::Mapping`] for the stub to run its code from
+/// the bundle's pages, unless `--copy-native` names it or it cannot be mapped.
+fn add_native(
+    writer: &mut ArchiveWriter,
+    kind: Kind,
+    object: SharedObject,
+    flags: u8,
+    cold: bool,
+    copy_whole: &CopyWhole,
+) -> Result<(), PackError> {
+    let planned = if cold || copy_whole.contains(&object.name) {
+        None
+    } else {
+        native::plan(&object.bytes).ok()
+    };
+    let data = match planned {
+        Some((stored, mapping)) => {
+            writer.add(NewEntry {
+                kind: Kind::Mapping,
+                name: object.name.clone(),
+                flags: 0,
+                compression: Compression::None,
+                data: mapping.to_bytes(),
+            })?;
+            stored
+        }
+        None => object.bytes,
+    };
+    writer.add(NewEntry {
+        kind,
+        name: object.name,
+        flags,
+        compression: if cold {
+            Compression::Zstd
+        } else {
+            Compression::None
+        },
+        data,
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

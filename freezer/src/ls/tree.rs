@@ -28,7 +28,7 @@ impl Section {
             Kind::Data | Kind::Disk => Section::Data,
             Kind::Library => Section::Libraries,
             Kind::LibPython => Section::LibPython,
-            Kind::Needs | Kind::Group | Kind::BuildInfo => Section::Loader,
+            Kind::Needs | Kind::Group | Kind::Mapping | Kind::BuildInfo => Section::Loader,
         }
     }
 

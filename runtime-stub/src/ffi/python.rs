@@ -107,6 +107,8 @@ c_api! {
         fn PyTuple_New(isize) -> *mut PyObject;
         fn PyTuple_SetItem(*mut PyObject, isize, *mut PyObject) -> c_int;
         fn PyLong_FromLong(c_long) -> *mut PyObject;
+        fn PyLong_AsLong(*mut PyObject) -> c_long;
+        fn PyErr_Occurred() -> *mut PyObject;
         fn PyBool_FromLong(c_long) -> *mut PyObject;
         fn PyCallable_Check(*mut PyObject) -> c_int;
         fn PySys_AddXOption(*const libc::wchar_t) -> ();
@@ -475,6 +477,31 @@ pub(crate) mod callback {
         // SAFETY: CPython returned `len` bytes of UTF-8 at `ptr`.
         let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len as usize) };
         std::str::from_utf8(bytes).ok()
+    }
+
+    /// What `sys.getdlopenflags()` returns, or `None` with its exception raised.
+    pub(crate) fn dlopen_flags() -> Option<c_int> {
+        let api = api();
+        // SAFETY: GIL held during a callback. PySys_GetObject returns a borrowed reference
+        // (or NULL, no exception set); the call's result is a new reference, released once
+        // read. PyLong_AsLong returns -1 with an exception set on failure.
+        unsafe {
+            let function = (api.PySys_GetObject)(c"getdlopenflags".as_ptr());
+            if function.is_null() {
+                (api.PyErr_SetString)(*api.PyExc_ImportError, c"no sys.getdlopenflags".as_ptr());
+                return None;
+            }
+            let flags = (api.PyObject_CallObject)(function, std::ptr::null_mut());
+            if flags.is_null() {
+                return None;
+            }
+            let value = (api.PyLong_AsLong)(flags);
+            (api.Py_DecRef)(flags);
+            if value == -1 && !(api.PyErr_Occurred)().is_null() {
+                return None;
+            }
+            c_int::try_from(value).ok()
+        }
     }
 
     pub(crate) fn none() -> *mut PyObject {

@@ -179,19 +179,18 @@ impl Memfd {
         &self.path
     }
 
-    /// The memfd on the lowest free descriptor from 3 up if its path is shorter there; the
-    /// old descriptor is closed, which is harmless before anything has opened its path.
-    pub(crate) fn renumbered(self) -> io::Result<Memfd> {
+    /// Moves the memfd to the lowest free descriptor from 3 up if its path is shorter
+    /// there; the old descriptor is closed, which is harmless before anything has opened
+    /// its path.
+    pub(crate) fn renumber(&mut self) -> io::Result<()> {
         let file = lowest_free(&self.file)?;
-        if file.as_raw_fd() > self.file.as_raw_fd() {
-            return Ok(self);
+        if file.as_raw_fd() < self.file.as_raw_fd() {
+            let lower = Memfd::new(file);
+            if lower.path.count_bytes() < self.path.count_bytes() {
+                *self = lower;
+            }
         }
-        let lower = Memfd::new(file);
-        if lower.path.count_bytes() < self.path.count_bytes() {
-            Ok(lower)
-        } else {
-            Ok(self)
-        }
+        Ok(())
     }
 
     pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
@@ -206,6 +205,74 @@ impl Memfd {
     pub(crate) fn writer(&self) -> impl Write + '_ {
         &self.file
     }
+
+    /// Makes it `len` bytes long: what is not written stays a hole, which takes no memory.
+    pub(crate) fn set_len(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+}
+
+/// The size of a page of memory.
+pub(crate) fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(0)
+}
+
+/// `argc` and `argv` as the process started, which glibc hands every constructor it runs
+/// and the stub hands the constructors it runs itself (see [`Library::run_constructors`]).
+static MAIN_ARGS: OnceLock<(libc::c_int, usize)> = OnceLock::new();
+
+type Constructor = extern "C" fn(libc::c_int, *mut *mut libc::c_char, *mut *mut libc::c_char);
+
+/// Run by glibc before `main` with the process's arguments, as every `.init_array` entry
+/// is: std keeps its own copy of them, but not in the form constructors take.
+extern "C" fn keep_main_args(
+    argc: libc::c_int,
+    argv: *mut *mut libc::c_char,
+    _envp: *mut *mut libc::c_char,
+) {
+    let _ = MAIN_ARGS.set((argc, argv as usize));
+}
+
+#[used]
+#[link_section = ".init_array"]
+static KEEP_MAIN_ARGS: Constructor = keep_main_args;
+
+/// Maps `len` bytes of `file` from `offset` over `[address, address + len)` with `prot`
+/// (a bit set of `pyfreeze_archive::mapping::prot`), privately, replacing what was there.
+///
+/// The caller must own the range: it is part of a library the stub loaded, whose bytes
+/// there are those of `file` at `offset`.
+pub(crate) fn map_over(
+    address: usize,
+    len: usize,
+    prot: u32,
+    file: &File,
+    offset: u64,
+) -> io::Result<()> {
+    use pyfreeze_archive::mapping::prot as p;
+    let prot = [(p::READ, libc::PROT_READ), (p::EXEC, libc::PROT_EXEC)]
+        .iter()
+        .filter(|(bit, _)| prot & bit != 0)
+        .fold(0, |all, (_, flag)| all | flag);
+    let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::other("offset too large"))?;
+    // SAFETY: the caller owns [address, address + len): a read-only part of a library
+    // whose bytes are the file's at `offset`, which nothing writes. MAP_FIXED replaces
+    // the pages atomically, so any thread sees the old bytes or the same new ones.
+    let ptr = unsafe {
+        libc::mmap(
+            address as *mut libc::c_void,
+            len,
+            prot,
+            libc::MAP_PRIVATE | libc::MAP_FIXED,
+            file.as_raw_fd(),
+            offset,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(explained(io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 /// Creates an empty memfd.
@@ -238,7 +305,8 @@ impl Library {
         Library::open(path, libc::RTLD_NOW | libc::RTLD_LOCAL)
     }
 
-    fn open(path: &CStr, flags: libc::c_int) -> Result<Library, String> {
+    /// `dlopen(path, flags)`.
+    pub(crate) fn open(path: &CStr, flags: libc::c_int) -> Result<Library, String> {
         // SAFETY: `path` is NUL-terminated; dlopen runs the library's constructors, which
         // for libpython and its dependencies have no preconditions.
         let handle = unsafe { libc::dlopen(path.as_ptr(), flags) };
@@ -246,6 +314,19 @@ impl Library {
             return Err(with_limit(dlerror(), path));
         }
         Ok(Library(handle))
+    }
+
+    /// The library loaded from `path`, if it is loaded; the reference is kept, as every
+    /// library's is.
+    pub(crate) fn loaded(path: &CStr) -> Option<Library> {
+        // SAFETY: `path` is NUL-terminated; with RTLD_NOLOAD, dlopen loads nothing and runs
+        // no code: it only finds a loaded library.
+        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
+        if handle.is_null() {
+            dlerror();
+            return None;
+        }
+        Some(Library(handle))
     }
 
     /// Whether the library at `path` is loaded: `dlopen` found it, so that the path now
@@ -262,6 +343,59 @@ impl Library {
             libc::dlclose(handle);
         }
         true
+    }
+
+    /// The address the library was loaded at: what its ELF addresses are relative to.
+    pub(crate) fn base(self) -> Result<usize, String> {
+        let mut map: *mut libc::c_void = std::ptr::null_mut();
+        // SAFETY: the handle came from a successful dlopen; RTLD_DI_LINKMAP writes a
+        // pointer to the library's `struct link_map`, whose first member is `l_addr`, the
+        // load address, as <link.h> declares it.
+        unsafe {
+            if libc::dlinfo(self.0, libc::RTLD_DI_LINKMAP, (&raw mut map).cast()) != 0
+                || map.is_null()
+            {
+                return Err(dlerror());
+            }
+            Ok(*map.cast::<usize>())
+        }
+    }
+
+    /// Runs the constructors the build moved out of the loader's sight, in the loader's
+    /// order: `DT_INIT` at `init`, then the `count` functions of `DT_INIT_ARRAY` at
+    /// `array`, each with `argc`, `argv` and the environment, as glibc calls them.
+    ///
+    /// `init` and `array` must be the library's own, relative to its [`Library::base`],
+    /// and the pages holding their code mapped.
+    pub(crate) fn run_constructors(
+        self,
+        init: Option<u64>,
+        array: Option<(u64, u64)>,
+    ) -> Result<(), String> {
+        let base = self.base()?;
+        let (argc, argv) = MAIN_ARGS.get().copied().unwrap_or((0, 0));
+        let at = |offset: u64| base.wrapping_add(offset as usize);
+        // SAFETY: the addresses are the library's DT_INIT and DT_INIT_ARRAY, which the
+        // build read from its dynamic section, relocated by the loader (the array's
+        // entries are absolute addresses once it has relocated them), with the code they
+        // point to mapped: exactly the calls the loader would have made, with the same
+        // arguments (`environ` is the current environment, as the loader passes it).
+        unsafe {
+            let call = |address: usize| {
+                let constructor: Constructor = std::mem::transmute(address);
+                constructor(argc, argv as *mut *mut libc::c_char, environ);
+            };
+            if let Some(init) = init {
+                call(at(init));
+            }
+            if let Some((array, count)) = array {
+                let entries = at(array) as *const usize;
+                for i in 0..count as usize {
+                    call(entries.add(i).read());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The address of `symbol`, or an error naming it.
@@ -340,6 +474,10 @@ fn dlerror() -> String {
             .to_string_lossy()
             .into_owned()
     }
+}
+
+extern "C" {
+    static mut environ: *mut *mut libc::c_char;
 }
 
 /// Ends the process the way CPython does after an unhandled KeyboardInterrupt: by SIGINT

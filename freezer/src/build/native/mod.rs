@@ -10,6 +10,7 @@
 mod groups;
 mod ldso;
 mod ldso_cache;
+mod mapping;
 mod strip;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +23,7 @@ pub(crate) use ldso::parse_dynamic;
 #[cfg(test)]
 pub(crate) use ldso::tests;
 use ldso::LibraryError;
+pub(crate) use mapping::{plan, CopyWhole};
 
 /// A stripped shared object ready to be packed.
 #[derive(Debug, Clone)]
@@ -62,6 +64,8 @@ pub(crate) struct Native {
     /// How each group of bundled libraries that need each other is loaded.
     pub(crate) groups: Vec<groups::Plan>,
     pub(crate) not_bundled: Vec<NotBundled>,
+    /// The objects to copy whole at start rather than map from the bundle.
+    pub(crate) copy_whole: CopyWhole,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,12 @@ pub(crate) enum NativeError {
     },
     #[error(transparent)]
     Libraries(#[from] LibraryError),
+    #[error("invalid --copy-native pattern `{pattern}`: {source}")]
+    CopyPattern {
+        pattern: String,
+        #[source]
+        source: globset::Error,
+    },
 }
 
 impl crate::fault::Help for NativeError {
@@ -92,6 +102,11 @@ impl crate::fault::Help for NativeError {
                  pyenv install 3.12`, or your distribution's python3 package"
                     .to_owned(),
             ),
+            NativeError::CopyPattern { .. } => Some(
+                "give a native object's name as `pyfreeze ls` shows it, or a glob such as \
+                 'libcrypto.so.*' or '*'"
+                    .to_owned(),
+            ),
             NativeError::Read { .. } | NativeError::Elf { .. } | NativeError::Libraries(_) => None,
         }
     }
@@ -100,7 +115,9 @@ impl crate::fault::Help for NativeError {
 impl crate::fault::Blame for NativeError {
     fn fault(&self) -> crate::fault::Fault {
         match self {
-            NativeError::NoSharedLibpython(_) => crate::fault::Fault::User,
+            NativeError::NoSharedLibpython(_) | NativeError::CopyPattern { .. } => {
+                crate::fault::Fault::User
+            }
             NativeError::Read { .. } | NativeError::Elf { .. } | NativeError::Libraries(_) => {
                 crate::fault::Fault::Internal
             }
@@ -152,6 +169,7 @@ pub(crate) fn collect(
     analysis: &Analysis,
     interpreter: &Path,
     cache: Option<&Cache>,
+    copy_whole: CopyWhole,
 ) -> Result<Native, NativeError> {
     let python = &analysis.python;
     let libpython_path = python
@@ -369,6 +387,7 @@ pub(crate) fn collect(
         direct,
         groups: plans,
         not_bundled,
+        copy_whole,
     })
 }
 
