@@ -290,6 +290,34 @@ struct Item<'a> {
     /// brings it back (what an import of it says at run time).
     #[serde(skip_serializing_if = "Option::is_none")]
     left_out: Option<std::borrow::Cow<'a, str>>,
+    /// For native code (libpython, an extension module, a library): how the stub loads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    load: Option<Load>,
+}
+
+/// How the stub loads a native object: its code run from the bundle's pages (`mapped`),
+/// or copied whole into memory (`copied`), and how many bytes it copies.
+#[derive(Serialize)]
+struct Load {
+    how: &'static str,
+    copied: u64,
+    /// Bytes run from the bundle's pages, shared by every process of the bundle.
+    mapped: u64,
+}
+
+impl Load {
+    fn of(entry: &Entry<'_>, mapping: Option<&pyfreeze_archive::Mapping>) -> Load {
+        let mapped = mapping.map_or(0, |m| m.mapped_len());
+        Load {
+            how: if mapping.is_some() {
+                "mapped"
+            } else {
+                "copied"
+            },
+            copied: entry.original_len - mapped,
+            mapped,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -319,6 +347,7 @@ impl<'a> From<Entry<'a>> for Item<'a> {
             needed_by: Vec::new(),
             group: Vec::new(),
             links: Vec::new(),
+            load: None,
         }
     }
 }
@@ -385,6 +414,9 @@ fn listing<'a>(
         .map(|e| {
             let entry = e?;
             let mut item = Item::from(entry);
+            if entry.kind.is_native() {
+                item.load = Some(Load::of(&entry, bundle.mapping(&entry)?.as_ref()));
+            }
             if entry.kind == Kind::Library {
                 item.needed_by = needed_by.remove(entry.name).unwrap_or_default();
                 if let Some(group) = bundle.group(entry.name)? {
@@ -540,7 +572,7 @@ fn header(listing: &Listing<'_>, units: Units) -> String {
 
 /// What the listing says of an entry after its name: flags, the libraries' loading, why a
 /// module was left out.
-fn marks(e: &Item<'_>) -> String {
+fn marks(e: &Item<'_>, units: Units) -> String {
     let mut marks: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     if e.namespace {
         marks.push("namespace package".into());
@@ -571,6 +603,16 @@ fn marks(e: &Item<'_>) -> String {
     if let Some(why) = &e.left_out {
         marks.push(why.as_ref().into());
     }
+    if let Some(load) = &e.load {
+        let copied = units.amount(load.copied);
+        marks.push(
+            match load.how {
+                "mapped" => format!("code mapped from the bundle, {copied} copied"),
+                _ => format!("copied whole, {copied}"),
+            }
+            .into(),
+        );
+    }
     if marks.is_empty() {
         String::new()
     } else {
@@ -593,7 +635,7 @@ fn human(listing: &Listing<'_>, units: Units) -> String {
             units.size(e.stored),
             units.size(e.original),
             e.name,
-            marks(e)
+            marks(e, units)
         );
     }
     out + &package_totals(&listing.totals.by_package, units)
@@ -705,7 +747,20 @@ mod tests {
                 ..Default::default()
             },
         });
-        let entries: [(Kind, &str, u8, Compression, &[u8]); 21] = [
+        // libssl's code is mapped from the bundle: three pages, the last two mapped.
+        let libssl = [&b"\x7fELF libssl"[..], &[0; 3 * 4096 - 11]].concat();
+        let libssl_mapping = pyfreeze_archive::Mapping {
+            ranges: vec![pyfreeze_archive::MappedRange {
+                offset: 4096,
+                len: 2 * 4096,
+                address: 4096,
+                prot: pyfreeze_archive::mapping::prot::READ | pyfreeze_archive::mapping::prot::EXEC,
+            }],
+            init: None,
+            init_array: Some((4096, 1)),
+        }
+        .to_bytes();
+        let entries: [(Kind, &str, u8, Compression, &[u8]); 22] = [
             (Kind::Module, "__main__", 0, Compression::None, b"main code"),
             (
                 Kind::Module,
@@ -764,12 +819,13 @@ mod tests {
                 Compression::None,
                 b"\x7fELF crypto",
             ),
+            (Kind::Library, "libssl.so.3", 0, Compression::None, &libssl),
             (
-                Kind::Library,
+                Kind::Mapping,
                 "libssl.so.3",
                 0,
                 Compression::None,
-                b"\x7fELF libssl",
+                &libssl_mapping,
             ),
             (
                 Kind::Needs,
@@ -1016,7 +1072,25 @@ mod tests {
         let text = list(&path, true).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["python"]["version"], "3.11.7");
-        assert_eq!(value["entries"].as_array().unwrap().len(), 21);
+        assert_eq!(value["entries"].as_array().unwrap().len(), 22);
+        let entry = |kind: &str, name: &str| {
+            value["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["kind"] == kind && e["name"] == name)
+                .cloned()
+                .unwrap()
+        };
+        let libssl = entry("library", "libssl.so.3");
+        assert_eq!(libssl["load"]["how"], "mapped");
+        assert_eq!(libssl["load"]["copied"], 4096);
+        assert_eq!(libssl["load"]["mapped"], 8192);
+        assert_eq!(
+            entry("libpython", "libpython3.11.so.1.0")["load"]["how"],
+            "copied"
+        );
+        assert!(entry("module", "greet").get("load").is_none());
         let heavy = value["entries"]
             .as_array()
             .unwrap()

@@ -36,6 +36,7 @@ mod reproducible;
 mod runtime;
 mod runtime_faults;
 mod shadowing;
+mod shared_code;
 mod stdlib_imports;
 mod stub_errors;
 mod target;

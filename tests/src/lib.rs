@@ -71,5 +71,5 @@ pub use scratch::{
     build_cache_dir, copy_example, copy_executable, copy_tree, list_tree, scratch_root, tempdir,
     write_app, AppDir,
 };
-pub use toolchain::{c_toolchain, cc};
+pub use toolchain::{c_toolchain, cc, cxx};
 pub use venv::{venv, NoVenv, Venv};

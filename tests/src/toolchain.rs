@@ -33,12 +33,21 @@ pub fn c_toolchain(python: &Interpreter) -> Result<(PathBuf, String), String> {
 
 /// Runs `cc args` in `dir`; panics with its output if it fails.
 pub fn cc(dir: &Path, args: &[&OsStr]) {
-    let mut cmd = Command::new("cc");
+    compile("cc", dir, args);
+}
+
+/// Runs the C++ compiler, `c++ args`, in `dir`; panics with its output if it fails.
+pub fn cxx(dir: &Path, args: &[&OsStr]) {
+    compile("c++", dir, args);
+}
+
+fn compile(compiler: &str, dir: &Path, args: &[&OsStr]) {
+    let mut cmd = Command::new(compiler);
     cmd.args(args).current_dir(dir);
     let out = run(cmd, None);
     assert!(
         out.status == Status::Code(0),
-        "`cc {}` failed\n{out}",
+        "`{compiler} {}` failed\n{out}",
         args.iter()
             .map(|a| a.to_string_lossy())
             .collect::<Vec<_>>()

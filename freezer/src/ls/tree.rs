@@ -97,9 +97,9 @@ impl<'i> Node<'i> {
 }
 
 /// `kind + kind` of the entries, with what the listing marks them with.
-fn describe(items: &[&Item<'_>]) -> String {
+fn describe(items: &[&Item<'_>], units: Units) -> String {
     let kinds: Vec<&str> = items.iter().map(|i| i.kind.label()).collect();
-    let marks: String = items.iter().map(|i| marks(i)).collect();
+    let marks: String = items.iter().map(|i| marks(i, units)).collect();
     format!("{}{marks}", kinds.join(" + "))
 }
 
@@ -129,7 +129,7 @@ impl Printer<'_> {
                 depth,
                 own.stored,
                 own.original,
-                &format!("{name}  {}", describe(&node.items)),
+                &format!("{name}  {}", describe(&node.items, self.units)),
             );
             return;
         }
@@ -151,7 +151,7 @@ impl Printer<'_> {
                 depth + 1,
                 own.stored,
                 own.original,
-                &format!("{init}  {}", describe(&node.items)),
+                &format!("{init}  {}", describe(&node.items, self.units)),
             );
         }
         for (child_name, child) in &node.children {
