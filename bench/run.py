@@ -3,6 +3,7 @@
 
     python3 bench/run.py [-n N] [--python 3.11|INTERP] [--no-build] [--skip-anchors]
                          [--apps hello,stdlib,thirdparty] [--anchors pyinstaller,cx_freeze,nuitka]
+                         [--skip-memory]
 
 One command does everything: builds pyfreeze (cargo build --release), makes virtualenvs of
 the chosen CPython in the scratch directory (target/bench/) and installs the anchors and the
@@ -10,6 +11,9 @@ apps' requirements from the package index, builds each app in bench/apps/ with e
 (cold, then again with nothing changed), checks that every build prints what
 `python main.py` prints, times interleaved start-ups of all of them, measures peak RSS and
 bytes written to disk per run, and prints one table per app and the issue's targets.
+Then the memory rows (unless --skip-memory): the summed PSS of 16 idle instances of the
+stdlib app started together, and of the pool app (bench/apps/pool: a multiprocessing.Pool of
+8 workers) with its workers, for pyfreeze and PyInstaller against `python main.py`.
 
 Exit status 0 when it ran, whatever the numbers (missed targets are reported); 1 when
 pyfreeze itself fails to build, freeze or run an app. A tool that fails to install, build or
@@ -25,7 +29,7 @@ import sys
 from pathlib import Path
 
 from pfbench import apps as apps_mod
-from pfbench import measure, pythons, report
+from pfbench import measure, memory, pythons, report
 from pfbench.builders import BuildFailed, CxFreeze, Nuitka, Pyfreeze, PyInstaller, build
 from pfbench.procs import TimedOut, clean_env, last_line_of_file, log, run_bounded
 
@@ -54,6 +58,9 @@ def parse_args():
                         help="apps to benchmark, comma-separated (default: all three)")
     parser.add_argument("--anchors", default=",".join(pythons.ANCHORS),
                         help="anchors to compare with, comma-separated (default: all)")
+    parser.add_argument("--skip-memory", action="store_true",
+                        help="no memory rows: neither the 16 idle stdlib instances nor the "
+                             "pool app")
     parser.add_argument("--build-timeout", type=float, default=DEFAULT_BUILD_TIMEOUT,
                         metavar="S", help="seconds one build may take before it is killed "
                                           f"and skipped (default {DEFAULT_BUILD_TIMEOUT})")
@@ -96,9 +103,20 @@ def build_pyfreeze(no_build, work):
     return pyfreeze
 
 
+# The builds the memory rows measure, in the app tables' order. PyInstaller's two are the
+# cases to compare with: onefile unpacks its libraries for each instance, onedir maps them
+# from one folder as python does.
+MEMORY_TOOLS = (report.PYFREEZE, "pyinstaller-onefile", "pyinstaller-onedir")
+
+
+def app_copy(work, name):
+    """Where warm_copy puts the app: the memory rows run `python main.py` from there too."""
+    return Path(work) / "apps" / name
+
+
 def warm_copy(app, envs, work):
     """The app's sources with a warm __pycache__, for `python main.py`."""
-    src = apps_mod.copy_app(app.source, Path(work) / "apps" / app.name)
+    src = apps_mod.copy_app(app.source, app_copy(work, app.name))
     # compileall writes .pyc files even if PYTHONDONTWRITEBYTECODE is set (this machine sets it)
     subprocess.run([envs.base_python, "-m", "compileall", "-q", str(src)], check=True,
                    env=clean_env())
@@ -140,17 +158,30 @@ def build_and_check(app, builder, envs, args, work, cwd, env, expected, result):
     return built, run_s
 
 
+def run_place(work, name):
+    """(cwd, env) of the app's runs: every command runs in an empty directory, with TMPDIR
+    and XDG_CACHE_HOME in the scratch directory (a onefile app unpacks there on every start)."""
+    run_dir = Path(work) / "runs" / name
+    for d in ("cwd", "tmp", "cache"):
+        (run_dir / d).mkdir(parents=True, exist_ok=True)
+    return run_dir / "cwd", clean_env(TMPDIR=run_dir / "tmp", XDG_CACHE_HOME=run_dir / "cache")
+
+
+def usable(builder, envs, result):
+    """Whether the builder's anchor is installed; if it was selected but did not install,
+    adds why to result.skipped."""
+    if builder.anchor and builder.anchor not in envs.anchors:
+        if builder.anchor in envs.skipped:
+            result.skipped.append((builder.name, envs.skipped[builder.anchor]))
+        return False
+    return True
+
+
 def bench_app(app, envs, pyfreeze, args, work):
     """Builds, checks and measures one app with every tool; returns a report.AppResult."""
     result = report.AppResult(app.name, app.about)
     src = warm_copy(app, envs, work)
-    run_dir = Path(work) / "runs" / app.name
-    for d in ("cwd", "tmp", "cache"):
-        (run_dir / d).mkdir(parents=True, exist_ok=True)
-    # Every command runs in an empty directory, with TMPDIR and XDG_CACHE_HOME in the
-    # scratch directory (a onefile app unpacks there on every start).
-    cwd = run_dir / "cwd"
-    env = clean_env(TMPDIR=run_dir / "tmp", XDG_CACHE_HOME=run_dir / "cache")
+    cwd, env = run_place(work, app.name)
 
     commands = [(report.FLOOR, [envs.interp.exe, "-I", "-S", "-c", "pass"]),
                 (report.MAIN_PY, [envs.base_python, src / "main.py"])]
@@ -163,9 +194,7 @@ def bench_app(app, envs, pyfreeze, args, work):
     per_run_s = [floor_s, main_s]
 
     for builder in builders_for(envs, pyfreeze):
-        if builder.anchor and builder.anchor not in envs.anchors:
-            if builder.anchor in envs.skipped:
-                result.skipped.append((builder.name, envs.skipped[builder.anchor]))
+        if not usable(builder, envs, result):
             continue
         built, run_s = build_and_check(app, builder, envs, args, work, cwd, env, expected, result)
         if built:
@@ -246,6 +275,70 @@ def bench_padding(hello, envs, pyfreeze, args, work):
     return padding
 
 
+def measure_memory(row, commands, cwd, env, work):
+    """Fills the memory row with the footprint of each command's idle instances. Raises
+    PyfreezeFailed if pyfreeze's do not start; another tool's failure is a skipped line."""
+    logs = Path(work) / "memory"
+    logs.mkdir(parents=True, exist_ok=True)
+    for name, argv in commands:
+        log(f"memory, {row.name}: {name}")
+        try:
+            row.footprints[name] = memory.measure_idle(
+                name, argv, row.instances, cwd, env,
+                logs / f"{row.name}-{name}.log".replace(" ", "-"))
+            row.order.append(name)
+        except measure.RunFailed as e:
+            if name == report.PYFREEZE:
+                raise PyfreezeFailed(f"memory row {row.name}: {e}")
+            if name == report.MAIN_PY:
+                row.error = f"python main.py did not start idle: {e}"
+                return
+            row.skipped.append((name, str(e)))
+
+
+def memory_at_scale(stdlib, envs, args, work):
+    """The stdlib app's builds (made for its table), 16 instances of each at once: what
+    every instance copies costs 16 times, what they map from one file once."""
+    row = report.MemoryResult(report.SCALE_ROW, f"{memory.INSTANCES} idle instances of "
+                              "the stdlib app, started together", instances=memory.INSTANCES)
+    if stdlib is None or stdlib.error:
+        row.error = stdlib.error if stdlib else "stdlib not in --apps"
+        return row
+    commands = [(report.MAIN_PY, [envs.base_python, app_copy(work, "stdlib") / "main.py"])]
+    commands += [(name, [stdlib.builds[name].executable]) for name in MEMORY_TOOLS
+                 if name in stdlib.builds]
+    row.skipped += [(tool, why) for tool, why in stdlib.skipped if tool in MEMORY_TOOLS]
+    if "pyinstaller" not in args.anchors:
+        row.skipped.append(("pyinstaller", "not selected (--anchors, --skip-anchors)"))
+    cwd, env = run_place(work, "stdlib")
+    measure_memory(row, commands, cwd, env, work)
+    return row
+
+
+def memory_pool(envs, pyfreeze, args, work):
+    """The pool app, built for this row only: its parent and 8 forked workers at once."""
+    app = apps_mod.pool_app()
+    row = report.MemoryResult(app.name, app.about)
+    src = warm_copy(app, envs, work)
+    cwd, env = run_place(work, app.name)
+    main_py = [envs.base_python, src / "main.py"]
+    try:
+        expected, _ = measure.check_output(report.MAIN_PY, main_py, cwd, env)
+    except measure.RunFailed as e:
+        row.error = f"the app does not run from its sources: {e}"
+        return row
+    commands = [(report.MAIN_PY, main_py)]
+    for builder in builders_for(envs, pyfreeze):
+        if builder.name in MEMORY_TOOLS and usable(builder, envs, row):
+            built, _ = build_and_check(app, builder, envs, args, work, cwd, env, expected, row)
+            if built:
+                commands.append((builder.name, [built.executable]))
+    if "pyinstaller" not in args.anchors:
+        row.skipped.append(("pyinstaller", "not selected (--anchors, --skip-anchors)"))
+    measure_memory(row, commands, cwd, env, work)
+    return row
+
+
 def run(args):
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -264,6 +357,11 @@ def run(args):
         results.append(bench_app(app, envs, pyfreeze, args, work))
     hello = next((r for r in results if r.name == "hello" and not r.error), None)
     padding = bench_padding(hello, envs, pyfreeze, args, work) if hello else None
+    memory_rows = None
+    if not args.skip_memory:
+        stdlib = next((r for r in results if r.name == "stdlib"), None)
+        memory_rows = [memory_at_scale(stdlib, envs, args, work),
+                       memory_pool(envs, pyfreeze, args, work)]
 
     measured = [r for r in results if not r.error]
     text = "\n".join([
@@ -272,8 +370,9 @@ def run(args):
                       args.build_timeout),
         *(report.app_table(r) for r in results),
         report.padding_lines(padding),
-        report.footer(measured, all(r.io_readable for r in measured)),
-        report.targets(results, padding),
+        *(report.memory_table(r) for r in memory_rows or ()),
+        report.footer(measured, all(r.io_readable for r in measured), bool(memory_rows)),
+        report.targets(results, padding, memory_rows, "--skip-memory"),
     ])
     print(text)
     saved = work / "report.txt"

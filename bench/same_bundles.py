@@ -38,6 +38,7 @@ APPS = {
     "bench-hello": ROOT / "bench" / "apps" / "hello",
     "bench-stdlib": ROOT / "bench" / "apps" / "stdlib",
     "bench-thirdparty": ROOT / "bench" / "apps" / "thirdparty",
+    "bench-pool": ROOT / "bench" / "apps" / "pool",
 }
 BOOT_PREFIX = "_pyfreeze"
 COMPARED = ("package", "namespace", "bootstrap", "compression", "stored", "original", "crc32")

@@ -31,6 +31,13 @@ def all_apps():
     ]
 
 
+def pool_app():
+    """The app of the multiprocessing memory row only: it has no start-up table (its start is
+    the pool's, the same in every build), so it is not one of all_apps()."""
+    return App("pool", "a multiprocessing.Pool(8), every worker has run a task",
+               APPS_DIR / "pool")
+
+
 def copy_app(app_source, dest):
     """A fresh copy of the app's sources (no bytecode, no requirements file)."""
     shutil.rmtree(dest, ignore_errors=True)

@@ -5,9 +5,15 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 
+from .memory import INSTANCES
+
 FLOOR = "floor"
 MAIN_PY = "python main.py"
 PYFREEZE = "pyfreeze"
+# The memory rows' targets: (MemoryResult.name, how the targets section says it).
+SCALE_ROW = f"stdlib x{INSTANCES}"
+MEMORY_TARGETS = ((SCALE_ROW, f"stdlib, {INSTANCES} idle instances: PSS vs python main.py's"),
+                  ("pool", "pool, parent + 8 workers: PSS vs python main.py's"))
 
 
 @dataclass
@@ -22,6 +28,19 @@ class AppResult:
     notes: list = field(default_factory=list)
     error: str = ""                              # why the whole app was skipped
     io_readable: bool = True                     # whether /proc/PID/io could be read
+
+
+@dataclass
+class MemoryResult:
+    """One memory row: a set of idle processes per command (see pfbench/memory.py)."""
+    name: str
+    about: str
+    instances: int = 1
+    order: list = field(default_factory=list)      # command names, in table order
+    footprints: dict = field(default_factory=dict)  # name -> memory.Footprint
+    skipped: list = field(default_factory=list)    # (tool, reason)
+    notes: list = field(default_factory=list)
+    error: str = ""                                # why the whole row was not measured
 
 
 @dataclass
@@ -129,7 +148,37 @@ def app_table(result):
     return "\n".join(lines)
 
 
-def footer(results, io_readable):
+def _kib(n):
+    return human_bytes(n * 1024)
+
+
+def memory_table(row):
+    lines = ["", f"== memory: {row.name}, {row.about} =="]
+    if row.error:
+        lines.append("skipped: " + row.error)
+        return "\n".join(lines)
+    per_instance = row.instances > 1
+    columns = (("", "processes", "PSS", "x main.py") + (("per instance",) if per_instance else ())
+               + ("anon", "file", "shmem", "memfd unmapped"))
+    main_py = row.footprints[MAIN_PY].pss
+    rows = []
+    for name in row.order:
+        fp = row.footprints[name]
+        rows.append((name, str(fp.processes), _kib(fp.pss), f"{fp.pss / main_py:.2f}")
+                    + ((_kib(fp.pss / fp.instances),) if per_instance else ())
+                    + (_kib(fp.anon), _kib(fp.file), _kib(fp.shmem), _kib(fp.memfd_unmapped)))
+    widths = [max(len(r[i]) for r in rows + [columns]) for i in range(len(columns))]
+    fmt = "  ".join([f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]])
+    lines.append(fmt.format(*columns))
+    lines.extend(fmt.format(*r) for r in rows)
+    for tool, reason in row.skipped:
+        lines.append(f"skipped: {tool}: {reason}")
+    for note in row.notes:
+        lines.append("note: " + note)
+    return "\n".join(lines)
+
+
+def footer(results, io_readable, memory_measured):
     spawner = max((r.startup.spawner_rss_kib for r in results if r.startup), default=0)
     lines = [
         "",
@@ -144,6 +193,15 @@ def footer(results, io_readable):
         "bytes left in an empty TMPDIR, XDG_CACHE_HOME and current directory{}.".format(
             "" if io_readable else " (/proc/PID/io was NOT readable here: left files only)"),
     ]
+    if memory_measured:
+        lines += [
+            ("memory: the processes of every instance (its session: a onefile bootloader's "
+             "child, a pool's workers) once all have printed `ready`, idle; PSS: the sum of "
+             "their /proc/PID/smaps_rollup Pss, a page shared by N processes counting 1/N in "
+             "each; anon, file, shmem: its Pss_Anon, Pss_File, Pss_Shmem (a memfd is shmem)."),
+            ("memfd unmapped: pages of memfds the processes hold but do not map (the rest of "
+             "an unpacked library): in memory, yet in no process's PSS."),
+        ]
     return "\n".join(lines)
 
 
@@ -162,7 +220,7 @@ class _Targets:
         w0 = max(len(r[0]) for r in self.rows)
         w1 = max(len(r[1]) for r in self.rows)
         w2 = max(len(r[2]) for r in self.rows)
-        lines = ["", "== targets (issue 5) =="]
+        lines = ["", "== targets (issues 5 and 15) =="]
         lines += ["{:<{}}  {:<{}}  {:>{}}  {}".format(r[0], w0, r[1], w1, r[2], w2, r[3])
                   for r in self.rows]
         return "\n".join(lines)
@@ -187,7 +245,20 @@ def _limit_text(limit, at_least):
     return ("at least {:.2f}x" if at_least else "at most {:.2f}x").format(limit)
 
 
-def targets(results_list, padding):
+def _memory_targets(t, memory_rows, skipped_why):
+    """memory_rows: the MemoryResults, or None when they were not measured (skipped_why)."""
+    for name, what in MEMORY_TARGETS:
+        row = next((r for r in memory_rows or () if r.name == name), None)
+        if row is None or row.error:
+            t.add(what, "at most 1.30x", None, row.error if row else skipped_why)
+        elif PYFREEZE not in row.footprints:
+            t.add(what, "at most 1.30x", None, "pyfreeze not measured")
+        else:
+            ratio = row.footprints[PYFREEZE].pss / row.footprints[MAIN_PY].pss
+            t.add(what, "at most 1.30x", f"{ratio:.2f}x", ratio <= 1.3)
+
+
+def targets(results_list, padding, memory_rows, memory_skipped_why=""):
     results = {r.name: r for r in results_list}
     t = _Targets()
     _ratio_target(t, results, "hello", "hello start-up vs floor", PYFREEZE, FLOOR, 1.15)
@@ -239,6 +310,7 @@ def targets(results_list, padding):
         t.add(what, "at most 1.05x", None, padding.note)
     else:
         t.add(what, "at most 1.05x", f"{padding.ratio:.3f}x", padding.ratio <= 1.05)
+    _memory_targets(t, memory_rows, memory_skipped_why)
     return t.render()
 
 

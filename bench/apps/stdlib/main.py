@@ -3,7 +3,8 @@ extension modules that need shared libraries (_ssl, _sqlite3, _ctypes, _decimal)
 is small on purpose: what is measured is the cost of getting these modules loaded.
 
 It prints the same lines however it is run, so the benchmark can check every frozen build
-against `python main.py`.
+against `python main.py`. With PFBENCH_IDLE=1 in its environment it then prints `ready` and
+waits for its stdin to close: the memory row starts many instances and measures them idle.
 """
 import argparse
 import asyncio
@@ -14,8 +15,10 @@ import hashlib
 import http.client
 import io
 import json
+import os
 import sqlite3
 import ssl
+import sys
 import unicodedata
 
 
@@ -61,6 +64,10 @@ def main():
     print("ctypes:", buffer.value.decode(), ctypes.sizeof(buffer))
     print("hashlib:", hashlib.sha256(raw).hexdigest()[:16])
     print("unicodedata:", unicodedata.name("\u00e9"))
+
+    if os.environ.get("PFBENCH_IDLE") == "1":
+        print("ready", flush=True)
+        sys.stdin.read()
 
 
 if __name__ == "__main__":
