@@ -80,43 +80,29 @@ def _rollup(pid):
     return values
 
 
-def _memfd_mappings(pid):
-    """{memfd inode: (its extent, kB mapped and resident)} from /proc/PID/smaps. The dynamic
-    loader maps a library's file whole (the gaps between segments stay mapped, inaccessible),
-    so the largest offset + length over a memfd's mappings is its size."""
-    found, current = {}, None
-    with open(f"/proc/{pid}/smaps") as f:
+def system_shmem_kib():
+    """The machine's shared memory (tmpfs, memfds), from /proc/meminfo: memfd pages count
+    there whether a process maps them or not, and holes in them do not count at all."""
+    with open("/proc/meminfo") as f:
         for line in f:
-            fields = line.split()
-            if "-" in fields[0] and not fields[0].endswith(":"):
-                current = None
-                if len(fields) >= 6 and fields[5].startswith("/memfd:"):
-                    start, end = (int(x, 16) for x in fields[0].split("-"))
-                    current = int(fields[4])
-                    extent, rss = found.get(current, (0, 0))
-                    found[current] = (max(extent, (int(fields[2], 16) + end - start) // 1024),
-                                      rss)
-            elif current is not None and fields[0] == "Rss:":
-                extent, rss = found[current]
-                found[current] = (extent, rss + int(fields[1]))
-    return found
+            if line.startswith("Shmem:"):
+                return int(line.split()[1])
+    return 0
 
 
-def footprint(pids, instances):
-    """The summed memory of `pids`, read while all of them are alive."""
+def footprint(pids, instances, shmem_before):
+    """The summed memory of `pids`, read while all of them are alive; `shmem_before` is the
+    machine's shared memory before they started: what it grew by beyond the shared memory
+    they map is memfd pages they hold unmapped (the benchmark runs alone)."""
     totals = dict.fromkeys(ROLLUP_FIELDS, 0)
-    memfds = {}
     for pid in pids:
         for key, value in _rollup(pid).items():
             totals[key] += value
-        for inode, (extent, rss) in _memfd_mappings(pid).items():
-            # A memfd mapped by several processes (forked workers): the most any one maps.
-            seen = memfds.get(inode, (0, 0))
-            memfds[inode] = (max(extent, seen[0]), max(rss, seen[1]))
+    grown = system_shmem_kib() - shmem_before
     return Footprint(instances=instances, processes=len(pids), pss=totals["Pss"],
                      anon=totals["Pss_Anon"], file=totals["Pss_File"],
                      shmem=totals["Pss_Shmem"],
-                     memfd_unmapped=sum(max(0, e - r) for e, r in memfds.values()))
+                     memfd_unmapped=max(0, grown - totals["Pss_Shmem"]))
 
 
 def _wait_ready(name, procs, log_path):
@@ -174,6 +160,7 @@ def measure_idle(name, argv, instances, cwd, env, log_path):
     this returns, whatever happened. Raises RunFailed."""
     env = dict(env, **{IDLE_ENV: "1"})
     procs = []
+    shmem_before = system_shmem_kib()
     with open(log_path, "wb") as log:
         try:
             for _ in range(instances):
@@ -182,7 +169,8 @@ def measure_idle(name, argv, instances, cwd, env, log_path):
                     stdout=subprocess.PIPE, stderr=log, bufsize=0, start_new_session=True))
             _wait_ready(name, procs, log_path)
             members = session_members([p.pid for p in procs])
-            return footprint([pid for pids in members.values() for pid in pids], instances)
+            pids = [pid for pids in members.values() for pid in pids]
+            return footprint(pids, instances, shmem_before)
         except OSError as e:
             raise RunFailed(f"{name}: {e}") from None
         finally:

@@ -199,8 +199,8 @@ def footer(results, io_readable, memory_measured):
              "child, a pool's workers) once all have printed `ready`, idle; PSS: the sum of "
              "their /proc/PID/smaps_rollup Pss, a page shared by N processes counting 1/N in "
              "each; anon, file, shmem: its Pss_Anon, Pss_File, Pss_Shmem (a memfd is shmem)."),
-            ("memfd unmapped: pages of memfds the processes hold but do not map (the rest of "
-             "an unpacked library): in memory, yet in no process's PSS."),
+            ("memfd unmapped: pages of memfds the processes hold but do not map (the machine's "
+             "Shmem growth less their Pss_Shmem): in memory, yet in no process's PSS."),
         ]
     return "\n".join(lines)
 

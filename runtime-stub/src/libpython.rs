@@ -14,7 +14,7 @@ pub(crate) fn load(bundle: &Bundle<'static>) -> Result<Interpreter, StubError> {
     let entry = bundle
         .find(Kind::LibPython, name)?
         .ok_or_else(|| StubError::MissingLibPython(name.to_owned()))?;
-    let prepared = native::prepare(bundle, &entry).map_err(StubError::Memfd)?;
+    let mut prepared = native::prepare(bundle, &entry).map_err(StubError::Memfd)?;
     let load_error = |message| StubError::Load {
         what: name.to_owned(),
         message,

@@ -6,7 +6,6 @@
 //! from the same file; then the constructors the build hid from the loader run.
 
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
@@ -24,8 +23,8 @@ pub(crate) struct Prepared {
     entry: Entry<'static>,
     /// The object's mapping, if the build made one: its constructors are the stub's to run.
     mapping: Option<Mapping>,
-    /// The executable, when the mapping's ranges are holes in the memfd, to map them from.
-    holes_from: Option<File>,
+    /// Whether the mapping's ranges are holes in the memfd, to be mapped from the bundle.
+    holes: bool,
 }
 
 /// `entry`'s bytes in a memfd, checked against the index's CRC-32 as they are read: the
@@ -45,9 +44,10 @@ pub(crate) fn prepare(
     let copied = match holes {
         Some(mapping) => {
             memfd.set_len(entry.original_len).map_err(cannot)?;
-            let out = AroundHoles {
+            let out = Part {
                 memfd: &memfd,
-                holes: &mapping.ranges,
+                ranges: &mapping.ranges,
+                inside: false,
                 at: 0,
             };
             entry.copy_to(&executable, out)
@@ -62,37 +62,48 @@ pub(crate) fn prepare(
     Ok(Prepared {
         memfd,
         entry: *entry,
-        holes_from: holes.is_some().then_some(executable),
+        holes: holes.is_some(),
         mapping,
     })
 }
 
-/// Writes an object's bytes into its memfd, all but those of the ranges mapped later.
-struct AroundHoles<'a> {
+/// Writes an object's bytes into its memfd: those outside `ranges` (the holes), or only
+/// those inside.
+struct Part<'a> {
     memfd: &'a Memfd,
-    holes: &'a [MappedRange],
+    ranges: &'a [MappedRange],
+    inside: bool,
     /// Where the next byte written goes in the object.
     at: u64,
 }
 
-impl Write for AroundHoles<'_> {
+impl Write for Part<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let (start, end) = (self.at, self.at + bytes.len() as u64);
-        let mut from = start;
-        for hole in self
-            .holes
-            .iter()
-            .filter(|h| h.offset < end && start < h.end())
-        {
-            if from < hole.offset {
-                let part = &bytes[(from - start) as usize..(hole.offset - start) as usize];
-                self.memfd.write_at(from, part)?;
+        let write = |from: u64, to: u64| {
+            if from < to {
+                let part = &bytes[(from - start) as usize..(to - start) as usize];
+                self.memfd.write_at(from, part)
+            } else {
+                Ok(())
             }
-            from = from.max(hole.end());
+        };
+        let mut from = start;
+        for range in self
+            .ranges
+            .iter()
+            .filter(|r| r.offset < end && start < r.end())
+        {
+            let (range_start, range_end) = (range.offset.max(start), range.end().min(end));
+            if self.inside {
+                write(range_start, range_end)?;
+            } else {
+                write(from, range_start)?;
+            }
+            from = range_end;
         }
-        if from < end {
-            self.memfd
-                .write_at(from, &bytes[(from - start) as usize..])?;
+        if !self.inside {
+            write(from, end)?;
         }
         self.at = end;
         Ok(bytes.len())
@@ -105,14 +116,18 @@ impl Write for AroundHoles<'_> {
 
 impl Prepared {
     /// Finishes loading the object once `dlopen` has placed it as `library`: maps its
-    /// holes from the bundle, then runs its constructors. A failure here leaves code the
-    /// process cannot run in its address space, so it ends the process.
-    pub(crate) fn loaded(&self, library: Library) {
-        let Some(mapping) = &self.mapping else {
+    /// holes from the bundle, then runs its constructors. Where the bundle cannot be
+    /// mapped (a file system mounted `noexec`), the holes are filled instead: nothing has
+    /// touched them, so the loader's mapping of the memfd shows the bytes written. A
+    /// failure beyond that leaves code the process cannot run, so it ends the process.
+    pub(crate) fn loaded(&mut self, library: Library) {
+        let Some(mapping) = self.mapping.clone() else {
             return;
         };
-        if let Err(e) = self.map_holes(library, mapping) {
-            unusable(self.entry.name, &e);
+        if self.map_holes(library, &mapping).is_err() {
+            if let Err(e) = self.fill() {
+                unusable(self.entry.name, &e);
+            }
         }
         if let Err(e) = library.run_constructors(mapping.init, mapping.init_array) {
             unusable(self.entry.name, &e);
@@ -120,14 +135,17 @@ impl Prepared {
     }
 
     fn map_holes(&self, library: Library, mapping: &Mapping) -> Result<(), String> {
-        let Some(executable) = &self.holes_from else {
+        if !self.holes {
             return Ok(());
-        };
+        }
+        // Opened again rather than kept across `dlopen`, which opens the memfd's path: a
+        // bundle needs no more descriptors at once than before (`ulimit -n`).
+        let executable = sys::open_executable().map_err(|e| e.to_string())?;
         let base = library.base()?;
         for range in &mapping.ranges {
             let address = base.wrapping_add(range.address as usize);
             let offset = self.entry.file_offset + range.offset;
-            sys::map_over(address, range.len as usize, range.prot, executable, offset).map_err(
+            sys::map_over(address, range.len as usize, range.prot, &executable, offset).map_err(
                 |e| {
                     format!(
                         "cannot map {:#x} bytes of it from the bundle: {e}",
@@ -139,21 +157,28 @@ impl Prepared {
         Ok(())
     }
 
-    /// Writes the holes too, for a `dlopen` the stub does not follow up: after a failed
-    /// one of its own, the app's own `dlopen` of the path must see the whole object.
+    /// Writes the holes, for a `dlopen` the stub does not follow up (after a failed one
+    /// of its own, the app's own `dlopen` of the path must see the whole object), or when
+    /// the bundle cannot be mapped over them.
     pub(crate) fn fill(&mut self) -> Result<(), String> {
-        if self.holes_from.take().is_none() {
+        let Some(mapping) = self.mapping.as_ref().filter(|_| self.holes) else {
             return Ok(());
-        }
-        let executable = sys::open_executable().map_err(|e| e.to_string())?;
-        self.entry
-            .copy_to(&executable, self.memfd.writer())
-            .map_err(|e| match e {
-                CopyError::Damaged(damage) => crate::damage::refuse(&damage),
-                CopyError::Read(e) | CopyError::Write(e) => {
-                    format!("cannot copy {} into its memfd: {e}", self.entry.name)
-                }
-            })
+        };
+        self.holes = false;
+        let cannot_read = |e| format!("cannot read {} from the bundle: {e}", self.entry.name);
+        let executable = sys::open_executable().map_err(cannot_read)?;
+        let out = Part {
+            memfd: &self.memfd,
+            ranges: &mapping.ranges,
+            inside: true,
+            at: 0,
+        };
+        self.entry.copy_to(&executable, out).map_err(|e| match e {
+            CopyError::Damaged(damage) => crate::damage::refuse(&damage),
+            CopyError::Read(e) | CopyError::Write(e) => {
+                format!("cannot copy {} into its memfd: {e}", self.entry.name)
+            }
+        })
     }
 }
 
@@ -183,7 +208,7 @@ fn load_one(bundle: &Bundle<'static>, soname: &str) -> Result<Vec<String>, Strin
         load_group(bundle, &group)?;
         return Ok(group.members.iter().map(|m| m.soname.to_owned()).collect());
     }
-    let prepared = prepare(bundle, &library(bundle, soname)?)?;
+    let mut prepared = prepare(bundle, &library(bundle, soname)?)?;
     let loaded = Library::open_local(prepared.memfd.path())
         .map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
     prepared.loaded(loaded);
@@ -270,7 +295,7 @@ fn load_group(bundle: &Bundle<'static>, group: &Group<'static>) -> Result<(), St
         })
         .collect::<Result<Vec<_>, _>>()?;
     // Those the first needs were relocated, and would have been started, before it.
-    for (member, library) in members.iter().zip(libraries).rev() {
+    for (member, library) in members.iter_mut().zip(libraries).rev() {
         member.loaded(library);
     }
     Ok(())
@@ -295,4 +320,65 @@ pub(crate) fn load_needs(bundle: &Bundle<'static>, name: &str) -> Result<(), Str
         loaded.extend(load_one(bundle, soname)?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn the_mapped_ranges_are_left_as_holes_and_filled_apart() {
+        let object: Vec<u8> = (0..4 * PAGE_SIZE).map(|i| (i % 251) as u8 + 1).collect();
+        let ranges = [
+            MappedRange {
+                offset: PAGE_SIZE,
+                len: PAGE_SIZE,
+                address: PAGE_SIZE,
+                prot: 5,
+            },
+            MappedRange {
+                offset: 3 * PAGE_SIZE,
+                len: PAGE_SIZE,
+                address: 3 * PAGE_SIZE,
+                prot: 4,
+            },
+        ];
+        let memfd = sys::memfd(c"test").unwrap();
+        memfd.set_len(object.len() as u64).unwrap();
+        let write = |inside: bool| {
+            let mut part = Part {
+                memfd: &memfd,
+                ranges: &ranges,
+                inside,
+                at: 0,
+            };
+            // Chunks that straddle the ranges' edges, as copy_to's do.
+            for chunk in object.chunks(1000) {
+                part.write_all(chunk).unwrap();
+            }
+        };
+        let read = || {
+            let mut bytes = vec![0; object.len()];
+            memfd.read_at(0, &mut bytes).unwrap();
+            bytes
+        };
+        let path = std::ffi::OsStr::from_bytes(memfd.path().to_bytes());
+        write(false);
+        let bytes = read();
+        for (page, expected) in bytes
+            .chunks(PAGE_SIZE as usize)
+            .zip([true, false, true, false])
+        {
+            let written = page.iter().all(|&b| b != 0);
+            let hole = page.iter().all(|&b| b == 0);
+            assert!(if expected { written } else { hole });
+        }
+        // The holes take no memory: only the two pages written are allocated.
+        let allocated = std::fs::metadata(path).unwrap().blocks() * 512;
+        assert_eq!(allocated, 2 * PAGE_SIZE);
+        write(true);
+        assert_eq!(read(), object);
+    }
 }

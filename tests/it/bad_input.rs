@@ -307,6 +307,20 @@ fn with_an_unknown_distribution() {
     scene.snapshot(test_name!(), &out.stderr);
 }
 
+#[test]
+fn a_copy_native_pattern_that_is_not_a_glob() {
+    let scene = Scene::new("copy-native");
+    scene.write("app/main.py", "print('hi')\n");
+    let stderr = scene.failed_build_with(
+        &newest_interpreter().path,
+        &["--copy-native", "lib[crypto"],
+        &[],
+        &["lib[crypto", "help: "],
+        Fault::User,
+    );
+    scene.snapshot(test_name!(), &stderr);
+}
+
 /// A fake interpreter at `<scene>/<name>/bin/python3`: pyfreeze's probe (`-E -s -S -c
 /// PROBE`) runs on the newest interpreter made to say it is `implementation` `version`
 /// with `Py_ENABLE_SHARED` = `shared`; `-I`, which only the analysis passes, is refused

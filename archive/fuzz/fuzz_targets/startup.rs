@@ -1,8 +1,8 @@
 //! What the runtime stub reads of a bundle before CPython runs, in its order, on any
 //! bytes: the check of its own bytes, the trailer and index, the on-disk files, libpython
-//! copied out, the frozen table's bootstrap and locale-codec modules, the entry point and
+//! copied out (with its mapping), the frozen table's bootstrap and locale-codec modules, the entry point and
 //! options; then what the finder reads at an import: a module's code and source, an
-//! extension module's needs, groups and libraries, data and left-out entries. Each must
+//! extension module's needs, groups, libraries and mappings, data and left-out entries. Each must
 //! give a typed error or the checked bytes, never a panic, an out-of-bounds read or an
 //! allocation the input did not ask for.
 #![no_main]
@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         .libpython()
         .and_then(|name| bundle.find(Kind::LibPython, name))
     {
+        let _ = bundle.mapping(&libpython);
         let _ = libpython.copy_to(data, sink());
     }
     for entry in bundle.with_prefix(Kind::Module, "").flatten() {
@@ -54,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         }
         match entry.kind {
             Kind::Extension | Kind::Library => {
+                let _ = bundle.mapping(&entry);
                 let _ = entry.copy_to(data, sink());
             }
             _ => {

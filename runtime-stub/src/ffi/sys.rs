@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The running executable, opened again: for reading native code out of it, which goes
@@ -220,7 +221,10 @@ pub(crate) fn page_size() -> u64 {
 
 /// `argc` and `argv` as the process started, which glibc hands every constructor it runs
 /// and the stub hands the constructors it runs itself (see [`Library::run_constructors`]).
-static MAIN_ARGS: OnceLock<(libc::c_int, usize)> = OnceLock::new();
+/// Plain atomics: this runs before the stub has checked its own bytes, so as little code
+/// as can be.
+static MAIN_ARGC: AtomicI32 = AtomicI32::new(0);
+static MAIN_ARGV: AtomicUsize = AtomicUsize::new(0);
 
 type Constructor = extern "C" fn(libc::c_int, *mut *mut libc::c_char, *mut *mut libc::c_char);
 
@@ -231,7 +235,8 @@ extern "C" fn keep_main_args(
     argv: *mut *mut libc::c_char,
     _envp: *mut *mut libc::c_char,
 ) {
-    let _ = MAIN_ARGS.set((argc, argv as usize));
+    MAIN_ARGC.store(argc, Ordering::Relaxed);
+    MAIN_ARGV.store(argv as usize, Ordering::Relaxed);
 }
 
 #[used]
@@ -373,7 +378,10 @@ impl Library {
         array: Option<(u64, u64)>,
     ) -> Result<(), String> {
         let base = self.base()?;
-        let (argc, argv) = MAIN_ARGS.get().copied().unwrap_or((0, 0));
+        let (argc, argv) = (
+            MAIN_ARGC.load(Ordering::Relaxed),
+            MAIN_ARGV.load(Ordering::Relaxed),
+        );
         let at = |offset: u64| base.wrapping_add(offset as usize);
         // SAFETY: the addresses are the library's DT_INIT and DT_INIT_ARRAY, which the
         // build read from its dynamic section, relocated by the loader (the array's
