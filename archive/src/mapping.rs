@@ -9,7 +9,10 @@
 //! [`MappedRange`]s as holes (the memfd has the object's full size), `dlopen`s it, and
 //! maps the executable's own file over each range, at the address the loader put it, from
 //! the bundle offset that holds the same bytes. The code then runs from the bundle's page
-//! cache, shared by every process started from the same file.
+//! cache, shared by every process started from the same file. The read-only pages the
+//! loader does read (the symbol tables, the relocations) are copied, and once `dlopen` has
+//! returned they too are mapped from the bundle and dropped from the memfd, so that only
+//! the writable segment stays in memory of the process's own.
 //!
 //! Code the loader would run during `dlopen`, before the ranges are mapped, would run
 //! holes: so the build moves the object's constructors (`DT_INIT`, `DT_INIT_ARRAY`) past
@@ -62,7 +65,15 @@ pub struct RawRange {
     pub address: U64,
     /// Bit set of [`prot`].
     pub prot: U32,
-    pub reserved: U32,
+    /// Bit set of [`range_flags`].
+    pub flags: U32,
+}
+
+/// What a [`RawRange`] is, besides mapped.
+pub mod range_flags {
+    /// The loader reads these bytes while it loads the object: they are copied into the
+    /// memfd, and mapped from the bundle only once `dlopen` has returned.
+    pub const LOADER_READS: u32 = 1;
 }
 
 /// Bytes of the object that are mapped from the bundle rather than copied.
@@ -75,6 +86,8 @@ pub struct MappedRange {
     pub address: u64,
     /// Bit set of [`prot`]: never writable.
     pub prot: u32,
+    /// The loader reads them (see [`range_flags::LOADER_READS`]): copied, then mapped.
+    pub loader_reads: bool,
 }
 
 impl MappedRange {
@@ -96,9 +109,23 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// The bytes of the object mapped, not copied.
+    /// The bytes of the object mapped from the bundle once it is loaded.
     pub fn mapped_len(&self) -> u64 {
         self.ranges.iter().map(|range| range.len).sum()
+    }
+
+    /// The ranges never copied: holes in the memfd until they are mapped.
+    pub fn holes(&self) -> Vec<MappedRange> {
+        self.ranges
+            .iter()
+            .filter(|range| !range.loader_reads)
+            .copied()
+            .collect()
+    }
+
+    /// The bytes of the object copied into its memfd while it loads.
+    pub fn copied_len(&self, object_len: u64) -> u64 {
+        object_len - self.holes().iter().map(|range| range.len).sum::<u64>()
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -116,7 +143,11 @@ impl Mapping {
                 len: U64::new(range.len),
                 address: U64::new(range.address),
                 prot: U32::new(range.prot),
-                reserved: U32::new(0),
+                flags: U32::new(if range.loader_reads {
+                    range_flags::LOADER_READS
+                } else {
+                    0
+                }),
             };
             out.extend_from_slice(raw.as_bytes());
         }
@@ -149,6 +180,7 @@ impl Mapping {
                 len: raw.len.get(),
                 address: raw.address.get(),
                 prot: raw.prot.get(),
+                loader_reads: raw.flags.get() & range_flags::LOADER_READS != 0,
             };
             let aligned = [range.offset, range.len, range.address]
                 .iter()
@@ -162,6 +194,7 @@ impl Mapping {
                 || range.prot & prot::WRITE != 0
                 || range.prot & prot::READ == 0
                 || range.prot & !(prot::READ | prot::EXEC) != 0
+                || raw.flags.get() & !range_flags::LOADER_READS != 0
             {
                 return Err(bad(format!(
                     "range {:#x}+{:#x} at {:#x} (prot {}) is not whole pages of the {object_len}-byte object after {previous_end:#x}, readable and not writable",
@@ -201,12 +234,14 @@ mod tests {
                     len: 0x3000,
                     address: 0x1000,
                     prot: prot::READ | prot::EXEC,
+                    loader_reads: false,
                 },
                 MappedRange {
                     offset: 0x4000,
                     len: 0x1000,
                     address: 0x4000,
                     prot: prot::READ,
+                    loader_reads: true,
                 },
             ],
             init: Some(0x1000),
@@ -220,6 +255,8 @@ mod tests {
         let bytes = mapping.to_bytes();
         assert_eq!(Mapping::parse("x", &bytes, 0x8000).unwrap(), mapping);
         assert_eq!(mapping.mapped_len(), 0x4000);
+        assert_eq!(mapping.holes(), mapping.ranges[..1]);
+        assert_eq!(mapping.copied_len(0x8000), 0x5000);
     }
 
     #[test]

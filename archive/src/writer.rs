@@ -436,6 +436,7 @@ mod tests {
                 len: 0x1000,
                 address: 0x1000,
                 prot: prot::READ | prot::EXEC,
+                loader_reads: false,
             }],
             init: None,
             init_array: Some((0x2000, 1)),

@@ -296,7 +296,9 @@ struct Item<'a> {
 }
 
 /// How the stub loads a native object: its code run from the bundle's pages (`mapped`),
-/// or copied whole into memory (`copied`), and how many bytes it copies.
+/// or copied whole into memory (`copied`); how many bytes it copies while it loads the
+/// object, and how many end up mapped from the bundle (some of them copied first, for the
+/// loader to read).
 #[derive(Serialize)]
 struct Load {
     how: &'static str,
@@ -307,15 +309,14 @@ struct Load {
 
 impl Load {
     fn of(entry: &Entry<'_>, mapping: Option<&pyfreeze_archive::Mapping>) -> Load {
-        let mapped = mapping.map_or(0, |m| m.mapped_len());
         Load {
             how: if mapping.is_some() {
                 "mapped"
             } else {
                 "copied"
             },
-            copied: entry.original_len - mapped,
-            mapped,
+            copied: mapping.map_or(entry.original_len, |m| m.copied_len(entry.original_len)),
+            mapped: mapping.map_or(0, |m| m.mapped_len()),
         }
     }
 }
@@ -755,6 +756,7 @@ mod tests {
                 len: 2 * 4096,
                 address: 4096,
                 prot: pyfreeze_archive::mapping::prot::READ | pyfreeze_archive::mapping::prot::EXEC,
+                loader_reads: false,
             }],
             init: None,
             init_array: Some((4096, 1)),

@@ -207,7 +207,7 @@ extern "C" fn map_extension(_module: *mut PyObject, arg: *mut PyObject) -> *mut 
         };
         match sys::Library::open(prepared.memfd.path(), flags) {
             Ok(library) => {
-                prepared.loaded(library);
+                prepared.loaded(library, false);
                 if let Some(extension) = cache.get_mut(name) {
                     extension.prepared = None;
                 }

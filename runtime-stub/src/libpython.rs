@@ -20,7 +20,7 @@ pub(crate) fn load(bundle: &Bundle<'static>) -> Result<Interpreter, StubError> {
         message,
     };
     let library = Library::open_global(prepared.memfd.path()).map_err(load_error)?;
-    prepared.loaded(library);
+    prepared.loaded(library, false);
     // Mapped: its descriptor would only count against the app's limit.
     drop(prepared);
     let interpreter = Interpreter::new(python::load(library).map_err(load_error)?);

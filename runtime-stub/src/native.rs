@@ -46,7 +46,7 @@ pub(crate) fn prepare(
             memfd.set_len(entry.original_len).map_err(cannot)?;
             let out = Part {
                 memfd: &memfd,
-                ranges: &mapping.ranges,
+                ranges: &mapping.holes(),
                 inside: false,
                 at: 0,
             };
@@ -116,15 +116,18 @@ impl Write for Part<'_> {
 
 impl Prepared {
     /// Finishes loading the object once `dlopen` has placed it as `library`: maps its
-    /// holes from the bundle, then runs its constructors. Where the bundle cannot be
-    /// mapped (a file system mounted `noexec`), the holes are filled instead: nothing has
-    /// touched them, so the loader's mapping of the memfd shows the bytes written. A
-    /// failure beyond that leaves code the process cannot run, so it ends the process.
-    pub(crate) fn loaded(&mut self, library: Library) {
+    /// holes from the bundle, then runs its constructors; then maps the pages the loader
+    /// read from the bundle too and drops them from the memfd, unless `rewritten` (a
+    /// group's member, whose `DT_NEEDED` strings the memfd holds rewritten). Where the
+    /// bundle cannot be mapped (a file system mounted `noexec`), the holes are filled
+    /// instead: nothing has touched them, so the loader's mapping of the memfd shows the
+    /// bytes written. A failure beyond that leaves code the process cannot run, so it
+    /// ends the process.
+    pub(crate) fn loaded(&mut self, library: Library, rewritten: bool) {
         let Some(mapping) = self.mapping.clone() else {
             return;
         };
-        if self.map_holes(library, &mapping).is_err() {
+        if self.map(library, &mapping.holes()).is_err() {
             if let Err(e) = self.fill() {
                 unusable(self.entry.name, &e);
             }
@@ -132,17 +135,32 @@ impl Prepared {
         if let Err(e) = library.run_constructors(mapping.init, mapping.init_array) {
             unusable(self.entry.name, &e);
         }
+        if self.holes && !rewritten {
+            let read: Vec<MappedRange> = mapping
+                .ranges
+                .iter()
+                .filter(|r| r.loader_reads)
+                .copied()
+                .collect();
+            // Where they cannot be mapped over, the copies stay in use: no harm but memory.
+            if self.map(library, &read).is_ok() {
+                for range in &read {
+                    let _ = self.memfd.punch_hole(range.offset, range.len);
+                }
+            }
+        }
     }
 
-    fn map_holes(&self, library: Library, mapping: &Mapping) -> Result<(), String> {
-        if !self.holes {
+    /// Maps `ranges` of the object from the bundle over where the loader placed them.
+    fn map(&self, library: Library, ranges: &[MappedRange]) -> Result<(), String> {
+        if !self.holes || ranges.is_empty() {
             return Ok(());
         }
         // Opened again rather than kept across `dlopen`, which opens the memfd's path: a
         // bundle needs no more descriptors at once than before (`ulimit -n`).
         let executable = sys::open_executable().map_err(|e| e.to_string())?;
         let base = library.base()?;
-        for range in &mapping.ranges {
+        for range in ranges {
             let address = base.wrapping_add(range.address as usize);
             let offset = self.entry.file_offset + range.offset;
             sys::map_over(address, range.len as usize, range.prot, &executable, offset).map_err(
@@ -169,7 +187,7 @@ impl Prepared {
         let executable = sys::open_executable().map_err(cannot_read)?;
         let out = Part {
             memfd: &self.memfd,
-            ranges: &mapping.ranges,
+            ranges: &mapping.holes(),
             inside: true,
             at: 0,
         };
@@ -182,13 +200,14 @@ impl Prepared {
     }
 }
 
-/// Ends the process: the native object `name` is loaded but cannot run.
+/// Ends the process: the native object `name` is loaded but cannot run. At once, without
+/// exit handlers: the loader would run the object's destructors, from pages that are holes.
 fn unusable(name: &str, why: &str) -> ! {
     eprintln!(
         "{}: error: cannot finish loading the bundled {name}: {why}",
         crate::damage::program()
     );
-    std::process::exit(crate::STUB_FAILURE)
+    sys::exit_at_once(crate::STUB_FAILURE)
 }
 
 /// Sonames of the bundled libraries loaded so far: each is loaded once, and then found by
@@ -211,7 +230,7 @@ fn load_one(bundle: &Bundle<'static>, soname: &str) -> Result<Vec<String>, Strin
     let mut prepared = prepare(bundle, &library(bundle, soname)?)?;
     let loaded = Library::open_local(prepared.memfd.path())
         .map_err(|e| format!("cannot load the bundled {soname}: {e}"))?;
-    prepared.loaded(loaded);
+    prepared.loaded(loaded, false);
     Ok(vec![soname.to_owned()])
 }
 
@@ -296,7 +315,7 @@ fn load_group(bundle: &Bundle<'static>, group: &Group<'static>) -> Result<(), St
         .collect::<Result<Vec<_>, _>>()?;
     // Those the first needs were relocated, and would have been started, before it.
     for (member, library) in members.iter_mut().zip(libraries).rev() {
-        member.loaded(library);
+        member.loaded(library, true);
     }
     Ok(())
 }
@@ -337,12 +356,14 @@ mod tests {
                 len: PAGE_SIZE,
                 address: PAGE_SIZE,
                 prot: 5,
+                loader_reads: false,
             },
             MappedRange {
                 offset: 3 * PAGE_SIZE,
                 len: PAGE_SIZE,
                 address: 3 * PAGE_SIZE,
                 prot: 4,
+                loader_reads: false,
             },
         ];
         let memfd = sys::memfd(c"test").unwrap();

@@ -42,11 +42,20 @@ const CRASH_SIGNALS: [libc::c_int; 5] = [
 
 /// While the stub checks its own bytes, the code that checks them (a few KB: the mapping,
 /// the checksum and the CPU feature detection it needs) may itself be the damaged bytes: a
-/// crash then is damage, said as such, not a signal. The dispositions the process was
-/// started with come back when this is dropped, before CPython could look at them.
+/// crash then is damage, said as such, not a signal. The handler runs on a stack of its
+/// own, as damaged code may have left the stack pointer anywhere. The dispositions and the
+/// signal stack the process was started with come back when this is dropped, before
+/// CPython could look at them.
 struct CrashesRefused {
     inherited: [libc::sigaction; CRASH_SIGNALS.len()],
+    inherited_stack: libc::stack_t,
+    /// The handler's stack, or null if none could be had (the handler then runs on the
+    /// process's stack, as it would without one).
+    stack: *mut libc::c_void,
 }
+
+/// The size of the handler's stack: `refuse_damaged_stub` needs little.
+const HANDLER_STACK: usize = 64 << 10;
 
 impl CrashesRefused {
     fn install() -> CrashesRefused {
@@ -55,14 +64,45 @@ impl CrashesRefused {
         // SAFETY: as above; the handler and flags are set next.
         let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
         action.sa_sigaction = on_crash as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: a fresh private anonymous mapping, used only as the handler's stack.
+        let stack = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                HANDLER_STACK,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        let stack = if stack == libc::MAP_FAILED {
+            std::ptr::null_mut()
+        } else {
+            stack
+        };
+        // SAFETY: an all-zero stack_t is a valid value; sigaltstack writes the old one.
+        let mut inherited_stack: libc::stack_t = unsafe { std::mem::zeroed() };
+        if !stack.is_null() {
+            let ours = libc::stack_t {
+                ss_sp: stack,
+                ss_flags: 0,
+                ss_size: HANDLER_STACK,
+            };
+            // SAFETY: `ours` describes the mapping made above, which lives until drop.
+            unsafe { libc::sigaltstack(&ours, &mut inherited_stack) };
+        }
         // A crash in the handler itself is not caught again.
-        action.sa_flags = libc::SA_RESETHAND;
+        action.sa_flags = libc::SA_RESETHAND | libc::SA_ONSTACK;
         for (signal, old) in CRASH_SIGNALS.iter().zip(&mut inherited) {
             // SAFETY: both structs live across the call; a failure leaves the signal's
             // disposition as it was, and `old` zeroed, which restores the default.
             unsafe { libc::sigaction(*signal, &action, old) };
         }
-        CrashesRefused { inherited }
+        CrashesRefused {
+            inherited,
+            inherited_stack,
+            stack,
+        }
     }
 }
 
@@ -71,6 +111,14 @@ impl Drop for CrashesRefused {
         for (signal, old) in CRASH_SIGNALS.iter().zip(&self.inherited) {
             // SAFETY: `old` is what sigaction gave back for this signal.
             unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
+        }
+        if !self.stack.is_null() {
+            // SAFETY: puts back the stack sigaltstack gave back (a disabled one if there
+            // was none), then frees ours, which no handler can run on any more.
+            unsafe {
+                libc::sigaltstack(&self.inherited_stack, std::ptr::null_mut());
+                libc::munmap(self.stack, HANDLER_STACK);
+            }
         }
     }
 }

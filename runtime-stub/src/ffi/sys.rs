@@ -207,6 +207,29 @@ impl Memfd {
         &self.file
     }
 
+    /// Frees `len` bytes from `offset` (whole pages), which read as zeros from then on.
+    pub(crate) fn punch_hole(&self, offset: u64, len: u64) -> io::Result<()> {
+        let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len))
+        else {
+            return Err(io::Error::other("range too large"));
+        };
+        // SAFETY: fallocate on a descriptor we own; PUNCH_HOLE | KEEP_SIZE only frees the
+        // memfd's pages in the range, which no mapping of the process uses any more.
+        let done = unsafe {
+            libc::fallocate(
+                self.file.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                offset,
+                len,
+            )
+        };
+        if done == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
     /// Makes it `len` bytes long: what is not written stays a hole, which takes no memory.
     pub(crate) fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len)
@@ -486,6 +509,12 @@ fn dlerror() -> String {
 
 extern "C" {
     static mut environ: *mut *mut libc::c_char;
+}
+
+/// Ends the process with `status` without running exit handlers or destructors.
+pub(crate) fn exit_at_once(status: i32) -> ! {
+    // SAFETY: _exit ends the process; nothing after it runs.
+    unsafe { libc::_exit(status) }
 }
 
 /// Ends the process the way CPython does after an unhandled KeyboardInterrupt: by SIGINT

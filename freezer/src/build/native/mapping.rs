@@ -68,7 +68,7 @@ pub(crate) fn plan(object: &[u8]) -> Result<(Vec<u8>, Mapping), Copied> {
     let elf = Elf::parse(object)?;
     elf.check_loading_runs_no_code()?;
     let ranges = elf.mapped_ranges()?;
-    if ranges.is_empty() {
+    if ranges.iter().all(|range| range.loader_reads) {
         return Err(Copied::NothingToMap);
     }
     let (rewritten, init, init_array) = elf.without_constructors()?;
@@ -312,19 +312,29 @@ impl<'a> Elf<'a> {
         Ok(ranges)
     }
 
-    /// Whole pages of read-only segments that no loader read and no writable segment
-    /// touches, in runs of the same segment.
+    /// Whole pages of read-only segments that no writable segment touches, in runs of the
+    /// same segment and the same use: those the loader reads while it loads the object
+    /// (copied, mapped once it is loaded) and the rest (never copied).
     fn mapped_ranges(&self) -> Result<Vec<MappedRange>, Copied> {
         let endian = self.endian;
         let page_down = |value: u64| value / PAGE_SIZE * PAGE_SIZE;
         let page_up = |value: u64| value.next_multiple_of(PAGE_SIZE);
-        let mut keep = self.loader_reads()?;
-        for segment in self.loads().filter(|s| self.is_writable(s)) {
-            let start = segment.p_offset(endian);
-            keep.push(page_down(start)..page_up(start + segment.p_filesz(endian)));
-        }
+        let loader_reads = self.loader_reads()?;
+        let writable: Vec<Range<u64>> = self
+            .loads()
+            .filter(|s| self.is_writable(s))
+            .map(|segment| {
+                let start = segment.p_offset(endian);
+                page_down(start)..page_up(start + segment.p_filesz(endian))
+            })
+            .collect();
+        let overlaps = |ranges: &[Range<u64>], page: u64| {
+            ranges.iter().any(|range| {
+                range.start < page + PAGE_SIZE && page < range.end && !range.is_empty()
+            })
+        };
         let object_len = self.data.len() as u64;
-        let mut ranges = Vec::new();
+        let mut ranges: Vec<MappedRange> = Vec::new();
         for segment in self.loads().filter(|s| !self.is_writable(s)) {
             let (offset, address) = (segment.p_offset(endian), segment.p_vaddr(endian));
             let (file_len, memory_len) = (segment.p_filesz(endian), segment.p_memsz(endian));
@@ -346,17 +356,15 @@ impl<'a> Elf<'a> {
             let end = page_down((offset + file_len).min(object_len));
             let mut page = page_up(offset);
             while page < end {
-                let next = page + PAGE_SIZE;
-                let kept = keep
-                    .iter()
-                    .any(|range| range.start < next && page < range.end && !range.is_empty());
-                if !kept {
+                if !overlaps(&writable, page) {
                     let page_address = address + (page - offset);
+                    let reads = overlaps(&loader_reads, page);
                     match ranges.last_mut() {
-                        Some(last @ MappedRange { .. })
+                        Some(last)
                             if last.end() == page
                                 && last.address + last.len == page_address
-                                && last.prot == segment_prot =>
+                                && last.prot == segment_prot
+                                && last.loader_reads == reads =>
                         {
                             last.len += PAGE_SIZE;
                         }
@@ -365,10 +373,11 @@ impl<'a> Elf<'a> {
                             len: PAGE_SIZE,
                             address: page_address,
                             prot: segment_prot,
+                            loader_reads: reads,
                         }),
                     }
                 }
-                page = next;
+                page += PAGE_SIZE;
             }
         }
         Ok(ranges)
@@ -438,23 +447,39 @@ mod tests {
         if !have_cc() {
             return;
         }
-        let original = built(WITH_CONSTRUCTOR, &[]);
+        // Enough exported functions for whole pages of symbol tables and of code.
+        let functions: String = (0..400)
+            .map(|n| {
+                format!(
+                    "long f{n}(long x) {{ return x * {n} + (x >> {}); }}\n",
+                    n % 13
+                )
+            })
+            .collect();
+        let original = built(&(functions + WITH_CONSTRUCTOR), &[]);
         let (stored, mapping) = plan(&original).unwrap();
         assert_eq!(stored.len(), original.len());
-        assert!(
-            mapping.ranges.iter().any(|r| r.prot == prot::READ),
-            "{mapping:?}"
-        );
+        for prot in [prot::READ, prot::READ | prot::EXEC] {
+            assert!(
+                mapping.holes().iter().any(|r| r.prot == prot),
+                "no hole with protection {prot}: {mapping:?}"
+            );
+        }
         let elf = Elf::parse(&original).unwrap();
         for keep in elf.loader_reads().unwrap() {
             assert!(
                 mapping
-                    .ranges
+                    .holes()
                     .iter()
                     .all(|r| keep.end <= r.offset || r.end() <= keep.start),
-                "{keep:?} is read by the loader yet mapped: {mapping:?}"
+                "{keep:?} is read by the loader yet left a hole: {mapping:?}"
             );
         }
+        // The loader's tables are mapped too, once it is done with them.
+        assert!(
+            mapping.ranges.iter().any(|r| r.loader_reads),
+            "no range of the loader's: {mapping:?}"
+        );
         for range in &mapping.ranges {
             let segment = elf
                 .loads()
