@@ -137,15 +137,20 @@ def app_table(result):
             human_bytes(st.peak_rss_kib(name) * 1024),
             human_bytes(result.writes.get(name)),
         ))
+    lines.extend(_aligned(columns, rows, result.skipped, result.notes))
+    return "\n".join(lines)
+
+
+def _aligned(columns, rows, skipped, notes):
+    """The lines of a table, the first column left-aligned and the rest right-aligned, then
+    what was skipped and the notes."""
     widths = [max(len(r[i]) for r in rows + [columns]) for i in range(len(columns))]
     fmt = "  ".join([f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]])
-    lines.append(fmt.format(*columns))
+    lines = [fmt.format(*columns)]
     lines.extend(fmt.format(*r) for r in rows)
-    for tool, reason in result.skipped:
-        lines.append(f"skipped: {tool}: {reason}")
-    for note in result.notes:
-        lines.append("note: " + note)
-    return "\n".join(lines)
+    lines.extend(f"skipped: {tool}: {reason}" for tool, reason in skipped)
+    lines.extend("note: " + note for note in notes)
+    return lines
 
 
 def _kib(n):
@@ -167,14 +172,7 @@ def memory_table(row):
         rows.append((name, str(fp.processes), _kib(fp.pss), f"{fp.pss / main_py:.2f}")
                     + ((_kib(fp.pss / fp.instances),) if per_instance else ())
                     + (_kib(fp.anon), _kib(fp.file), _kib(fp.shmem), _kib(fp.memfd_unmapped)))
-    widths = [max(len(r[i]) for r in rows + [columns]) for i in range(len(columns))]
-    fmt = "  ".join([f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]])
-    lines.append(fmt.format(*columns))
-    lines.extend(fmt.format(*r) for r in rows)
-    for tool, reason in row.skipped:
-        lines.append(f"skipped: {tool}: {reason}")
-    for note in row.notes:
-        lines.append("note: " + note)
+    lines.extend(_aligned(columns, rows, row.skipped, row.notes))
     return "\n".join(lines)
 
 
