@@ -110,7 +110,7 @@ const LIB_EXPANSIONS: &[&str] = &["lib64", "lib/x86_64-linux-gnu"];
 const PLATFORM: &str = "x86_64";
 
 /// What the loader reads from an object's dynamic section.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Dynamic {
     pub(crate) machine: u16,
     pub(crate) needed: Vec<String>,

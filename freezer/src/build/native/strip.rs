@@ -41,7 +41,22 @@ pub(crate) fn strip(data: &[u8]) -> Result<Vec<u8>, ElfError> {
     builder
         .write(&mut out)
         .map_err(|e| ElfError(e.to_string()))?;
-    Ok(out)
+    Ok(kept_if_intact(data, out))
+}
+
+/// `rewritten`, if the loader reads the same dynamic section in it as in `original`; else
+/// `original`, unstripped. Some files come out of a rewrite with their tables outside the
+/// loaded segments (numpy's OpenBLAS, whose dynamic string table patchelf moved into a
+/// segment of its own): a library the loader cannot read must never be bundled for a few
+/// bytes of symbols.
+fn kept_if_intact(original: &[u8], rewritten: Vec<u8>) -> Vec<u8> {
+    let dynamic = |data: &[u8]| crate::build::native::parse_dynamic(data).ok();
+    let found = dynamic(&rewritten);
+    if found.is_some() && found == dynamic(original) {
+        rewritten
+    } else {
+        original.to_vec()
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +89,26 @@ mod tests {
             .iter()
             .any(|(file, _)| file == "libc.so.6"));
         assert_eq!(versions(&stripped), versions(&original));
+    }
+
+    #[test]
+    fn a_rewrite_that_loses_the_dynamic_section_is_not_kept() {
+        let original = own_executable();
+        let stripped = strip(&original).unwrap();
+        assert_eq!(kept_if_intact(&original, stripped.clone()), stripped);
+        // The dynamic section's tags gone: the loader would find no DT_NEEDED there.
+        let mut broken = stripped.clone();
+        let needed = ldso::parse_dynamic(&stripped).unwrap().needed;
+        assert!(!needed.is_empty());
+        let file = object::File::parse(&*stripped).unwrap();
+        use object::{Object, ObjectSection};
+        let (offset, size) = file
+            .section_by_name(".dynamic")
+            .unwrap()
+            .file_range()
+            .unwrap();
+        broken[offset as usize..(offset + size) as usize].fill(0);
+        assert_eq!(kept_if_intact(&original, broken), original);
     }
 
     #[test]
