@@ -7,7 +7,8 @@
 //! exception through many frames; a C++ extension module with a static constructor of its
 //! own that catches that exception across the library boundary; a C library with an IFUNC,
 //! which the build must copy whole; and the stdlib's ssl, sqlite3, decimal and zlib. It
-//! also dumps its Python stack from a signal handler with `faulthandler`. It is built
+//! also dumps its Python stack from a signal handler with `faulthandler`, and loads its
+//! extension module with flags of its own (`RTLD_GLOBAL | RTLD_LAZY`). It is built
 //! twice, as the build chooses (every object that can be mapped, mapped) and with
 //! `--copy-native '*'` (every object copied whole), and each build is compared with
 //! CPython running the same app. `pyfreeze ls --json` must say how each object is loaded,
@@ -96,7 +97,10 @@ import signal
 import sys
 import tempfile
 
-import pfzcpp
+# The app's own flags for extension modules, as some packages set them: the stub loads
+# them so too, so the module's symbols are global, as under CPython.
+sys.setdlopenflags(os.RTLD_GLOBAL | os.RTLD_LAZY)
+import pfzcpp  # noqa: E402
 
 
 def where_code_runs():
@@ -137,6 +141,7 @@ def main():
     if sys.argv[1:] == ["maps"]:
         where_code_runs()
         return
+    print("global", hasattr(ctypes.CDLL(None), "PyInit_pfzcpp"))
     print(pfzcpp.greeting())
     for depth in (0, 3, 200):
         print(pfzcpp.catch_it(depth))
