@@ -388,11 +388,7 @@ impl Comparison<'_> {
                 out,
                 "error: the bundle lacks {} CPython opened: {}",
                 count(files_lacking.len(), "data file"),
-                files_lacking
-                    .iter()
-                    .map(|(owner, name)| describe_file(owner, name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                describe_files(&files_lacking)
             );
             let _ = writeln!(out, "help: build with {}", disk_options(&files_lacking));
         }
@@ -406,11 +402,7 @@ impl Comparison<'_> {
                 out,
                 "note: the bundle holds {} CPython opened in memory only, where open() cannot reach: {}; {} puts them on disk",
                 count(in_memory.len(), "data file"),
-                in_memory
-                    .iter()
-                    .map(|(owner, name)| describe_file(owner, name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                describe_files(&in_memory),
                 disk_options(&in_memory)
             );
         }
@@ -576,12 +568,19 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-fn describe_file(owner: &str, name: &str) -> String {
-    if owner == "." {
-        format!("{name} (in the app directory)")
-    } else {
-        format!("{name} (in package {owner})")
-    }
+/// "NAME (in package PKG), NAME (in the app directory)": `files`, each with its owner.
+fn describe_files(files: &[DataFile]) -> String {
+    files
+        .iter()
+        .map(|(owner, name)| {
+            if owner == "." {
+                format!("{name} (in the app directory)")
+            } else {
+                format!("{name} (in package {owner})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The `--collect-to-disk` options for `files`, once each.

@@ -6,6 +6,7 @@
 //! from the same file; then the constructors the build hid from the loader run.
 
 use std::collections::BTreeSet;
+use std::fs::File;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
@@ -23,8 +24,9 @@ pub(crate) struct Prepared {
     entry: Entry<'static>,
     /// The object's mapping, if the build made one: its constructors are the stub's to run.
     mapping: Option<Mapping>,
-    /// Whether the mapping's ranges are holes in the memfd, to be mapped from the bundle.
-    holes: bool,
+    /// The ranges left as holes in the memfd, to be mapped from the bundle (none when
+    /// everything was copied).
+    holes: Vec<MappedRange>,
 }
 
 /// `entry`'s bytes in a memfd, checked against the index's CRC-32 as they are read: the
@@ -40,19 +42,21 @@ pub(crate) fn prepare(
     let mapping = checked(bundle.mapping(entry)).map_err(|e| e.to_string())?;
     let executable = sys::open_executable().map_err(cannot_read)?;
     let memfd = sys::memfd(entry.c_name()).map_err(cannot)?;
-    let holes = mapping.as_ref().filter(|_| sys::page_size() == PAGE_SIZE);
-    let copied = match holes {
-        Some(mapping) => {
-            memfd.set_len(entry.original_len).map_err(cannot)?;
-            let out = Part {
-                memfd: &memfd,
-                ranges: &mapping.holes(),
-                inside: false,
-                at: 0,
-            };
-            entry.copy_to(&executable, out)
-        }
-        None => entry.copy_to(&executable, memfd.writer()),
+    let holes = match &mapping {
+        Some(mapping) if sys::page_size() == PAGE_SIZE => mapping.holes(),
+        _ => Vec::new(),
+    };
+    let copied = if holes.is_empty() {
+        entry.copy_to(&executable, memfd.writer())
+    } else {
+        memfd.set_len(entry.original_len).map_err(cannot)?;
+        let out = Part {
+            memfd: &memfd,
+            ranges: &holes,
+            inside: false,
+            at: 0,
+        };
+        entry.copy_to(&executable, out)
     };
     copied.map_err(|e| match e {
         CopyError::Damaged(damage) => crate::damage::refuse(&damage),
@@ -62,8 +66,8 @@ pub(crate) fn prepare(
     Ok(Prepared {
         memfd,
         entry: *entry,
-        holes: holes.is_some(),
         mapping,
+        holes,
     })
 }
 
@@ -124,46 +128,49 @@ impl Prepared {
     /// bytes written. A failure beyond that leaves code the process cannot run, so it
     /// ends the process.
     pub(crate) fn loaded(&mut self, library: Library, rewritten: bool) {
-        let Some(mapping) = self.mapping.clone() else {
+        let Some(mapping) = self.mapping.take() else {
             return;
         };
-        if self.map(library, &mapping.holes()).is_err() {
+        let base = library
+            .base()
+            .unwrap_or_else(|e| unusable(self.entry.name, &e));
+        // Opened again rather than kept across `dlopen`, which opens the memfd's path: a
+        // bundle needs no more descriptors at once than before (`ulimit -n`).
+        let executable = (!self.holes.is_empty())
+            .then(sys::open_executable)
+            .and_then(Result::ok);
+        let mapped = executable
+            .as_ref()
+            .is_some_and(|executable| self.map(executable, base, &self.holes).is_ok());
+        if !mapped {
             if let Err(e) = self.fill() {
                 unusable(self.entry.name, &e);
             }
         }
-        if let Err(e) = library.run_constructors(mapping.init, mapping.init_array) {
-            unusable(self.entry.name, &e);
-        }
-        if self.holes && !rewritten {
-            let read: Vec<MappedRange> = mapping
-                .ranges
-                .iter()
-                .filter(|r| r.loader_reads)
-                .copied()
-                .collect();
-            // Where they cannot be mapped over, the copies stay in use: no harm but memory.
-            if self.map(library, &read).is_ok() {
-                for range in &read {
-                    let _ = self.memfd.punch_hole(range.offset, range.len);
-                }
+        sys::run_constructors(base, mapping.init, mapping.init_array);
+        let Some(executable) = executable.filter(|_| mapped && !rewritten) else {
+            return;
+        };
+        let read: Vec<MappedRange> = mapping
+            .ranges
+            .into_iter()
+            .filter(|r| r.loader_reads)
+            .collect();
+        // Where they cannot be mapped over, the copies stay in use: no harm but memory.
+        if self.map(&executable, base, &read).is_ok() {
+            for range in &read {
+                let _ = self.memfd.punch_hole(range.offset, range.len);
             }
         }
     }
 
-    /// Maps `ranges` of the object from the bundle over where the loader placed them.
-    fn map(&self, library: Library, ranges: &[MappedRange]) -> Result<(), String> {
-        if !self.holes || ranges.is_empty() {
-            return Ok(());
-        }
-        // Opened again rather than kept across `dlopen`, which opens the memfd's path: a
-        // bundle needs no more descriptors at once than before (`ulimit -n`).
-        let executable = sys::open_executable().map_err(|e| e.to_string())?;
-        let base = library.base()?;
+    /// Maps `ranges` of the object, loaded at `base`, from the bundle (`executable`) over
+    /// where the loader placed them.
+    fn map(&self, executable: &File, base: usize, ranges: &[MappedRange]) -> Result<(), String> {
         for range in ranges {
             let address = base.wrapping_add(range.address as usize);
             let offset = self.entry.file_offset + range.offset;
-            sys::map_over(address, range.len as usize, range.prot, &executable, offset).map_err(
+            sys::map_over(address, range.len as usize, range.prot, executable, offset).map_err(
                 |e| {
                     format!(
                         "cannot map {:#x} bytes of it from the bundle: {e}",
@@ -179,15 +186,15 @@ impl Prepared {
     /// of its own, the app's own `dlopen` of the path must see the whole object), or when
     /// the bundle cannot be mapped over them.
     pub(crate) fn fill(&mut self) -> Result<(), String> {
-        let Some(mapping) = self.mapping.as_ref().filter(|_| self.holes) else {
+        let holes = std::mem::take(&mut self.holes);
+        if holes.is_empty() {
             return Ok(());
-        };
-        self.holes = false;
+        }
         let cannot_read = |e| format!("cannot read {} from the bundle: {e}", self.entry.name);
         let executable = sys::open_executable().map_err(cannot_read)?;
         let out = Part {
             memfd: &self.memfd,
-            ranges: &mapping.holes(),
+            ranges: &holes,
             inside: true,
             at: 0,
         };

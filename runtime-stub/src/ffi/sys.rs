@@ -243,7 +243,7 @@ pub(crate) fn page_size() -> u64 {
 }
 
 /// `argc` and `argv` as the process started, which glibc hands every constructor it runs
-/// and the stub hands the constructors it runs itself (see [`Library::run_constructors`]).
+/// and the stub hands the constructors it runs itself (see [`run_constructors`]).
 /// Plain atomics: this runs before the stub has checked its own bytes, so as little code
 /// as can be.
 static MAIN_ARGC: AtomicI32 = AtomicI32::new(0);
@@ -389,46 +389,6 @@ impl Library {
         }
     }
 
-    /// Runs the constructors the build moved out of the loader's sight, in the loader's
-    /// order: `DT_INIT` at `init`, then the `count` functions of `DT_INIT_ARRAY` at
-    /// `array`, each with `argc`, `argv` and the environment, as glibc calls them.
-    ///
-    /// `init` and `array` must be the library's own, relative to its [`Library::base`],
-    /// and the pages holding their code mapped.
-    pub(crate) fn run_constructors(
-        self,
-        init: Option<u64>,
-        array: Option<(u64, u64)>,
-    ) -> Result<(), String> {
-        let base = self.base()?;
-        let (argc, argv) = (
-            MAIN_ARGC.load(Ordering::Relaxed),
-            MAIN_ARGV.load(Ordering::Relaxed),
-        );
-        let at = |offset: u64| base.wrapping_add(offset as usize);
-        // SAFETY: the addresses are the library's DT_INIT and DT_INIT_ARRAY, which the
-        // build read from its dynamic section, relocated by the loader (the array's
-        // entries are absolute addresses once it has relocated them), with the code they
-        // point to mapped: exactly the calls the loader would have made, with the same
-        // arguments (`environ` is the current environment, as the loader passes it).
-        unsafe {
-            let call = |address: usize| {
-                let constructor: Constructor = std::mem::transmute(address);
-                constructor(argc, argv as *mut *mut libc::c_char, environ);
-            };
-            if let Some(init) = init {
-                call(at(init));
-            }
-            if let Some((array, count)) = array {
-                let entries = at(array) as *const usize;
-                for i in 0..count as usize {
-                    call(entries.add(i).read());
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// The address of `symbol`, or an error naming it.
     pub(crate) fn symbol(self, symbol: &CStr) -> Result<*mut libc::c_void, String> {
         // SAFETY: the handle came from a successful dlopen and is never closed.
@@ -441,6 +401,40 @@ impl Library {
             ));
         }
         Ok(address)
+    }
+}
+
+/// Runs the constructors the build moved out of a library's loader's sight, in the loader's
+/// order: `DT_INIT` at `init`, then the `count` functions of `DT_INIT_ARRAY` at `array`,
+/// each with `argc`, `argv` and the environment, as glibc calls them.
+///
+/// `init` and `array` must be the library's own, relative to `base`, its
+/// [`Library::base`], and the pages holding their code mapped.
+pub(crate) fn run_constructors(base: usize, init: Option<u64>, array: Option<(u64, u64)>) {
+    let (argc, argv) = (
+        MAIN_ARGC.load(Ordering::Relaxed),
+        MAIN_ARGV.load(Ordering::Relaxed),
+    );
+    let at = |offset: u64| base.wrapping_add(offset as usize);
+    // SAFETY: the addresses are the library's DT_INIT and DT_INIT_ARRAY, which the
+    // build read from its dynamic section, relocated by the loader (the array's
+    // entries are absolute addresses once it has relocated them), with the code they
+    // point to mapped: exactly the calls the loader would have made, with the same
+    // arguments (`environ` is the current environment, as the loader passes it).
+    unsafe {
+        let call = |address: usize| {
+            let constructor: Constructor = std::mem::transmute(address);
+            constructor(argc, argv as *mut *mut libc::c_char, environ);
+        };
+        if let Some(init) = init {
+            call(at(init));
+        }
+        if let Some((array, count)) = array {
+            let entries = at(array) as *const usize;
+            for i in 0..count as usize {
+                call(entries.add(i).read());
+            }
+        }
     }
 }
 

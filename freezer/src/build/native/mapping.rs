@@ -71,15 +71,7 @@ pub(crate) fn plan(object: &[u8]) -> Result<(Vec<u8>, Mapping), Copied> {
     if ranges.iter().all(|range| range.loader_reads) {
         return Err(Copied::NothingToMap);
     }
-    let (rewritten, init, init_array) = elf.without_constructors()?;
-    Ok((
-        rewritten,
-        Mapping {
-            ranges,
-            init,
-            init_array,
-        },
-    ))
+    elf.hiding_constructors(ranges)
 }
 
 struct Elf<'a> {
@@ -384,9 +376,9 @@ impl<'a> Elf<'a> {
     }
 
     /// The object with `DT_INIT`, `DT_INIT_ARRAY` and `DT_INIT_ARRAYSZ` moved after the
-    /// dynamic section's first `DT_NULL`, where the loader stops reading; and what they were.
-    #[allow(clippy::type_complexity)]
-    fn without_constructors(&self) -> Result<(Vec<u8>, Option<u64>, Option<(u64, u64)>), Copied> {
+    /// dynamic section's first `DT_NULL`, where the loader stops reading, and its mapping
+    /// of `ranges`, which says what they were.
+    fn hiding_constructors(&self, ranges: Vec<MappedRange>) -> Result<(Vec<u8>, Mapping), Copied> {
         let endian = self.endian;
         let hidden_tags = [abi::DT_INIT, abi::DT_INIT_ARRAY, abi::DT_INIT_ARRAYSZ].map(u64::from);
         let init = self.tag(abi::DT_INIT).filter(|&address| address != 0);
@@ -395,8 +387,13 @@ impl<'a> Elf<'a> {
             _ => None,
         };
         let mut out = self.data.to_vec();
+        let mapping = Mapping {
+            ranges,
+            init,
+            init_array,
+        };
         if init.is_none() && init_array.is_none() {
-            return Ok((out, None, None));
+            return Ok((out, mapping));
         }
         let (range, live) = &self.dynamic;
         let (hidden, shown): (Vec<_>, Vec<_>) = live
@@ -418,7 +415,7 @@ impl<'a> Elf<'a> {
             out[at..at + entry_len as usize].copy_from_slice(object::pod::bytes_of(entry));
             at += entry_len as usize;
         }
-        Ok((out, init, init_array))
+        Ok((out, mapping))
     }
 }
 
